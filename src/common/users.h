@@ -1,0 +1,54 @@
+/*
+ * users.h: the users file.
+ *
+ * One account per line:  NAME:HASH
+ * A locked account has '!' in front of its hash.  Blank lines and lines
+ * starting with '#' are ignored.  The file must be a regular file with mode
+ * 0600 (or stricter) when the daemon or secchat-passwd reads it.
+ */
+#ifndef SECCHAT_USERS_H
+#define SECCHAT_USERS_H
+
+#include <stddef.h>
+
+#include "pwhash.h"
+#include "util.h"
+
+#define USERS_FILE_MAX	(16 * 1024 * 1024)
+#define USERS_MAX	100000
+
+struct user_entry {
+	char	name[SECCHAT_NAME_MAX + 1];
+	char	hash[PWHASH_MAXLEN];
+	int	locked;
+};
+
+struct users {
+	struct user_entry	*v;
+	size_t			 n, cap;
+};
+
+void	users_init(struct users *);
+void	users_free(struct users *);	/* wipes hashes */
+/*
+ * Parse a users file held in buf.  On error, returns -1 and err names the
+ * line ("line 3: ...").  Duplicate names, bad names and malformed hashes
+ * are errors.
+ */
+int	users_parse(struct users *, const char *buf, size_t len, char *err,
+	    size_t errlen);
+/* Read and parse a file, checking its type and mode.  err names the file. */
+int	users_load(struct users *, const char *path, char *err, size_t errlen);
+struct user_entry *users_find(struct users *, const char *name);
+int	users_add(struct users *, const char *name, const char *hash);
+int	users_remove(struct users *, const char *name);
+/* Serialize in file order into a malloc'd string. */
+char	*users_format(const struct users *, size_t *lenp);
+/*
+ * Replace path atomically with the serialized users: lock PATH.lock, write
+ * PATH.tmp (mode 0600), fsync, rename, fsync the directory.
+ */
+int	users_save(const struct users *, const char *path, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * util.h: small helpers shared by every program.
+ */
+#ifndef SECCHAT_UTIL_H
+#define SECCHAT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SECCHAT_NAME_MAX	32	/* user and room names, bytes */
+
+/* Milliseconds since the epoch (wall clock) and a monotonic clock. */
+uint64_t now_ms(void);
+uint64_t mono_ms(void);
+
+/*
+ * User names: 1..32 bytes, [a-z_][a-z0-9_.-]*.  Room names: 1..32 bytes of
+ * [A-Za-z0-9_.-].  Both rules are stated in doc/protocol.md.
+ */
+int	valid_username(const char *, size_t);
+int	valid_roomname(const char *, size_t);
+/* Message text: valid UTF-8, no NUL, CR or LF, 1..max bytes. */
+int	valid_text(const char *, size_t, size_t max);
+int	valid_utf8(const uint8_t *, size_t);
+
+/* Lowercase hex; hex_decode returns the byte count or -1. */
+void	hex_encode(const uint8_t *, size_t, char *out /* 2n+1 */);
+int	hex_decode(const char *, uint8_t *out, size_t outmax);
+
+int	set_nonblock(int fd);
+int	set_cloexec(int fd);
+/* Read a whole small file (at most max bytes) into a NUL-terminated buffer. */
+char	*read_small_file(const char *path, size_t max, size_t *lenp);
+
+#endif
