@@ -11,7 +11,8 @@
 static int	tap_n, tap_failed;
 
 static void
-tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+tap_ok(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), unused));
 
 static void
 tap_ok(int cond, const char *fmt, ...)

@@ -1,3 +1,381 @@
-/* placeholder */
+/*
+ * test-users.c: parsing, formatting, loading and saving the users file.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
 #include "tap.h"
-int main(void) { tap_skip("not written yet", "placeholder"); return tap_done(); }
+#include "users.h"
+
+/* Real hashes: passlib 1.7 wrote the first; libsodium the second. */
+#define H_PBKDF2 "$pbkdf2-sha256$1000$c2FsdHNhbHRzYWx0c2FsdA$" \
+	"8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA"
+#define H_ARGON2 "$argon2id$v=19$m=65536,t=2,p=1$gpmse/haj2kItLap1rAYvQ$" \
+	"hmHu+sfNmEZLiM57wdPHXVJIiiHozAUd84shM2/sg3k"
+
+static char	 dir[PATH_MAX];
+
+static void
+path_in_dir(char *out, size_t outlen, const char *name)
+{
+	int	 n;
+
+	n = snprintf(out, outlen, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= outlen) {
+		fprintf(stderr, "path too long\n");
+		exit(1);
+	}
+}
+
+static int
+parse_str(struct users *u, const char *s, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return users_parse(u, s, strlen(s), err, errlen);
+}
+
+static void
+test_parse_good(void)
+{
+	static const char text[] =
+	    "# secchat users\n"
+	    "\n"
+	    "alice:" H_ARGON2 "\n"
+	    "   \t\n"
+	    "bob:!" H_PBKDF2 "\n"
+	    "#carol:" H_PBKDF2 "\n"
+	    "_svc.bot-1:" H_PBKDF2;	/* no final newline */
+	struct users	 u;
+	char		 err[256];
+
+	users_init(&u);
+	tap_ok(parse_str(&u, text, err, sizeof(err)) == 0,
+	    "good file parses %s", err);
+	tap_ok(u.n == 3, "three users (%zu)", u.n);
+	tap_ok(u.n == 3 && strcmp(u.v[0].name, "alice") == 0 &&
+	    strcmp(u.v[0].hash, H_ARGON2) == 0 && !u.v[0].locked,
+	    "alice: argon2id, active");
+	tap_ok(u.n == 3 && strcmp(u.v[1].name, "bob") == 0 &&
+	    strcmp(u.v[1].hash, H_PBKDF2) == 0 && u.v[1].locked,
+	    "bob: pbkdf2, locked, hash without '!'");
+	tap_ok(u.n == 3 && strcmp(u.v[2].name, "_svc.bot-1") == 0,
+	    "last line without newline");
+	tap_ok(users_find(&u, "carol") == NULL, "a commented-out user is "
+	    "not there");
+	tap_ok(users_find(&u, "bob") == &u.v[1], "users_find");
+	users_free(&u);
+	tap_ok(u.v == NULL && u.n == 0, "users_free empties");
+
+	tap_ok(users_parse(&u, "", 0, err, sizeof(err)) == 0 && u.n == 0,
+	    "an empty file is no users");
+	tap_ok(parse_str(&u, "\n\n# nothing\n", err, sizeof(err)) == 0 &&
+	    u.n == 0, "only comments is no users");
+	users_free(&u);
+}
+
+static void
+test_parse_bad(void)
+{
+	static char	 longline[600];
+	static const struct {
+		const char	*text;
+		const char	*err;
+		const char	*what;
+	} bad[] = {
+		{ "Alice:" H_PBKDF2 "\n", "line 1: invalid user name",
+		  "upper case name" },
+		{ "# x\n1alice:" H_PBKDF2 "\n", "line 2: invalid user name",
+		  "digit first" },
+		{ ":" H_PBKDF2 "\n", "line 1: invalid user name", "empty name" },
+		{ "abcdefghijabcdefghijabcdefghijabc:" H_PBKDF2 "\n",
+		  "line 1: invalid user name", "33-byte name" },
+		{ " alice:" H_PBKDF2 "\n", "line 1: invalid user name",
+		  "leading space" },
+		{ "al ice:" H_PBKDF2 "\n", "line 1: invalid user name",
+		  "space in name" },
+		{ "alice " H_PBKDF2 "\n", "line 1: missing ':'",
+		  "missing colon" },
+		{ "alice:\n", "line 1: invalid password hash", "empty hash" },
+		{ "alice:!\n", "line 1: invalid password hash", "only '!'" },
+		{ "alice:!!" H_PBKDF2 "\n", "line 1: invalid password hash",
+		  "two '!'" },
+		{ "alice:x" H_PBKDF2 "\n", "line 1: invalid password hash",
+		  "junk before the hash" },
+		{ "alice:" H_PBKDF2 " \n", "line 1: invalid password hash",
+		  "space after the hash" },
+		{ "alice:" H_PBKDF2 "\r\n", "line 1: invalid password hash",
+		  "CRLF" },
+		{ "alice:$pbkdf2-sha256$0$c2FsdHNhbHRzYWx0c2FsdA$"
+		  "8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA\n",
+		  "line 1: invalid password hash", "malformed pbkdf2" },
+		{ "alice:$argon2id$v=19$m=65536\n",
+		  "line 1: invalid password hash", "malformed argon2id" },
+		{ "alice:" H_PBKDF2 ":x\n", "line 1: invalid password hash",
+		  "a second colon" },
+		{ "alice:" H_PBKDF2 "\nbob:" H_ARGON2 "\nalice:" H_ARGON2 "\n",
+		  "line 3: duplicate user alice (first on line 1)",
+		  "duplicate" },
+		{ "b:" H_PBKDF2 "\na:" H_PBKDF2 "\nb:" H_PBKDF2 "\n"
+		  "a:" H_PBKDF2 "\n",
+		  "line 3: duplicate user b (first on line 1)",
+		  "the earliest duplicate is reported" },
+	};
+	struct users	 u;
+	char		 err[256], buf[64];
+	size_t		 i;
+
+	users_init(&u);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tap_ok(parse_str(&u, bad[i].text, err, sizeof(err)) == -1 &&
+		    strncmp(err, bad[i].err, strlen(bad[i].err)) == 0 &&
+		    u.n == 0, "refused, %s: %s", bad[i].what, err);
+	}
+
+	/* A long comment is still a long line. */
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[0] = '#';
+	tap_ok(parse_str(&u, longline, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 1: line too long") == 0, "over-long line: %s",
+	    err);
+	memcpy(buf, "alice:\0", 7);
+	tap_ok(users_parse(&u, buf, 7, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 1: NUL byte") == 0, "NUL byte: %s", err);
+
+	/* An error after good lines leaves nothing behind. */
+	tap_ok(parse_str(&u, "alice:" H_PBKDF2 "\nbob\n", err,
+	    sizeof(err)) == -1 && u.n == 0 && u.v == NULL,
+	    "a failed parse leaves the set empty");
+	users_free(&u);
+}
+
+/* Many users, a duplicate far apart: found by the sort, not by luck. */
+static void
+test_parse_many(void)
+{
+	struct users	 u;
+	char		*text, err[256];
+	size_t		 i, off = 0, cap = 5001 * 128;
+
+	users_init(&u);
+	if ((text = malloc(cap)) == NULL) {
+		tap_ok(0, "malloc");
+		return;
+	}
+	for (i = 0; i < 5000; i++)
+		off += (size_t)snprintf(text + off, cap - off, "u%zu:%s\n", i,
+		    H_PBKDF2);
+	tap_ok(users_parse(&u, text, off, err, sizeof(err)) == 0 &&
+	    u.n == 5000, "5000 users parse");
+	snprintf(text + off, cap - off, "u17:%s\n", H_PBKDF2);
+	tap_ok(parse_str(&u, text, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 5001: duplicate user u17 (first on line 18)")
+	    == 0, "duplicate among 5001 lines: %s", err);
+	free(text);
+	users_free(&u);
+}
+
+static void
+test_too_many(void)
+{
+	struct users	 u;
+	char		*text, err[256];
+	size_t		 i, off = 0, cap = (size_t)(USERS_MAX + 1) * 96;
+
+	users_init(&u);
+	if ((text = malloc(cap)) == NULL) {
+		tap_ok(0, "malloc");
+		return;
+	}
+	for (i = 0; i < USERS_MAX + 1; i++)
+		off += (size_t)snprintf(text + off, cap - off, "u%zu:%s\n", i,
+		    H_PBKDF2);
+	tap_ok(users_parse(&u, text, off, err, sizeof(err)) == -1 &&
+	    strstr(err, "too many users") != NULL,
+	    "more than USERS_MAX users refused: %s", err);
+	free(text);
+	users_free(&u);
+}
+
+static void
+test_edit_and_format(void)
+{
+	struct users	 u, u2;
+	char		*s, err[256];
+	size_t		 len;
+
+	users_init(&u);
+	users_init(&u2);
+	tap_ok(users_add(&u, "carol", H_PBKDF2) == 0 &&
+	    users_add(&u, "alice", H_ARGON2) == 0 &&
+	    users_add(&u, "bob", H_PBKDF2) == 0 && u.n == 3, "add three users");
+	tap_ok(users_add(&u, "alice", H_PBKDF2) == -1, "add refuses a "
+	    "duplicate");
+	tap_ok(users_add(&u, "Dave", H_PBKDF2) == -1, "add refuses a bad name");
+	tap_ok(users_add(&u, "dave", "$pbkdf2-sha256$1000$$x") == -1,
+	    "add refuses a bad hash");
+	tap_ok(users_add(&u, "dave", "!" H_PBKDF2) == -1,
+	    "add refuses a '!' hash (locking is a flag)");
+	users_find(&u, "alice")->locked = 1;
+
+	s = users_format(&u, &len);
+	tap_ok(s != NULL && strcmp(s, "carol:" H_PBKDF2 "\nalice:!" H_ARGON2
+	    "\nbob:" H_PBKDF2 "\n") == 0 && len == strlen(s),
+	    "format keeps order and marks the locked user");
+	tap_ok(s != NULL && users_parse(&u2, s, len, err, sizeof(err)) == 0 &&
+	    u2.n == 3 && strcmp(u2.v[1].name, "alice") == 0 &&
+	    u2.v[1].locked && strcmp(u2.v[1].hash, H_ARGON2) == 0,
+	    "parse(format(x)) == x");
+	free(s);
+
+	tap_ok(users_remove(&u, "alice") == 0 && u.n == 2 &&
+	    strcmp(u.v[0].name, "carol") == 0 &&
+	    strcmp(u.v[1].name, "bob") == 0, "remove keeps the order");
+	tap_ok(users_remove(&u, "alice") == -1, "remove of a missing user "
+	    "fails");
+	users_free(&u);
+	s = users_format(&u, &len);
+	tap_ok(s != NULL && len == 0 && *s == '\0', "format of no users is "
+	    "empty");
+	free(s);
+	users_free(&u2);
+}
+
+static int
+write_file(const char *path, const char *text, mode_t mode)
+{
+	size_t	 len = strlen(text);
+	int	 fd, ok;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+		return -1;
+	ok = write(fd, text, len) == (ssize_t)len;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int
+file_mode(const char *path)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1)
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+static void
+test_save_load(void)
+{
+	struct users	 u, u2;
+	char		 path[PATH_MAX], tmp[PATH_MAX], lock[PATH_MAX];
+	char		 link[PATH_MAX], err[512];
+
+	users_init(&u);
+	users_init(&u2);
+	path_in_dir(path, sizeof(path), "users");
+	path_in_dir(tmp, sizeof(tmp), "users.tmp");
+	path_in_dir(lock, sizeof(lock), "users.lock");
+	users_add(&u, "alice", H_ARGON2);
+	users_add(&u, "bob", H_PBKDF2);
+	users_find(&u, "bob")->locked = 1;
+
+	umask(0);
+	tap_ok(users_save(&u, path, err, sizeof(err)) == 0, "save %s", err);
+	tap_ok(file_mode(path) == 0600, "saved file is 0600 even with umask "
+	    "0 (%04o)", file_mode(path));
+	tap_ok(access(tmp, F_OK) == -1, "no temporary file is left");
+	tap_ok(file_mode(lock) == 0600, "lock file is 0600");
+	tap_ok(users_load(&u2, path, err, sizeof(err)) == 0 && u2.n == 2 &&
+	    strcmp(u2.v[1].name, "bob") == 0 && u2.v[1].locked &&
+	    strcmp(u2.v[1].hash, H_PBKDF2) == 0, "load gives what was saved");
+
+	/* A stale temporary file from a crash does not get in the way. */
+	tap_ok(write_file(tmp, "junk\n", 0644) == 0, "a stale %s", tmp);
+	users_remove(&u, "alice");
+	umask(077);
+	tap_ok(users_save(&u, path, err, sizeof(err)) == 0 &&
+	    file_mode(path) == 0600 && access(tmp, F_OK) == -1,
+	    "save over a stale temporary file; 0600 with umask 077");
+	tap_ok(users_load(&u2, path, err, sizeof(err)) == 0 && u2.n == 1 &&
+	    strcmp(u2.v[0].name, "bob") == 0, "load after the second save");
+	umask(022);
+
+	chmod(path, 0640);
+	tap_ok(users_load(&u2, path, err, sizeof(err)) == -1 &&
+	    strstr(err, "Permissions 0640 for '") != NULL &&
+	    strstr(err, "too open") != NULL && u2.n == 0,
+	    "mode 0640 refused: %s", err);
+	chmod(path, 0604);
+	tap_ok(users_load(&u2, path, err, sizeof(err)) == -1,
+	    "mode 0604 refused");
+	chmod(path, 0400);
+	tap_ok(users_load(&u2, path, err, sizeof(err)) == 0,
+	    "mode 0400 accepted");
+	chmod(path, 0600);
+
+	path_in_dir(link, sizeof(link), "users-link");
+	tap_ok(symlink(path, link) == 0 &&
+	    users_load(&u2, link, err, sizeof(err)) == -1,
+	    "a symbolic link is refused: %s", err);
+	unlink(link);
+	tap_ok(users_load(&u2, dir, err, sizeof(err)) == -1,
+	    "a directory is refused: %s", err);
+
+	path_in_dir(link, sizeof(link), "missing");
+	errno = 0;
+	tap_ok(users_load(&u2, link, err, sizeof(err)) == -1 &&
+	    errno == ENOENT, "a missing file fails with ENOENT: %s", err);
+
+	/* A bad line: the message names the file and the line. */
+	write_file(link, "alice:" H_PBKDF2 "\nBob:" H_PBKDF2 "\n", 0600);
+	tap_ok(users_load(&u2, link, err, sizeof(err)) == -1 &&
+	    strstr(err, "missing: line 2: invalid user name") != NULL,
+	    "a bad file is refused: %s", err);
+	unlink(link);
+
+	path_in_dir(link, sizeof(link), "nodir/users");
+	tap_ok(users_save(&u, link, err, sizeof(err)) == -1,
+	    "save into a missing directory fails: %s", err);
+
+	unlink(path);
+	unlink(lock);
+	users_free(&u);
+	users_free(&u2);
+}
+
+int
+main(void)
+{
+	const char	*t;
+
+	if (sodium_init() == -1) {
+		tap_ok(0, "sodium_init");
+		return tap_done();
+	}
+	if ((t = getenv("TMPDIR")) == NULL || *t == '\0')
+		t = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/test-users.XXXXXX", t);
+	if (mkdtemp(dir) == NULL) {
+		tap_ok(0, "mkdtemp %s: %s", dir, strerror(errno));
+		return tap_done();
+	}
+	test_parse_good();
+	test_parse_bad();
+	test_parse_many();
+	test_too_many();
+	test_edit_and_format();
+	test_save_load();
+	if (rmdir(dir) == -1)
+		tap_diag("cannot remove %s: %s", dir, strerror(errno));
+	return tap_done();
+}

@@ -16,6 +16,7 @@
 static int		 log_stderr = 1;
 static int		 log_verbose;
 static const char	*log_procname = "";
+static log_sink_fn	 log_sink;
 
 static void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
 
@@ -33,6 +34,12 @@ void
 log_setproc(const char *name)
 {
 	log_procname = name;
+}
+
+void
+log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
 }
 
 void
@@ -54,7 +61,9 @@ vlog(int pri, const char *fmt, va_list ap)
 	int	 saved = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_stderr) {
+	if (log_sink != NULL)
+		log_sink(pri, msg);	/* the master adds who said it */
+	else if (log_stderr) {
 		if (*log_procname)
 			fprintf(stderr, "%s: %s\n", log_procname, msg);
 		else

@@ -11,6 +11,12 @@
 
 void	log_init(int to_stderr, int verbose, const char *ident);
 void	log_setproc(const char *);	/* role prefix, e.g. "worker" */
+/*
+ * Sandboxed children cannot reach syslog: they hand each line to a sink
+ * that passes it to the master (IMSG_M_LOG), which logs it for them.
+ */
+typedef void (*log_sink_fn)(int priority, const char *line);
+void	log_set_sink(log_sink_fn);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -1,2 +1,537 @@
-/* placeholder */
-typedef int placeholder_t;
+/*
+ * users.c: the users file, NAME:HASH per line.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "users.h"
+
+/* "name:!hash": the longest line a valid entry can have. */
+#define USERS_LINE_MAX	(SECCHAT_NAME_MAX + 2 + PWHASH_MAXLEN - 1)
+
+void
+users_init(struct users *u)
+{
+	u->v = NULL;
+	u->n = u->cap = 0;
+}
+
+void
+users_free(struct users *u)
+{
+	if (u->v != NULL) {
+		sodium_memzero(u->v, u->cap * sizeof(*u->v));
+		free(u->v);
+	}
+	users_init(u);
+}
+
+struct user_entry *
+users_find(struct users *u, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < u->n; i++)
+		if (strcmp(u->v[i].name, name) == 0)
+			return &u->v[i];
+	return NULL;
+}
+
+/* Grow by doubling; the old array is wiped, since it holds hashes. */
+static int
+users_grow(struct users *u)
+{
+	struct user_entry	*nv;
+	size_t			 ncap;
+
+	if (u->n < u->cap)
+		return 0;
+	if (u->n >= USERS_MAX)
+		return -1;
+	ncap = u->cap == 0 ? 16 : u->cap * 2;
+	if (ncap > USERS_MAX)
+		ncap = USERS_MAX;
+	if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
+		return -1;
+	if (u->v != NULL) {
+		memcpy(nv, u->v, u->n * sizeof(*nv));
+		sodium_memzero(u->v, u->cap * sizeof(*u->v));
+		free(u->v);
+	}
+	u->v = nv;
+	u->cap = ncap;
+	return 0;
+}
+
+/* Append without the duplicate check; the parser does that in bulk. */
+static int
+users_append(struct users *u, const char *name, size_t namelen,
+    const char *hash, int locked)
+{
+	struct user_entry	*e;
+
+	if (!valid_username(name, namelen) || !pwhash_valid(hash) ||
+	    users_grow(u) == -1)
+		return -1;
+	e = &u->v[u->n++];
+	memcpy(e->name, name, namelen);
+	e->name[namelen] = '\0';
+	strlcpy(e->hash, hash, sizeof(e->hash));
+	e->locked = locked;
+	return 0;
+}
+
+int
+users_add(struct users *u, const char *name, const char *hash)
+{
+	if (users_find(u, name) != NULL)
+		return -1;
+	return users_append(u, name, strlen(name), hash, 0);
+}
+
+/* Later entries move up so that the file keeps its order. */
+int
+users_remove(struct users *u, const char *name)
+{
+	struct user_entry	*e;
+	size_t			 i;
+
+	if ((e = users_find(u, name)) == NULL)
+		return -1;
+	i = (size_t)(e - u->v);
+	memmove(&u->v[i], &u->v[i + 1], (u->n - i - 1) * sizeof(*u->v));
+	u->n--;
+	sodium_memzero(&u->v[u->n], sizeof(*u->v));
+	return 0;
+}
+
+static int
+blank_line(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+/* One non-blank, non-comment line.  Returns an error message or NULL. */
+static const char *
+parse_entry(struct users *u, const char *line, size_t len)
+{
+	char		 hash[PWHASH_MAXLEN];
+	const char	*colon, *h, *msg = NULL;
+	size_t		 namelen, hashlen;
+	int		 locked;
+
+	if ((colon = memchr(line, ':', len)) == NULL)
+		return "missing ':' between name and hash";
+	namelen = (size_t)(colon - line);
+	if (!valid_username(line, namelen))
+		return "invalid user name";
+	h = colon + 1;
+	hashlen = len - namelen - 1;
+	if ((locked = hashlen > 0 && *h == '!')) {
+		h++;
+		hashlen--;
+	}
+	if (hashlen == 0 || hashlen >= sizeof(hash))
+		return "invalid password hash";
+	memcpy(hash, h, hashlen);
+	hash[hashlen] = '\0';
+	if (!pwhash_valid(hash))
+		msg = "invalid password hash";
+	else if (users_append(u, line, namelen, hash, locked) == -1)
+		msg = u->n >= USERS_MAX ? "too many users" : "out of memory";
+	sodium_memzero(hash, sizeof(hash));
+	return msg;
+}
+
+struct name_line {
+	const char	*name;
+	size_t		 line;
+};
+
+static int
+name_line_cmp(const void *a, const void *b)
+{
+	const struct name_line	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * Sorting finds duplicates in n log n where a lookup per line would be
+ * quadratic in a large file.  Sorted by name and then line, the smallest
+ * line that repeats a name is always next to that name's first line.
+ */
+static int
+check_duplicates(const struct users *u, const size_t *lines, char *err,
+    size_t errlen)
+{
+	struct name_line	*nl;
+	const char		*dup = NULL;
+	size_t			 i, bad = 0, first = 0;
+
+	if (u->n < 2)
+		return 0;
+	if ((nl = calloc(u->n, sizeof(*nl))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < u->n; i++) {
+		nl[i].name = u->v[i].name;
+		nl[i].line = lines[i];
+	}
+	qsort(nl, u->n, sizeof(*nl), name_line_cmp);
+	for (i = 1; i < u->n; i++) {
+		if (strcmp(nl[i - 1].name, nl[i].name) != 0)
+			continue;
+		if (bad == 0 || nl[i].line < bad) {
+			bad = nl[i].line;
+			first = nl[i - 1].line;
+			dup = nl[i].name;
+		}
+	}
+	if (dup != NULL)
+		snprintf(err, errlen, "line %zu: duplicate user %s (first on "
+		    "line %zu)", bad, dup, first);
+	free(nl);
+	return dup != NULL ? -1 : 0;
+}
+
+/* Remember the line of entry u->n - 1, for the duplicate report. */
+static int
+record_line(size_t **lines, size_t *cap, size_t n, size_t lineno)
+{
+	size_t	*nl, ncap;
+
+	if (n > *cap) {
+		ncap = *cap == 0 ? 16 : *cap * 2;
+		if ((nl = reallocarray(*lines, ncap, sizeof(**lines))) == NULL)
+			return -1;
+		*lines = nl;
+		*cap = ncap;
+	}
+	(*lines)[n - 1] = lineno;
+	return 0;
+}
+
+/*
+ * Lines are split on '\n' only, so a "\r\n" file fails on its hashes rather
+ * than being half-accepted.  The contents of u are replaced; on error u is
+ * left empty.
+ */
+int
+users_parse(struct users *u, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char	*line, *nl, *msg = NULL;
+	size_t		*lines = NULL, linescap = 0;
+	size_t		 off = 0, lineno = 0, linelen;
+	int		 rc = -1;
+
+	users_free(u);
+	while (off < len) {
+		lineno++;
+		line = buf + off;
+		nl = memchr(line, '\n', len - off);
+		linelen = nl != NULL ? (size_t)(nl - line) : len - off;
+		off += linelen + (nl != NULL);
+		if (linelen > USERS_LINE_MAX)
+			msg = "line too long";
+		else if (memchr(line, '\0', linelen) != NULL)
+			msg = "NUL byte";
+		else if (blank_line(line, linelen) || line[0] == '#')
+			continue;
+		else if ((msg = parse_entry(u, line, linelen)) == NULL &&
+		    record_line(&lines, &linescap, u->n, lineno) == -1)
+			msg = "out of memory";
+		if (msg != NULL) {
+			snprintf(err, errlen, "line %zu: %s", lineno, msg);
+			goto out;
+		}
+	}
+	if (check_duplicates(u, lines, err, errlen) == -1)
+		goto out;
+	rc = 0;
+ out:
+	free(lines);
+	if (rc == -1)
+		users_free(u);
+	return rc;
+}
+
+static int
+read_all(int fd, char *buf, size_t want)
+{
+	size_t	 have = 0;
+	ssize_t	 n;
+
+	while (have < want) {
+		n = read(fd, buf + have, want - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Like a private key, the file must be a regular file (not a symbolic link)
+ * that nobody but its owner can read or write.  errno is kept from a failed
+ * open, so a caller can tell a missing file from a bad one.
+ */
+int
+users_load(struct users *u, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf = NULL, perr[128];
+	size_t		 len = 0;
+	int		 fd, saved, rc = -1;
+
+	users_free(u);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
+	    == -1) {
+		saved = errno;
+		if (errno == ELOOP)
+			snprintf(err, errlen, "%s: is a symbolic link", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "Permissions %04o for '%s' are too open; "
+		    "it must not be accessible by others",
+		    (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	if (st.st_size > USERS_FILE_MAX) {
+		snprintf(err, errlen, "%s: file too large", path);
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if ((buf = malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (read_all(fd, buf, len) == -1) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (users_parse(u, buf, len, perr, sizeof(perr)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	close(fd);
+	if (rc == -1)
+		errno = EINVAL;
+	return rc;
+}
+
+char *
+users_format(const struct users *u, size_t *lenp)
+{
+	const struct user_entry	*e;
+	char			*s;
+	size_t			 i, len = 0, off = 0;
+
+	for (i = 0; i < u->n; i++)
+		len += strlen(u->v[i].name) + 1 + (u->v[i].locked != 0) +
+		    strlen(u->v[i].hash) + 1;
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < u->n; i++) {
+		e = &u->v[i];
+		off += (size_t)snprintf(s + off, len + 1 - off, "%s:%s%s\n",
+		    e->name, e->locked ? "!" : "", e->hash);
+	}
+	s[len] = '\0';
+	*lenp = len;
+	return s;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A POSIX record lock belongs to the process, not to the descriptor: a
+ * program that already holds it on PATH.lock (secchat-passwd holds it from
+ * load to save) gets it again at once here, and it is released when any
+ * descriptor of the file is closed, that is, when the save is done.
+ */
+static int
+lock_file(int fd)
+{
+	struct flock	 fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static int
+sync_dir_of(const char *path)
+{
+	char	 copy[PATH_MAX];
+	int	 fd, rc;
+
+	if (strlcpy(copy, path, sizeof(copy)) >= sizeof(copy))
+		return -1;
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+#ifdef SECCHAT_TEST_HOOKS
+/* Lets the test suite kill the program between fsync and rename. */
+static void
+test_pause_before_rename(void)
+{
+	if (getenv("SECCHAT_PASSWD_TEST_PAUSE") == NULL)
+		return;
+	fprintf(stderr, "paused\n");
+	fflush(stderr);
+	for (;;)
+		pause();
+}
+#endif
+
+/*
+ * Write the new contents beside the file and rename them over it, so a
+ * reader sees the old file or the new one and never a mixture, even after
+ * a crash.  The new file keeps the old one's owner, so a daemon that reads
+ * it as an unprivileged user still can after root edits it.
+ */
+int
+users_save(const struct users *u, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		 lockpath[PATH_MAX], tmppath[PATH_MAX], *data;
+	size_t		 len = 0;
+	int		 lockfd = -1, fd = -1, rc = -1, made = 0, n;
+
+	n = snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	if (n < 0 || (size_t)n >= sizeof(lockpath) ||
+	    (n = snprintf(tmppath, sizeof(tmppath), "%s.tmp", path)) < 0 ||
+	    (size_t)n >= sizeof(tmppath)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((data = users_format(u, &len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((lockfd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1 || lock_file(lockfd) == -1) {
+		snprintf(err, errlen, "%s: %s", lockpath, strerror(errno));
+		goto out;
+	}
+	/*
+	 * A temporary file left by a crash is removed first, so O_TRUNC can
+	 * never truncate whatever a stale name was linked to.
+	 */
+	if (unlink(tmppath) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
+		goto out;
+	}
+	if ((fd = open(tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
+		goto out;
+	}
+	made = 1;
+	if (fchmod(fd, 0600) == -1 ||
+	    (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fchown(fd, st.st_uid, st.st_gid) == -1) ||
+	    write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+#ifdef SECCHAT_TEST_HOOKS
+	test_pause_before_rename();
+#endif
+	if (rename(tmppath, path) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", tmppath, path,
+		    strerror(errno));
+		goto out;
+	}
+	made = 0;
+	if (sync_dir_of(path) == -1) {
+		snprintf(err, errlen, "%s: cannot sync directory: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	if (made)
+		(void)unlink(tmppath);
+	sodium_memzero(data, len);
+	free(data);
+	if (lockfd != -1)
+		close(lockfd);
+	return rc;
+}

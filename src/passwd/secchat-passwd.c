@@ -1,3 +1,378 @@
-/* placeholder */
+/*
+ * secchat-passwd: manage the accounts in the secchat users file.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <readpassphrase.h>
 #include <stdio.h>
-int main(void) { puts("1..0 # SKIP not written yet"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "pwhash.h"
+#include "users.h"
+#include "util.h"
+
+#define DEFAULT_USERS_FILE	SYSCONFDIR "/secchat/users"
+#define NAME_RULE	"user names are 1-32 characters: a lowercase letter " \
+	"or '_' first, then lowercase letters, digits, '_', '.', '-'"
+
+/* Room for one byte more than allowed, to tell "too long" from "fits". */
+#define PWBUF_LEN	(PWHASH_MAX_PASSWORD + 2)
+
+enum command {
+	CMD_ADD,
+	CMD_PASSWD,
+	CMD_DEL,
+	CMD_LIST,
+	CMD_LOCK,
+	CMD_UNLOCK
+};
+
+static const struct {
+	const char	*name;
+	enum command	 cmd;
+	int		 takes_user;
+} commands[] = {
+	{ "add",	CMD_ADD,	1 },
+	{ "passwd",	CMD_PASSWD,	1 },
+	{ "del",	CMD_DEL,	1 },
+	{ "list",	CMD_LIST,	0 },
+	{ "lock",	CMD_LOCK,	1 },
+	{ "unlock",	CMD_UNLOCK,	1 },
+};
+
+struct options {
+	const char	*path;
+	enum pwhash_alg	 alg;
+	uint32_t	 rounds;	/* 0: the default */
+	int		 from_stdin;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-s] [-a argon2id | pbkdf2-sha256] "
+	    "[-f usersfile] [-r rounds] command [user]\n"
+	    "commands: add user, passwd user, del user, list, lock user, "
+	    "unlock user\n", getprogname());
+	exit(2);
+}
+
+static int
+parse_command(const char *s, enum command *cmd, int *takes_user)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(s, commands[i].name) == 0) {
+			*cmd = commands[i].cmd;
+			*takes_user = commands[i].takes_user;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Hold PATH.lock from load to save so that two administrators cannot lose
+ * each other's changes.  users_save takes the same POSIX lock, which this
+ * process already owns, and its close releases it when the save is done.
+ */
+static int
+lock_users(const char *path)
+{
+	struct flock	 fl;
+	char		 lockpath[PATH_MAX];
+	int		 fd, n;
+
+	n = snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	if (n < 0 || (size_t)n >= sizeof(lockpath))
+		errx(1, "%s: path too long", path);
+	if ((fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
+		err(1, "%s", lockpath);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			err(1, "lock %s", lockpath);
+	return fd;
+}
+
+/*
+ * One line from standard input, read a byte at a time so that no copy of
+ * the password stays behind in a stdio buffer.
+ */
+static int
+read_password_stdin(char *buf, size_t bufsize, size_t *lenp)
+{
+	size_t	 len = 0;
+	ssize_t	 n;
+	char	 c;
+
+	for (;;) {
+		n = read(STDIN_FILENO, &c, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			warn("standard input");
+			return -1;
+		}
+		if (n == 0 || c == '\n')
+			break;
+		if (len == PWHASH_MAX_PASSWORD || len == bufsize - 1) {
+			warnx("password longer than %d bytes",
+			    PWHASH_MAX_PASSWORD);
+			return -1;
+		}
+		buf[len++] = c;
+	}
+	sodium_memzero(&c, sizeof(c));
+	buf[len] = '\0';
+	*lenp = len;
+	return 0;
+}
+
+/* Twice without echo, from the terminal, and both must agree. */
+static int
+read_password_tty(const char *user, char *buf, char *again, size_t bufsize,
+    size_t *lenp)
+{
+	char	 prompt[128];
+	size_t	 len;
+
+	snprintf(prompt, sizeof(prompt), "New password for %s: ", user);
+	if (readpassphrase(prompt, buf, bufsize, RPP_REQUIRE_TTY) == NULL) {
+		warn("cannot read password");
+		return -1;
+	}
+	if ((len = strlen(buf)) > PWHASH_MAX_PASSWORD) {
+		warnx("password longer than %d bytes", PWHASH_MAX_PASSWORD);
+		return -1;
+	}
+	if (readpassphrase("Retype new password: ", again, bufsize,
+	    RPP_REQUIRE_TTY) == NULL) {
+		warn("cannot read password");
+		return -1;
+	}
+	if (strlen(again) != len || sodium_memcmp(buf, again, len) != 0) {
+		warnx("passwords do not match");
+		return -1;
+	}
+	*lenp = len;
+	return 0;
+}
+
+/* Read the new password for user and hash it into hash. */
+static int
+new_hash(const struct options *opt, const char *user, char *hash,
+    size_t hashlen)
+{
+	char	 pw[PWBUF_LEN], again[PWBUF_LEN];
+	size_t	 len = 0;
+	int	 rc = -1;
+
+	if (opt->from_stdin) {
+		if (read_password_stdin(pw, sizeof(pw), &len) == -1)
+			goto out;
+	} else if (read_password_tty(user, pw, again, sizeof(pw), &len) == -1)
+		goto out;
+	if (len == 0) {
+		warnx("empty password");
+		goto out;
+	}
+	if (memchr(pw, '\0', len) != NULL) {
+		warnx("password contains a NUL byte");
+		goto out;
+	}
+	if (pwhash_create(opt->alg, pw, len, opt->rounds, hash, hashlen) == -1) {
+		warnx("cannot hash the password");
+		goto out;
+	}
+	rc = 0;
+ out:
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(again, sizeof(again));
+	return rc;
+}
+
+static const char *
+hash_algorithm(const char *hash)
+{
+	if (strncmp(hash, "$argon2id$", 10) == 0)
+		return "argon2id";
+	if (strncmp(hash, "$pbkdf2-sha256$", 15) == 0)
+		return "pbkdf2-sha256";
+	return "unknown";
+}
+
+static int
+cmd_list(const struct users *u)
+{
+	size_t	 i;
+
+	for (i = 0; i < u->n; i++)
+		printf("%s\t%s\t%s\n", u->v[i].name,
+		    hash_algorithm(u->v[i].hash),
+		    u->v[i].locked ? "locked" : "active");
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("standard output");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+save(const struct users *u, const char *path)
+{
+	char	 errbuf[PATH_MAX + 256];
+
+	if (users_save(u, path, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
+}
+
+/* Apply a change under the lock.  Returns the exit status. */
+static int
+modify(const struct options *opt, enum command cmd, const char *user)
+{
+	struct users		 u;
+	struct user_entry	*e;
+	char			 errbuf[PATH_MAX + 256], hash[PWHASH_MAXLEN];
+	int			 lockfd;
+
+	lockfd = lock_users(opt->path);
+	users_init(&u);
+	if (users_load(&u, opt->path, errbuf, sizeof(errbuf)) == -1 &&
+	    !(errno == ENOENT && cmd == CMD_ADD))
+		errx(1, "%s", errbuf);
+	e = users_find(&u, user);
+	if (cmd == CMD_ADD && e != NULL)
+		errx(1, "user %s already exists", user);
+	if (cmd != CMD_ADD && e == NULL)
+		errx(1, "no such user: %s", user);
+
+	switch (cmd) {
+	case CMD_ADD:
+		if (new_hash(opt, user, hash, sizeof(hash)) == -1)
+			exit(1);
+		if (users_add(&u, user, hash) == -1)
+			errx(1, "cannot add user %s", user);
+		break;
+	case CMD_PASSWD:
+		/* A locked account stays locked: unlocking is separate. */
+		if (new_hash(opt, user, hash, sizeof(hash)) == -1)
+			exit(1);
+		strlcpy(e->hash, hash, sizeof(e->hash));
+		break;
+	case CMD_DEL:
+		users_remove(&u, user);
+		break;
+	case CMD_LOCK:
+	case CMD_UNLOCK:
+		if (e->locked == (cmd == CMD_LOCK)) {
+			warnx("user %s is already %s", user,
+			    e->locked ? "locked" : "unlocked");
+			goto done;
+		}
+		e->locked = cmd == CMD_LOCK;
+		break;
+	case CMD_LIST:
+		break;
+	}
+	save(&u, opt->path);
+ done:
+	sodium_memzero(hash, sizeof(hash));
+	users_free(&u);
+	close(lockfd);
+	return 0;
+}
+
+static int
+list(const struct options *opt)
+{
+	struct users	 u;
+	char		 errbuf[PATH_MAX + 256];
+	int		 rc;
+
+	users_init(&u);
+	if (users_load(&u, opt->path, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
+	rc = cmd_list(&u);
+	users_free(&u);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	 opt;
+	enum command	 cmd;
+	const char	*errstr, *user = NULL;
+	int		 ch, takes_user, rounds_set = 0;
+
+	umask(077);
+	memset(&opt, 0, sizeof(opt));
+	opt.path = DEFAULT_USERS_FILE;
+	opt.alg = PWHASH_ARGON2ID;
+
+	while ((ch = getopt(argc, argv, "a:f:r:s")) != -1) {
+		switch (ch) {
+		case 'a':
+			if (pwhash_alg_parse(optarg, &opt.alg) == -1) {
+				warnx("unknown algorithm %s", optarg);
+				usage();
+			}
+			break;
+		case 'f':
+			opt.path = optarg;
+			break;
+		case 'r':
+			opt.rounds = (uint32_t)strtonum(optarg, 1, UINT32_MAX,
+			    &errstr);
+			if (errstr != NULL) {
+				warnx("rounds %s: %s", optarg, errstr);
+				usage();
+			}
+			rounds_set = 1;
+			break;
+		case 's':
+			opt.from_stdin = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc < 1 || parse_command(argv[0], &cmd, &takes_user) == -1)
+		usage();
+	if (argc != 1 + takes_user)
+		usage();
+	if (rounds_set && opt.alg != PWHASH_PBKDF2_SHA256) {
+		warnx("-r applies to -a pbkdf2-sha256 only");
+		usage();
+	}
+	if (rounds_set && opt.rounds < PBKDF2_DEFAULT_ROUNDS)
+		warnx("warning: %u rounds is fewer than the default %d",
+		    (unsigned)opt.rounds, PBKDF2_DEFAULT_ROUNDS);
+	if (takes_user) {
+		user = argv[1];
+		if (!valid_username(user, strlen(user)))
+			errx(1, "invalid user name: " NAME_RULE);
+	}
+	if (sodium_init() == -1)
+		errx(1, "cannot initialise libsodium");
+
+	if (cmd == CMD_LIST)
+		return list(&opt);
+	return modify(&opt, cmd, user);
+}

@@ -1,2 +1,488 @@
-/* placeholder */
-typedef int placeholder_t;
+/*
+ * output.c: render session events for scripts and for people.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <langinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vis.h>
+#include <wctype.h>
+
+#include "output.h"
+#include "session.h"
+#include "util.h"
+#include "wire.h"
+
+#define VIS_FLAGS	(VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL)
+
+static int	utf8_passes;	/* the terminal takes printable UTF-8 */
+
+void
+out_init(void)
+{
+	const char	*cs = nl_langinfo(CODESET);
+
+	utf8_passes = cs != NULL && (strcmp(cs, "UTF-8") == 0 ||
+	    strcmp(cs, "utf8") == 0);
+}
+
+/*
+ * Length of the UTF-8 sequence at p (1..4) and its code point, or 0 if it
+ * is not a valid, shortest-form sequence.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t left, unsigned long *cpp)
+{
+	unsigned long	 cp;
+	size_t		 n, i;
+
+	if (p[0] < 0x80) {
+		*cpp = p[0];
+		return 1;
+	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2; cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3; cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4; cp = p[0] & 0x07;
+	} else
+		return 0;
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cpp = cp;
+	return n;
+}
+
+/*
+ * Invisible formatting characters that could make a line read differently
+ * from what it holds: bidirectional overrides and isolates, zero-width
+ * characters, line and paragraph separators.
+ */
+static int
+deceptive(unsigned long cp)
+{
+	return cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0xfeff;
+}
+
+/* Append the visible form of one byte (ASCII, or an escaped octet). */
+static void
+put_byte(FILE *fp, unsigned char c, unsigned char next)
+{
+	char	 v[8];
+
+	vis(v, c, VIS_FLAGS, next);
+	fputs(v, fp);
+}
+
+static void
+put_safe(FILE *fp, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 left = strlen(s), n, i;
+	unsigned long		 cp;
+
+	while (left > 0) {
+		n = utf8_seq(p, left, &cp);
+		if (n > 1 && utf8_passes && iswprint((wint_t)cp) &&
+		    !deceptive(cp))
+			fwrite(p, 1, n, fp);
+		else {
+			if (n == 0)
+				n = 1;
+			for (i = 0; i < n; i++)
+				put_byte(fp, p[i], i + 1 < left ? p[i + 1] : 0);
+		}
+		p += n;
+		left -= n;
+	}
+}
+
+char *
+out_safe(const char *s)
+{
+	char	*line = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&line, &len)) == NULL)
+		err(1, "open_memstream");
+	put_safe(fp, s != NULL ? s : "");
+	if (fclose(fp) != 0)
+		err(1, "out_safe");
+	return line;
+}
+
+void
+out_time_iso(uint64_t ms, char out[OUT_TIME_MAX])
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		strlcpy(out, "1970-01-01T00:00:00.000Z", OUT_TIME_MAX);
+		return;
+	}
+	snprintf(out, OUT_TIME_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+void
+out_time_hhmm(uint64_t ms, char out[OUT_TIME_MAX])
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (localtime_r(&t, &tm) == NULL) {
+		strlcpy(out, "--:--", OUT_TIME_MAX);
+		return;
+	}
+	snprintf(out, OUT_TIME_MAX, "%02d:%02d", tm.tm_hour, tm.tm_min);
+}
+
+/* " TEXT" if there is any text: an empty field is left out. */
+static void
+put_rest(FILE *fp, const char *s)
+{
+	if (s != NULL && *s != '\0') {
+		fputc(' ', fp);
+		put_safe(fp, s);
+	}
+}
+
+static void
+put_field(FILE *fp, const char *s)
+{
+	fputc(' ', fp);
+	put_safe(fp, s != NULL ? s : "");
+}
+
+/* Write the pipe-mode fields after the time; 0 if the event has no line. */
+static int
+pipe_fields(FILE *fp, const struct cs_event *ev)
+{
+	size_t	 i;
+
+	switch (ev->type) {
+	case CS_EV_AUTH_OK:
+		fputs(" login", fp);
+		put_field(fp, ev->user);
+		break;
+	case CS_EV_MESSAGE:
+	case CS_EV_ACTION:
+		fputs(ev->type == CS_EV_MESSAGE ? " message" : " action", fp);
+		put_field(fp, ev->room);
+		put_field(fp, ev->user);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_PRIVATE:
+		fputs(" private", fp);
+		put_field(fp, ev->user);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_HISTORY:
+		fputs(ev->code == HISTORY_ACTION ? " history-action" :
+		    " history", fp);
+		put_field(fp, ev->room);
+		put_field(fp, ev->user);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_JOINED:
+	case CS_EV_PARTED:
+		fputs(ev->type == CS_EV_JOINED ? " joined" : " parted", fp);
+		put_field(fp, ev->room);
+		break;
+	case CS_EV_ARRIVED:
+		fputs(" arrived", fp);
+		put_field(fp, ev->room);
+		put_field(fp, ev->user);
+		break;
+	case CS_EV_DEPARTED:
+		fputs(" departed", fp);
+		put_field(fp, ev->room);
+		put_field(fp, ev->user);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_NAMES:
+		fputs(" names", fp);
+		put_field(fp, ev->room);
+		for (i = 0; i < ev->nnames; i++)
+			put_field(fp, ev->names[i]);
+		break;
+	case CS_EV_ROOMLIST:
+		fputs(" rooms", fp);
+		for (i = 0; i < ev->nrooms; i++) {
+			put_field(fp, ev->rooms[i].name);
+			fprintf(fp, ":%u", ev->rooms[i].members);
+		}
+		break;
+	case CS_EV_NOTICE:
+		fputs(" notice", fp);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_SERVER_ERROR:
+		fprintf(fp, " error %u", ev->code);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_AUTH_FAIL:
+		fprintf(fp, " auth-failed %u", ev->code);
+		put_rest(fp, ev->text);
+		break;
+	case CS_EV_BYE:
+		fputs(" bye", fp);
+		put_rest(fp, ev->text);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Finish a memstream line; NULL (and the line freed) if it is unwanted. */
+static char *
+finish(FILE *fp, char *line, int wanted)
+{
+	if (fclose(fp) != 0)
+		err(1, "output");
+	if (!wanted) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+char *
+out_pipe_line(const struct cs_event *ev)
+{
+	char	 ts[OUT_TIME_MAX], *line = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 wanted;
+
+	if ((fp = open_memstream(&line, &len)) == NULL)
+		err(1, "open_memstream");
+	out_time_iso(ev->time, ts);
+	fputs(ts, fp);
+	wanted = pipe_fields(fp, ev);
+	return finish(fp, line, wanted);
+}
+
+/* "[room] " when a room message is not for the room being shown. */
+static void
+put_room_tag(FILE *fp, const char *room, const char *current)
+{
+	if (room != NULL && (current == NULL || strcmp(room, current) != 0)) {
+		fputc('[', fp);
+		put_safe(fp, room);
+		fputs("] ", fp);
+	}
+}
+
+static const char *
+error_name(unsigned int code)
+{
+	switch (code) {
+	case ERR_BAD_REQUEST:
+		return "bad request";
+	case ERR_NO_ROOM:
+		return "no such room";
+	case ERR_NO_USER:
+		return "no such user";
+	case ERR_BAD_TEXT:
+		return "bad text";
+	case ERR_BAD_NAME:
+		return "bad name";
+	case ERR_LIMIT:
+		return "limit reached";
+	}
+	return "error";
+}
+
+/* Write the interactive line for events that carry a conversation. */
+static int
+tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
+{
+	char	 hm[OUT_TIME_MAX];
+
+	out_time_hhmm(ev->time, hm);
+	switch (ev->type) {
+	case CS_EV_MESSAGE:
+		fprintf(fp, "%s ", hm);
+		put_room_tag(fp, ev->room, current);
+		fputc('<', fp);
+		put_safe(fp, ev->user);
+		fputs("> ", fp);
+		put_safe(fp, ev->text);
+		return 1;
+	case CS_EV_ACTION:
+		fprintf(fp, "%s ", hm);
+		put_room_tag(fp, ev->room, current);
+		fputs("* ", fp);
+		put_safe(fp, ev->user);
+		put_rest(fp, ev->text);
+		return 1;
+	case CS_EV_PRIVATE:
+		fprintf(fp, "%s -> ", hm);
+		put_safe(fp, ev->user);
+		fputs(" (private): ", fp);
+		put_safe(fp, ev->text);
+		return 1;
+	case CS_EV_HISTORY:
+		fprintf(fp, "[history] %s ", hm);
+		put_room_tag(fp, ev->room, current);
+		if (ev->code == HISTORY_ACTION) {
+			fputs("* ", fp);
+			put_safe(fp, ev->user);
+			put_rest(fp, ev->text);
+		} else {
+			fputc('<', fp);
+			put_safe(fp, ev->user);
+			fputs("> ", fp);
+			put_safe(fp, ev->text);
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Write the interactive line for comings, goings and lists. */
+static int
+tty_status(FILE *fp, const struct cs_event *ev)
+{
+	char	 hm[OUT_TIME_MAX];
+	size_t	 i;
+
+	out_time_hhmm(ev->time, hm);
+	fprintf(fp, "%s -- ", hm);
+	switch (ev->type) {
+	case CS_EV_AUTH_OK:
+		fputs("logged in as ", fp);
+		put_safe(fp, ev->user);
+		break;
+	case CS_EV_JOINED:
+		fputs("you have joined ", fp);
+		put_safe(fp, ev->room);
+		break;
+	case CS_EV_PARTED:
+		fputs("you have left ", fp);
+		put_safe(fp, ev->room);
+		break;
+	case CS_EV_ARRIVED:
+		put_safe(fp, ev->user);
+		fputs(" has joined ", fp);
+		put_safe(fp, ev->room);
+		break;
+	case CS_EV_DEPARTED:
+		put_safe(fp, ev->user);
+		fputs(" has left ", fp);
+		put_safe(fp, ev->room);
+		if (ev->text != NULL && *ev->text != '\0') {
+			fputs(" (", fp);
+			put_safe(fp, ev->text);
+			fputc(')', fp);
+		}
+		break;
+	case CS_EV_NAMES:
+		fputs("in ", fp);
+		put_safe(fp, ev->room);
+		fputc(':', fp);
+		for (i = 0; i < ev->nnames; i++)
+			put_field(fp, ev->names[i]);
+		break;
+	case CS_EV_ROOMLIST:
+		fputs("rooms:", fp);
+		for (i = 0; i < ev->nrooms; i++) {
+			put_field(fp, ev->rooms[i].name);
+			fprintf(fp, " (%u)%s", ev->rooms[i].members,
+			    i + 1 < ev->nrooms ? "," : "");
+		}
+		if (ev->nrooms == 0)
+			fputs(" none", fp);
+		break;
+	case CS_EV_NOTICE:
+		fputs("notice: ", fp);
+		put_safe(fp, ev->text);
+		break;
+	case CS_EV_SERVER_ERROR:
+		fprintf(fp, "error: %s", error_name(ev->code));
+		if (ev->text != NULL && *ev->text != '\0') {
+			fputs(": ", fp);
+			put_safe(fp, ev->text);
+		}
+		break;
+	case CS_EV_BYE:
+		fputs("the server said goodbye", fp);
+		if (ev->text != NULL && *ev->text != '\0') {
+			fputs(": ", fp);
+			put_safe(fp, ev->text);
+		}
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+char *
+out_tty_own(enum cs_event_type type, const char *room, const char *user,
+    const char *text, const char *current)
+{
+	struct cs_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.time = now_ms();
+	/* The event is only read; the casts do not lead to writes. */
+	ev.room = (char *)room;
+	ev.user = (char *)user;
+	ev.text = (char *)text;
+	return out_tty_line(&ev, current);
+}
+
+char *
+out_tty_own_private(const char *to, const char *text)
+{
+	char	 hm[OUT_TIME_MAX], *line = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&line, &len)) == NULL)
+		err(1, "open_memstream");
+	out_time_hhmm(now_ms(), hm);
+	fprintf(fp, "%s [private to ", hm);
+	put_safe(fp, to);
+	fputs("] ", fp);
+	put_safe(fp, text);
+	return finish(fp, line, 1);
+}
+
+char *
+out_tty_line(const struct cs_event *ev, const char *room)
+{
+	char	*line = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 wanted;
+
+	if ((fp = open_memstream(&line, &len)) == NULL)
+		err(1, "open_memstream");
+	wanted = tty_talk(fp, ev, room);
+	if (!wanted)
+		wanted = tty_status(fp, ev);
+	return finish(fp, line, wanted);
+}

@@ -1,1 +1,45 @@
-/* placeholder */
+/*
+ * tty.h: the interactive line editor.
+ *
+ * One input line at the bottom of the terminal, edited in raw mode.  Lines
+ * from the server are printed above it with tty_print(), which clears the
+ * input line, prints, and redraws the prompt and the partial input with
+ * the cursor where it was.  A line wider than the terminal scrolls
+ * sideways.  The terminal keeps generating signals (^C, ^Z, ^\): the
+ * caller catches them and calls tty_suspend()/tty_resume()/tty_stop().
+ */
+#ifndef SECCHAT_TTY_H
+#define SECCHAT_TTY_H
+
+#include <stddef.h>
+
+#define TTY_LINE_MAX	65536	/* bytes of input per line */
+
+/* A finished line (NUL-terminated), or NULL for ^D on an empty line. */
+typedef void (*tty_line_fn)(void *arg, const char *line);
+
+/*
+ * Put the terminal on infd into raw mode and draw the prompt on outfd.
+ * Registers tty_stop() with atexit().  Returns 0 or -1 (not a terminal).
+ */
+int	tty_start(int infd, int outfd);
+/* Restore the terminal as it was; safe to call more than once. */
+void	tty_stop(void);
+/* Clear the input line and give the terminal back (for ^Z, prompts). */
+void	tty_suspend(void);
+/* Raw mode again, and redraw. */
+void	tty_resume(void);
+int	tty_active(void);
+
+void	tty_set_prompt(const char *);
+/* Print a line (already made safe) above the input line. */
+void	tty_print(const char *);
+/* Re-read the terminal width (after SIGWINCH) and redraw. */
+void	tty_winch(void);
+/* Ring the bell. */
+void	tty_beep(void);
+
+/* Feed bytes read from the terminal; fn gets every finished line. */
+void	tty_feed(const unsigned char *, size_t, tty_line_fn fn, void *arg);
+
+#endif

@@ -1,2 +1,291 @@
-/* placeholder */
-typedef int placeholder_t;
+/*
+ * authd.c: the password checker.
+ *
+ * It serves the master alone, one request at a time, so it reads and
+ * writes its one channel blocking.  It never opens a file: the master opens
+ * the users file and passes the descriptor, and everything after the first
+ * message happens inside the sandbox.  A request for an unknown or locked
+ * account does the same work as a real one, so the answer's timing does not
+ * tell which accounts exist.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "authd.h"
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "pwhash.h"
+#include "sandbox.h"
+#include "users.h"
+#include "util.h"
+
+#define AUTHD_OUT_MAX	(1024 * 1024)
+/* 0-2, the master channel, the users file, and what a reload brings. */
+#define AUTHD_MAXFD	(CHILD_FD_FIRST + 2 * IPC_MAX_FDS + 8)
+#define PRIVSEP_USER_MAX	64
+#define PRIVSEP_DIR_MAX		1024
+
+static struct ipc_peer	 master;
+static struct users	 users;
+
+static void
+log_to_master(int pri, const char *line)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (buf_put_u8(&b, (uint8_t)pri) == 0 &&
+	    buf_put_str(&b, line, strnlen(line, 1000)) == 0)
+		(void)ipc_composev(&master, IMSG_M_LOG, 0, &b);
+	buf_free(&b);
+	/* The channel is blocking: this writes the line (or fails) now. */
+	(void)ipc_flush(&master);
+}
+
+static void
+send_reloaded(int ok, const char *text)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (buf_put_u8(&b, ok ? 1 : 0) == -1 ||
+	    buf_put_str(&b, text, strlen(text)) == -1 ||
+	    ipc_composev(&master, IMSG_M_RELOADED, 0, &b) == -1)
+		fatal("cannot queue a reply");
+	buf_free(&b);
+	if (ipc_flush_all(&master) == -1)
+		fatal("write to master");
+}
+
+/*
+ * Read and parse the users file behind fd into *out.  On failure returns
+ * -1 with err set; *out is then empty.
+ */
+static int
+read_users(int fd, struct users *out, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text;
+	size_t		 have = 0, size;
+	ssize_t		 n;
+	int		 rc;
+
+	users_init(out);
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "fstat: %s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "mode %04o gives group or others access "
+		    "to the password hashes; it must be 0600 or stricter",
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > USERS_FILE_MAX) {
+		snprintf(err, errlen, "larger than %d bytes", USERS_FILE_MAX);
+		return -1;
+	}
+	size = (size_t)st.st_size;
+	if ((text = malloc(size + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* A file that shrinks under us is parsed as far as it goes. */
+	while (have < size) {
+		n = read(fd, text + have, size - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			sodium_memzero(text, have);
+			free(text);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	text[have] = '\0';
+	rc = users_parse(out, text, have, err, errlen);
+	sodium_memzero(text, size + 1);
+	free(text);
+	if (rc == -1)
+		users_free(out);
+	return rc;
+}
+
+/* Replace the user table with the file behind fd, or keep the old one. */
+static void
+load(int fd)
+{
+	struct users	 fresh;
+	char		 err[256], count[32];
+
+	if (read_users(fd, &fresh, err, sizeof(err)) == -1) {
+		close(fd);
+		send_reloaded(0, err);
+		return;
+	}
+	close(fd);
+	users_free(&users);
+	users = fresh;
+	snprintf(count, sizeof(count), "%zu", users.n);
+	send_reloaded(1, count);
+}
+
+static void
+send_result(uint32_t session, uint32_t request, int match)
+{
+	uint8_t	 p[5];
+
+	put_u32(p, request);
+	p[4] = match ? 1 : 0;
+	if (ipc_compose(&master, IMSG_M_RESULT, session, -1, p,
+	    sizeof(p)) == -1)
+		fatal("cannot queue a reply");
+	if (ipc_flush_all(&master) == -1)
+		fatal("write to master");
+}
+
+static void
+check(const struct ipc_msg *im)
+{
+	struct reader		 r;
+	struct user_entry	*u = NULL;
+	const uint8_t		*name, *pw;
+	size_t			 namelen, pwlen;
+	char			 user[SECCHAT_NAME_MAX + 1];
+	uint32_t		 request;
+	int			 match = 0;
+
+	rd_init(&r, im->data, im->len);
+	request = rd_u32(&r);
+	name = rd_str(&r, &namelen);
+	pw = rd_str(&r, &pwlen);
+	if (rd_done(&r) == -1)
+		fatalx("malformed CHECK from master");
+	if (pwlen == 0 || pwlen > PWHASH_MAX_PASSWORD) {
+		/* The master checks this; nothing can match it anyway. */
+		log_warnx("password of %zu bytes refused", pwlen);
+	} else {
+		if (valid_username((const char *)name, namelen)) {
+			memcpy(user, name, namelen);
+			user[namelen] = '\0';
+			u = users_find(&users, user);
+		}
+		if (u == NULL || u->locked)
+			(void)pwhash_verify_dummy((const char *)pw, pwlen);
+		else
+			match = pwhash_verify(u->hash, (const char *)pw,
+			    pwlen) == 0;
+	}
+	/*
+	 * The only copy of the password is in our input buffer: wipe it
+	 * there (the buffer is ours and writable; the message view is not).
+	 */
+	if (pwlen > 0)
+		sodium_memzero((void *)(uintptr_t)pw, pwlen);
+	send_result(im->session, request, match);
+}
+
+static void
+reload(const struct ipc_msg *im)
+{
+	int	 fd;
+
+	if (im->len != 0)
+		fatalx("malformed RELOAD from master");
+	if ((fd = ipc_claim_fd(&master)) == -1)
+		fatalx("RELOAD from master without a descriptor");
+	load(fd);
+}
+
+/* IMSG_A_INIT: str privsep user, str privsep directory; fd: users file. */
+static int
+init(char *user, char *dir)
+{
+	struct ipc_msg	 im;
+	struct reader	 r;
+	const uint8_t	*u, *d;
+	size_t		 ulen, dlen;
+	int		 fd;
+
+	if (ipc_get_blocking(&master, &im) != 1)
+		fatalx("no INIT from master");
+	if (im.type != IMSG_A_INIT)
+		fatalx("expected INIT from master, got %u", im.type);
+	rd_init(&r, im.data, im.len);
+	u = rd_str(&r, &ulen);
+	d = rd_str(&r, &dlen);
+	if (rd_done(&r) == -1 || ulen == 0 || ulen >= PRIVSEP_USER_MAX ||
+	    dlen == 0 || dlen >= PRIVSEP_DIR_MAX ||
+	    memchr(u, '\0', ulen) != NULL || memchr(d, '\0', dlen) != NULL)
+		fatalx("malformed INIT from master");
+	memcpy(user, u, ulen);
+	user[ulen] = '\0';
+	memcpy(dir, d, dlen);
+	dir[dlen] = '\0';
+	if ((fd = ipc_claim_fd(&master)) == -1)
+		fatalx("INIT from master without a descriptor");
+	return fd;
+}
+
+int
+authd_main(int verbose)
+{
+	struct ipc_msg	 im;
+	char		 user[PRIVSEP_USER_MAX], dir[PRIVSEP_DIR_MAX];
+	int		 fd, r;
+
+	log_setverbose(verbose);
+	log_setproc("auth");
+	setproctitle("auth");
+	ipc_init(&master, AUTHD_FD_MASTER, "master", AUTHD_OUT_MAX);
+	log_set_sink(log_to_master);
+	users_init(&users);
+
+	fd = init(user, dir);
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
+	sandbox_enter(SANDBOX_AUTHD, user, dir, AUTHD_MAXFD);
+	load(fd);
+
+	for (;;) {
+		if ((r = ipc_get_blocking(&master, &im)) != 1) {
+			if (master.eof)
+				break;
+			fatalx("read from master failed");
+		}
+		switch (im.type) {
+		case IMSG_A_CHECK:
+			check(&im);
+			break;
+		case IMSG_A_RELOAD:
+			reload(&im);
+			break;
+		default:
+			fatalx("unexpected message %u from master", im.type);
+		}
+	}
+	users_free(&users);
+	log_set_sink(NULL);
+	ipc_clear(&master);
+	return 0;
+}

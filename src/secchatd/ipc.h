@@ -1,1 +1,126 @@
-/* placeholder */
+/*
+ * ipc.h: typed, length-checked messages between secchatd's processes over
+ * Unix-domain stream sockets, with descriptor passing.
+ *
+ * A message is a 12-byte header (payload length, type, flags, session id,
+ * all big-endian) and the payload.  Payloads are at most IPC_MAX_PAYLOAD
+ * bytes; a peer that sends more, sends an unknown type, or sends a type its
+ * state does not allow is cut off (see the request tables in master.c,
+ * broker.c, worker.c and authd.c).
+ */
+#ifndef SECCHAT_IPC_H
+#define SECCHAT_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define IPC_HDRLEN		12
+#define IPC_MAX_PAYLOAD		(70 * 1024)
+#define IPC_MAX_FDS		8	/* received and not yet claimed */
+
+/* The fixed descriptors of a re-executed child process. */
+#define CHILD_FD_FIRST		3	/* worker: client socket; others: master */
+#define WORKER_FD_CLIENT	3
+#define WORKER_FD_MASTER	4
+#define WORKER_FD_BROKER	5
+#define BROKER_FD_MASTER	3
+#define AUTHD_FD_MASTER		3
+
+enum ipc_type {
+	/* master -> worker */
+	IMSG_W_INIT = 1,	/* struct worker_init */
+	IMSG_W_DH_RESULT,	/* 32 bytes, or empty on failure */
+	IMSG_W_AUTH_FAIL,	/* u8 tries left, u8 final, str reason */
+	IMSG_W_SHUTDOWN,	/* str reason */
+	/* worker -> master */
+	IMSG_M_DH = 20,		/* 32-byte client ephemeral public key (once) */
+	IMSG_M_AUTH,		/* 32-byte client static key, str user, str pw */
+	IMSG_M_LOG,		/* u8 priority, str text */
+	IMSG_M_CLOSING,		/* str reason, for the log */
+	/* master -> broker */
+	IMSG_B_INIT = 40,	/* struct broker_init */
+	IMSG_B_SESSION,		/* fd: the session's broker socket; empty */
+	IMSG_B_LOGIN,		/* str user */
+	IMSG_B_SHUTDOWN,	/* str reason */
+	/* broker -> master */
+	IMSG_M_KICK = 60,	/* str reason: close this session */
+	IMSG_M_BROKER_READY,	/* empty */
+	/* worker -> broker */
+	IMSG_B_APP = 80,	/* one client application message, validated */
+	/* broker -> worker */
+	IMSG_W_LOGGED_IN = 100,	/* str user: send AUTH_OK */
+	IMSG_W_APP,		/* one server application message to seal */
+	/* master -> authd */
+	IMSG_A_INIT = 120,	/* empty; fd: the users file */
+	IMSG_A_CHECK,		/* u32 request, str user, str password */
+	IMSG_A_RELOAD,		/* fd: the users file */
+	/* authd -> master */
+	IMSG_M_RESULT = 140,	/* u32 request, u8 1 = match */
+	IMSG_M_RELOADED		/* u8 1 = ok, str error or number of users */
+};
+
+struct ipc_msg {
+	uint32_t	 len;
+	uint16_t	 type;
+	uint16_t	 flags;
+	uint32_t	 session;
+	const uint8_t	*data;	/* points into the peer's input buffer */
+	int		 fd;	/* a descriptor that came with it, or -1 */
+};
+
+struct ipc_fdq {
+	int	 fd;
+	size_t	 at;	/* stream offset of the message it rides with */
+};
+
+struct ipc_peer {
+	int		 fd;
+	const char	*name;		/* "broker", "worker 12", for logs */
+	struct buf	 in, out;
+	/* descriptors to send: each rides with the first byte of its message */
+	struct ipc_fdq	 sendfds[IPC_MAX_FDS];
+	int		 nsendfds;
+	size_t		 sent;		/* stream offset of buf_head(&out) */
+	/* descriptors received and not yet claimed by a message */
+	int		 recvfds[IPC_MAX_FDS];
+	int		 nrecvfds;
+	int		 eof;
+};
+
+void	ipc_init(struct ipc_peer *, int fd, const char *name, size_t outmax);
+void	ipc_clear(struct ipc_peer *);	/* closes fd and unclaimed fds */
+/* Queue a message; fd (or -1) is passed with it.  -1 if the queue is full. */
+int	ipc_compose(struct ipc_peer *, uint16_t type, uint32_t session, int fd,
+	    const void *data, size_t len);
+/* Queue a message built from parts (e.g. header fields and a string). */
+int	ipc_composev(struct ipc_peer *, uint16_t type, uint32_t session,
+	    const struct buf *payload);
+int	ipc_pending(const struct ipc_peer *);	/* bytes waiting to be sent */
+/* Write as much as the socket takes; -1 on a fatal error. */
+int	ipc_flush(struct ipc_peer *);
+/* Write everything, blocking in poll(); -1 on error. */
+int	ipc_flush_all(struct ipc_peer *);
+/* Read what the socket has; 0 on EOF (sets eof), -1 on error, else 1. */
+int	ipc_read(struct ipc_peer *);
+/*
+ * Take the next whole message from the input.  Returns 1 and fills msg,
+ * 0 if no whole message is buffered, -1 if the stream is malformed
+ * (oversized length, bad flags).  msg->data is valid until the next call.
+ */
+int	ipc_get(struct ipc_peer *, struct ipc_msg *);
+/*
+ * A handler whose message must come with a descriptor claims it here: the
+ * oldest unclaimed one, or -1 (an error: the peer sent none).
+ */
+int	ipc_claim_fd(struct ipc_peer *);
+/* Blocking read of one message (used before a child's event loop starts). */
+int	ipc_get_blocking(struct ipc_peer *, struct ipc_msg *);
+/*
+ * Parse a header from a buffer (fuzzed): returns 1 with msg filled when a
+ * whole message is at p, 0 if more is needed, -1 if malformed.
+ */
+int	ipc_parse(const uint8_t *p, size_t len, struct ipc_msg *);
+
+#endif

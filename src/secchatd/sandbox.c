@@ -1,2 +1,196 @@
-/* placeholder */
-typedef int placeholder_t;
+/*
+ * sandbox.c: chroot, privilege drop, resource limits and seccomp for the
+ * re-executed children (worker, broker, password checker).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+
+#include "log.h"
+#include "sandbox.h"
+
+/* Sanitizer runtimes make system calls of their own (reports, leak checks). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SANITIZER_BUILD 1
+#endif
+#endif
+
+static void
+drop_privileges(const char *user, const char *dir)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (geteuid() != 0) {
+		log_debug("not root: no chroot or user change");
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("privilege separation user %s does not exist", user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0)
+		fatalx("privilege separation user %s must not be root", user);
+	if (stat(dir, &st) == -1)
+		fatal("privilege separation directory %s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("privilege separation directory %s must be a directory "
+		    "owned by root and not writable by group or others", dir);
+	if (chroot(dir) == -1)
+		fatal("chroot %s", dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if (setgroups(1, &gid) == -1)
+		fatal("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid");
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid");
+	/* The old identity must be gone for good. */
+	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1)
+		fatalx("privileges could be regained after dropping them");
+}
+
+static void
+set_limit(int resource, rlim_t value)
+{
+	struct rlimit	 rl;
+
+	rl.rlim_cur = rl.rlim_max = value;
+	if (setrlimit(resource, &rl) == -1)
+		fatal("setrlimit");
+}
+
+static void
+set_limits(enum sandbox_role role, int maxfd)
+{
+	set_limit(RLIMIT_NOFILE, (rlim_t)maxfd + 1);
+	/* Cores could hold keys, passwords and message text. */
+	set_limit(RLIMIT_CORE, 0);
+#ifndef SANITIZER_BUILD
+	set_limit(RLIMIT_NPROC, 0);
+	switch (role) {
+	case SANDBOX_WORKER:
+		set_limit(RLIMIT_AS, 256UL * 1024 * 1024);
+		break;
+	case SANDBOX_AUTHD:
+		/* Argon2id at the default parameters needs 64 MiB. */
+		set_limit(RLIMIT_AS, 1024UL * 1024 * 1024);
+		break;
+	case SANDBOX_BROKER:
+		break;
+	}
+#else
+	(void)role;
+#endif
+}
+
+#ifdef HAVE_SECCOMP
+static const int allowed_common[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
+	SCMP_SYS(sendmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(close),
+	SCMP_SYS(shutdown), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom), SCMP_SYS(munmap),
+	SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise), SCMP_SYS(futex),
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(fcntl),
+	SCMP_SYS(getsockopt),
+#ifdef SANITIZER_BUILD
+	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(sched_yield),
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4),
+	SCMP_SYS(readlink), SCMP_SYS(getppid), SCMP_SYS(rt_sigaction),
+	SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(set_robust_list),
+	SCMP_SYS(tgkill), SCMP_SYS(kill), SCMP_SYS(pipe2), SCMP_SYS(setrlimit),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(rseq), SCMP_SYS(mprotect),
+	SCMP_SYS(mmap), SCMP_SYS(dup), SCMP_SYS(getdents64),
+#endif
+};
+
+static void
+load_seccomp(enum sandbox_role role)
+{
+	scmp_filter_ctx	 ctx;
+	size_t		 i;
+	int		 rc = 0;
+
+	(void)role;
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		fatalx("seccomp_init failed");
+	for (i = 0; i < sizeof(allowed_common) / sizeof(allowed_common[0]); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_common[i], 0);
+#ifndef SANITIZER_BUILD
+	/* Memory, but never executable memory. */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+#endif
+	/*
+	 * libc may try to open files (locale data, /etc/localtime): fail
+	 * those politely instead of killing, as OpenSSH does.
+	 */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(stat), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(access), 0);
+	if (rc != 0)
+		fatalx("seccomp_rule_add failed");
+	if (seccomp_load(ctx) != 0)
+		fatalx("seccomp_load failed");
+	seccomp_release(ctx);
+}
+#endif
+
+void
+sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
+    int maxfd)
+{
+	drop_privileges(user, dir);
+	set_limits(role, maxfd);
+#ifdef HAVE_SYS_PRCTL_H
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+	/* No core dumps and no ptrace from the same uid. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+#endif
+#ifdef HAVE_SECCOMP
+	load_seccomp(role);
+#endif
+}
+
+int
+sandbox_has_seccomp(void)
+{
+#ifdef HAVE_SECCOMP
+	return 1;
+#else
+	return 0;
+#endif
+}

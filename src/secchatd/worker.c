@@ -1,2 +1,784 @@
-/* placeholder */
-typedef int placeholder_t;
+/*
+ * worker.c: one sandboxed process per client.
+ *
+ * The worker owns the client's socket.  It does the hello and the Noise XX
+ * handshake (the one DH with the host key is done by the master on its
+ * behalf), then the record layer: it decrypts and validates what the client
+ * sends and relays it to the broker, and seals what the broker sends back.
+ * It holds no secret but its own session keys and, briefly, the password it
+ * forwards to the master.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "noise.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "util.h"
+#include "wire.h"
+#include "worker.h"
+
+#define CLIENT_IN_MAX		(FRAME_HDRLEN + FRAME_MAX + 4096)
+#define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading the broker */
+#define CLIENT_OUT_MAX		(CLIENT_OUT_HIGH + 2 * (FRAME_MAX + 64))
+#define CLOSE_LINGER_MS		2000
+#define BROKER_GONE_WAIT_MS	2000
+#define TEST_FORBIDDEN_SYSCALL	"secchat-test:forbidden-syscall"
+
+enum wstate {
+	W_HELLO,		/* waiting for the client's hello */
+	W_HS1,			/* waiting for Noise message 1 */
+	W_HS3,			/* waiting for Noise message 3 (with AUTH) */
+	W_AUTHWAIT,		/* the master is checking the password */
+	W_AUTHRETRY,		/* waiting for another AUTH record */
+	W_ACTIVE,
+	W_CLOSING		/* flushing the last bytes out */
+};
+
+struct worker {
+	struct worker_init	 init;
+	enum wstate		 state;
+	int			 cfd;
+	struct buf		 cin, cout;
+	struct ipc_peer		 master, broker;
+	struct noise_handshake	 hs;
+	struct noise_cipherstate tx, rx;
+	int			 have_keys;
+	uint8_t			 client_hello[FRAME_MAX];
+	size_t			 client_hello_len;
+	uint64_t		 start_ms, last_rx_ms, ping_ms, close_deadline;
+	uint64_t		 broker_gone_ms;
+	uint64_t		 ping_token;
+	double			 tokens;
+	uint64_t		 tokens_ms;
+	int			 client_eof;
+	char			 user[SECCHAT_NAME_MAX + 1];
+	char			 close_reason[128];
+};
+
+static struct worker	 w;
+
+static void	worker_close(const char *, const char *);
+
+static void
+log_to_master(int pri, const char *line)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (buf_put_u8(&b, (uint8_t)pri) == 0 &&
+	    buf_put_str(&b, line, strnlen(line, 1000)) == 0)
+		(void)ipc_composev(&w.master, IMSG_M_LOG, w.init.session, &b);
+	buf_free(&b);
+	(void)ipc_flush(&w.master);
+}
+
+/* ------------------------------------------------------------ client I/O */
+
+static void
+send_record(const uint8_t *pt, size_t len)
+{
+	if (!w.have_keys)
+		return;
+	if (record_seal(&w.tx, pt, len, &w.cout) == -1)
+		worker_close("internal error", "cannot seal a record");
+}
+
+static void
+send_msg(const struct wire_msg *m)
+{
+	struct buf	 b;
+
+	buf_init(&b, RECORD_MAX_PLAINTEXT);
+	if (wire_encode(&b, m) == 0)
+		send_record(buf_head(&b), buf_used(&b));
+	buf_free(&b);
+}
+
+static void
+send_bye(const char *reason)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_BYE;
+	m.s[0].p = reason;
+	m.s[0].len = strlen(reason);
+	m.ns = 1;
+	send_msg(&m);
+}
+
+static void
+send_error(uint8_t code, const char *text)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_ERROR;
+	m.byte = code;
+	m.s[0].p = text;
+	m.s[0].len = strlen(text);
+	m.ns = 1;
+	send_msg(&m);
+}
+
+/*
+ * Leave: tell the client why (if we can still speak to it), tell the master
+ * why for its log, and linger until the last bytes are out.
+ */
+static void
+worker_close(const char *client_reason, const char *log_reason)
+{
+	struct buf	 b;
+
+	if (w.state == W_CLOSING)
+		return;
+	/* Closing first, so a failure to queue the BYE cannot recurse. */
+	w.state = W_CLOSING;
+	w.close_deadline = mono_ms() + CLOSE_LINGER_MS;
+	if (client_reason != NULL && w.have_keys && !w.client_eof)
+		send_bye(client_reason);
+	strlcpy(w.close_reason, log_reason, sizeof(w.close_reason));
+	buf_init(&b, 0);
+	if (buf_put_str(&b, log_reason, strlen(log_reason)) == 0)
+		(void)ipc_composev(&w.master, IMSG_M_CLOSING, w.init.session, &b);
+	buf_free(&b);
+}
+
+/* ------------------------------------------------------------ handshake */
+
+static int
+dh_via_master(void *arg, const uint8_t pub[NOISE_KEYLEN],
+    uint8_t shared[NOISE_KEYLEN])
+{
+	struct ipc_msg	 m;
+
+	(void)arg;
+	if (ipc_compose(&w.master, IMSG_M_DH, w.init.session, -1, pub,
+	    NOISE_KEYLEN) == -1 || ipc_flush_all(&w.master) == -1)
+		return -1;
+	for (;;) {
+		if (ipc_get_blocking(&w.master, &m) != 1)
+			fatalx("master channel lost");
+		if (m.type == IMSG_W_SHUTDOWN)
+			exit(0);
+		if (m.type != IMSG_W_DH_RESULT)
+			fatalx("unexpected message %u from master", m.type);
+		if (m.len != NOISE_KEYLEN)
+			return -1;
+		memcpy(shared, m.data, NOISE_KEYLEN);
+		return 0;
+	}
+}
+
+static void
+handle_hello(const uint8_t *p, size_t len)
+{
+	uint8_t		 offered[HELLO_MAX_SUITES], reply[64], prologue[FRAME_MAX + 64];
+	size_t		 noffered, i, j, rlen;
+	uint8_t		 suite = SUITE_NONE;
+	int		 n;
+	struct buf	*out = &w.cout;
+
+	if (hello_client_decode(p, len, offered, &noffered) == -1) {
+		worker_close(NULL, "bad hello");
+		return;
+	}
+	for (i = 0; i < w.init.nsuites && suite == SUITE_NONE; i++) {
+		if (w.init.suites[i] == SUITE_AESGCM && !w.init.aesgcm_ok)
+			continue;
+		for (j = 0; j < noffered; j++)
+			if (offered[j] == w.init.suites[i])
+				suite = offered[j];
+	}
+	n = hello_server_encode(reply, sizeof(reply), suite,
+	    suite == SUITE_NONE ? "no common cipher suite" : NULL);
+	if (n == -1 || frame_append(out, reply, (size_t)n) == -1) {
+		worker_close(NULL, "cannot answer hello");
+		return;
+	}
+	if (suite == SUITE_NONE) {
+		worker_close(NULL, "no common cipher suite");
+		return;
+	}
+	/* The prologue binds both hellos into the handshake. */
+	rlen = (size_t)n;
+	memcpy(prologue, p, len);
+	memcpy(prologue + len, reply, rlen);
+	if (noise_hs_init(&w.hs, NOISE_XX, suite_cipher(suite), 0, prologue,
+	    len + rlen, NULL, w.init.host_pub, NULL) == -1) {
+		worker_close(NULL, "handshake init failed");
+		return;
+	}
+	noise_hs_set_dh(&w.hs, dh_via_master, NULL);
+	log_debug("%s: suite %s", w.init.peer, suite_name(suite));
+	w.state = W_HS1;
+}
+
+static void
+forward_auth(const struct wire_msg *m, const uint8_t *client_key)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (buf_append(&b, client_key, NOISE_KEYLEN) == -1 ||
+	    buf_put_str(&b, m->s[0].p, m->s[0].len) == -1 ||
+	    buf_put_str(&b, m->s[1].p, m->s[1].len) == -1 ||
+	    ipc_composev(&w.master, IMSG_M_AUTH, w.init.session, &b) == -1) {
+		buf_free(&b);
+		worker_close("internal error", "cannot forward login");
+		return;
+	}
+	buf_free(&b);		/* wipes the password */
+	w.state = W_AUTHWAIT;
+}
+
+static uint8_t	 client_static[NOISE_KEYLEN];
+
+static void
+handle_auth_payload(const uint8_t *p, size_t len)
+{
+	struct wire_msg	 m;
+
+	if (wire_decode(p, len, FROM_CLIENT, &m) == -1 || m.type != MSG_AUTH) {
+		worker_close("protocol error: expected AUTH",
+		    "protocol error: expected AUTH");
+		return;
+	}
+	forward_auth(&m, client_static);
+}
+
+static void
+handle_handshake(const uint8_t *p, size_t len)
+{
+	uint8_t		 payload[FRAME_MAX], msg[NOISE_MAX_MSG];
+	size_t		 plen, mlen;
+	const uint8_t	*rs;
+
+	if (noise_hs_read(&w.hs, p, len, payload, &plen) == -1) {
+		worker_close(NULL, "handshake failed");
+		return;
+	}
+	if (w.state == W_HS1) {
+		if (plen != 0 || noise_hs_write(&w.hs, NULL, 0, msg, &mlen) == -1 ||
+		    frame_append(&w.cout, msg, mlen) == -1) {
+			worker_close(NULL, "handshake failed");
+			return;
+		}
+		w.state = W_HS3;
+		return;
+	}
+	/* Message 3: the client's static key and its AUTH. */
+	if ((rs = noise_hs_remote_static(&w.hs)) == NULL ||
+	    noise_hs_split(&w.hs, &w.tx, &w.rx) == -1) {
+		worker_close(NULL, "handshake failed");
+		return;
+	}
+	memcpy(client_static, rs, NOISE_KEYLEN);
+	w.have_keys = 1;
+	handle_auth_payload(payload, plen);
+	sodium_memzero(payload, plen);
+}
+
+/* ------------------------------------------------------------ records */
+
+static int
+flood_take(void)
+{
+	uint64_t	 now = mono_ms();
+
+	w.tokens += (double)(now - w.tokens_ms) * w.init.flood_rate / 1000.0;
+	if (w.tokens > w.init.flood_burst)
+		w.tokens = w.init.flood_burst;
+	w.tokens_ms = now;
+	if (w.tokens < 1.0)
+		return 0;
+	w.tokens -= 1.0;
+	return 1;
+}
+
+static int
+flood_ready(void)
+{
+	uint64_t	 now = mono_ms();
+	double		 t;
+
+	t = w.tokens + (double)(now - w.tokens_ms) * w.init.flood_rate / 1000.0;
+	return t >= 1.0;
+}
+
+static void
+to_broker(const uint8_t *p, size_t len)
+{
+	if (ipc_compose(&w.broker, IMSG_B_APP, 0, -1, p, len) == -1)
+		worker_close("internal error", "broker queue full");
+}
+
+static int
+text_too_long(const struct wire_msg *m)
+{
+	char	 text[128];
+
+	if (m->type != MSG_SAY && m->type != MSG_ACT && m->type != MSG_PRIVMSG)
+		return 0;
+	if (m->s[1].len <= w.init.max_message)
+		return 0;
+	snprintf(text, sizeof(text), "message too long: %zu bytes, the limit "
+	    "is %u; it was not delivered", m->s[1].len, w.init.max_message);
+	send_error(ERR_BAD_TEXT, text);
+	return 1;
+}
+
+#ifdef SECCHAT_TEST_HOOKS
+#include <sys/syscall.h>
+/* Test builds only: make a system call the sandbox forbids. */
+static void
+test_hook(const struct wire_msg *m)
+{
+	if (m->type == MSG_SAY && m->s[1].len == strlen(TEST_FORBIDDEN_SYSCALL) &&
+	    memcmp(m->s[1].p, TEST_FORBIDDEN_SYSCALL, m->s[1].len) == 0)
+		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+#endif
+
+static void
+handle_active(const uint8_t *p, size_t len)
+{
+	struct wire_msg	 m, pong;
+
+	if (wire_decode(p, len, FROM_CLIENT, &m) == -1) {
+		worker_close("protocol error: malformed message",
+		    "protocol error: malformed message");
+		return;
+	}
+	switch (m.type) {
+	case MSG_PING:
+		memset(&pong, 0, sizeof(pong));
+		pong.type = MSG_PONG;
+		pong.token = m.token;
+		send_msg(&pong);
+		return;
+	case MSG_PONG:
+		return;
+	case MSG_AUTH:
+		worker_close("protocol error: already logged in",
+		    "protocol error: AUTH after login");
+		return;
+	case MSG_BYE:
+		to_broker(p, len);
+		worker_close(NULL, "client left");
+		return;
+	default:
+		break;
+	}
+#ifdef SECCHAT_TEST_HOOKS
+	test_hook(&m);
+#endif
+	if (text_too_long(&m))
+		return;
+	to_broker(p, len);
+}
+
+static void
+handle_record(const uint8_t *ct, size_t ctlen)
+{
+	uint8_t		 pt[FRAME_MAX];
+	size_t		 ptlen;
+	struct wire_msg	 m;
+
+	if (record_open(&w.rx, ct, ctlen, pt, &ptlen) == -1) {
+		worker_close("protocol error: bad record",
+		    "bad record (decryption failed)");
+		return;
+	}
+	switch (w.state) {
+	case W_AUTHRETRY:
+		if (wire_decode(pt, ptlen, FROM_CLIENT, &m) == -1) {
+			worker_close("protocol error: malformed message",
+			    "protocol error: malformed message");
+		} else if (m.type == MSG_BYE) {
+			worker_close(NULL, "client left before login");
+		} else if (m.type != MSG_AUTH) {
+			worker_close("protocol error: expected AUTH",
+			    "protocol error: expected AUTH");
+		} else
+			forward_auth(&m, client_static);
+		break;
+	case W_ACTIVE:
+		handle_active(pt, ptlen);
+		break;
+	default:
+		worker_close("protocol error", "record in the wrong state");
+		break;
+	}
+	sodium_memzero(pt, ptlen);
+}
+
+/* Process whole frames from the client, as far as state and flood allow. */
+static void
+process_client_input(void)
+{
+	const uint8_t	*payload;
+	size_t		 plen, used;
+	int		 r;
+
+	while (w.state != W_CLOSING && w.state != W_AUTHWAIT) {
+		if (w.state == W_ACTIVE && !flood_ready())
+			break;
+		if (w.state == W_ACTIVE && buf_used(&w.cout) > CLIENT_OUT_HIGH)
+			break;	/* our answers would have nowhere to go */
+		r = frame_parse(buf_head(&w.cin), buf_used(&w.cin), &payload,
+		    &plen, &used);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			worker_close(w.have_keys ? "protocol error: bad frame" :
+			    NULL, "bad frame");
+			break;
+		}
+		w.last_rx_ms = mono_ms();
+		w.ping_ms = 0;
+		switch (w.state) {
+		case W_HELLO:
+			handle_hello(payload, plen);
+			break;
+		case W_HS1:
+		case W_HS3:
+			handle_handshake(payload, plen);
+			break;
+		case W_ACTIVE:
+			(void)flood_take();
+			/* FALLTHROUGH */
+		default:
+			handle_record(payload, plen);
+			break;
+		}
+		buf_consume(&w.cin, used);
+	}
+}
+
+static void
+read_client(void)
+{
+	uint8_t	*d;
+	ssize_t	 n;
+
+	if ((d = buf_reserve(&w.cin, 16384)) == NULL)
+		return;		/* full: process first */
+	n = read(w.cfd, d, 16384);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		w.client_eof = 1;
+		worker_close(NULL, "connection lost");
+		return;
+	}
+	if (n == 0) {
+		w.client_eof = 1;
+		worker_close(NULL, w.state == W_ACTIVE ?
+		    "connection closed by client" :
+		    "connection closed before login");
+		return;
+	}
+	buf_commit(&w.cin, (size_t)n);
+}
+
+static void
+write_client(void)
+{
+	ssize_t	 n;
+
+	n = send(w.cfd, buf_head(&w.cout), buf_used(&w.cout), MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		w.client_eof = 1;
+		buf_reset(&w.cout);
+		worker_close(NULL, "connection lost");
+		return;
+	}
+	buf_consume(&w.cout, (size_t)n);
+}
+
+/* ------------------------------------------------------------ IPC */
+
+static void
+handle_master(const struct ipc_msg *im)
+{
+	struct reader	 r;
+	const uint8_t	*s;
+	size_t		 slen;
+	uint8_t		 tries, final;
+	char		 reason[256];
+	struct wire_msg	 m;
+
+	rd_init(&r, im->data, im->len);
+	switch (im->type) {
+	case IMSG_W_AUTH_FAIL:
+		if (w.state != W_AUTHWAIT)
+			fatalx("AUTH_FAIL in the wrong state");
+		tries = rd_u8(&r);
+		final = rd_u8(&r);
+		s = rd_str(&r, &slen);
+		if (rd_done(&r) == -1)
+			fatalx("bad AUTH_FAIL from master");
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_AUTH_FAIL;
+		m.byte = tries;
+		m.s[0].p = (const char *)s;
+		m.s[0].len = slen;
+		m.ns = 1;
+		send_msg(&m);
+		if (final) {
+			snprintf(reason, sizeof(reason), "%.*s", (int)slen, s);
+			worker_close("authentication failed", "authentication "
+			    "failed: no tries left");
+		} else
+			w.state = W_AUTHRETRY;
+		break;
+	case IMSG_W_SHUTDOWN:
+		s = rd_str(&r, &slen);
+		if (rd_done(&r) == -1)
+			fatalx("bad SHUTDOWN from master");
+		snprintf(reason, sizeof(reason), "%.*s", (int)slen, s);
+		worker_close(reason, reason);
+		break;
+	default:
+		fatalx("unexpected message %u from master", im->type);
+	}
+}
+
+static void
+handle_broker(const struct ipc_msg *im)
+{
+	struct wire_msg	 m;
+	struct reader	 r;
+	const uint8_t	*s;
+	size_t		 slen;
+
+	switch (im->type) {
+	case IMSG_W_LOGGED_IN:
+		rd_init(&r, im->data, im->len);
+		s = rd_str(&r, &slen);
+		if (w.state != W_AUTHWAIT || rd_done(&r) == -1 ||
+		    !valid_username((const char *)s, slen))
+			fatalx("bad LOGGED_IN from broker");
+		memcpy(w.user, s, slen);
+		w.user[slen] = '\0';
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_AUTH_OK;
+		m.s[0].p = w.user;
+		m.s[0].len = slen;
+		m.ns = 1;
+		send_msg(&m);
+		w.state = W_ACTIVE;
+		w.tokens = w.init.flood_burst;
+		w.tokens_ms = mono_ms();
+		setproctitle("worker [%s] %s", w.init.peer, w.user);
+		break;
+	case IMSG_W_APP:
+		if (w.state != W_ACTIVE)
+			fatalx("APP from broker before login");
+		if (im->len == 0 || im->len > RECORD_MAX_PLAINTEXT)
+			fatalx("bad APP length from broker");
+		send_record(im->data, im->len);
+		break;
+	default:
+		fatalx("unexpected message %u from broker", im->type);
+	}
+}
+
+static void
+drain_ipc(struct ipc_peer *p, void (*handler)(const struct ipc_msg *))
+{
+	struct ipc_msg	 m;
+	int		 r;
+
+	while ((r = ipc_get(p, &m)) == 1) {
+		handler(&m);
+		if (p == &w.broker && buf_used(&w.cout) > CLIENT_OUT_HIGH)
+			break;
+	}
+	if (r == -1)
+		fatalx("malformed message from %s", p->name);
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void
+check_timers(void)
+{
+	uint64_t	 now = mono_ms();
+	struct wire_msg	 m;
+
+	if (w.state == W_CLOSING)
+		return;
+	if (w.state < W_ACTIVE &&
+	    now - w.start_ms >= (uint64_t)w.init.login_grace * 1000) {
+		worker_close("login timeout", "login grace time exceeded");
+		return;
+	}
+	if (w.state == W_ACTIVE && w.init.alive_interval > 0) {
+		if (w.ping_ms == 0 && now - w.last_rx_ms >=
+		    (uint64_t)w.init.alive_interval * 1000) {
+			memset(&m, 0, sizeof(m));
+			m.type = MSG_PING;
+			m.token = ++w.ping_token;
+			send_msg(&m);
+			w.ping_ms = now;
+		} else if (w.ping_ms != 0 && now - w.ping_ms >=
+		    (uint64_t)w.init.alive_timeout * 1000) {
+			worker_close("idle timeout", "no answer to ping");
+			return;
+		}
+	}
+	if (w.broker_gone_ms != 0 && now - w.broker_gone_ms >= BROKER_GONE_WAIT_MS)
+		worker_close("chat service unavailable", "broker went away");
+}
+
+static int
+next_timeout(void)
+{
+	uint64_t	 now = mono_ms(), due = now + 1000;
+
+	if (w.state == W_CLOSING)
+		due = w.close_deadline;
+	else if (w.state < W_ACTIVE)
+		due = w.start_ms + (uint64_t)w.init.login_grace * 1000;
+	else if (w.init.alive_interval > 0)
+		due = w.ping_ms ? w.ping_ms + (uint64_t)w.init.alive_timeout * 1000 :
+		    w.last_rx_ms + (uint64_t)w.init.alive_interval * 1000;
+	if (w.state == W_ACTIVE && !flood_ready() && now + 50 < due)
+		due = now + 50;
+	if (w.broker_gone_ms != 0 && w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
+		due = w.broker_gone_ms + BROKER_GONE_WAIT_MS;
+	if (due <= now)
+		return 0;
+	return due - now > 60000 ? 60000 : (int)(due - now);
+}
+
+/* ------------------------------------------------------------ main loop */
+
+static void
+worker_loop(void)
+{
+	struct pollfd	 pfd[3];
+	int		 r;
+
+	for (;;) {
+		process_client_input();
+		if (w.state == W_CLOSING && (buf_used(&w.cout) == 0 ||
+		    w.client_eof || mono_ms() >= w.close_deadline)) {
+			(void)ipc_flush_all(&w.master);
+			(void)ipc_flush(&w.broker);
+			shutdown(w.cfd, SHUT_RDWR);
+			exit(0);
+		}
+		memset(pfd, 0, sizeof(pfd));
+		pfd[0].fd = w.cfd;
+		if (!w.client_eof && w.state != W_CLOSING &&
+		    w.state != W_AUTHWAIT &&
+		    (w.state != W_ACTIVE || flood_ready()))
+			pfd[0].events |= POLLIN;
+		if (buf_used(&w.cout) > 0 && !w.client_eof)
+			pfd[0].events |= POLLOUT;
+		pfd[1].fd = w.master.fd;
+		pfd[1].events = POLLIN | (ipc_pending(&w.master) ? POLLOUT : 0);
+		pfd[2].fd = w.broker.eof ? -1 : w.broker.fd;
+		/* LOGGED_IN arrives from the broker while we wait for auth. */
+		if ((w.state == W_ACTIVE || w.state == W_AUTHWAIT) &&
+		    buf_used(&w.cout) <= CLIENT_OUT_HIGH)
+			pfd[2].events |= POLLIN;
+		if (ipc_pending(&w.broker))
+			pfd[2].events |= POLLOUT;
+		r = poll(pfd, 3, next_timeout());
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_client();
+		if (pfd[0].revents & POLLOUT)
+			write_client();
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (ipc_read(&w.master) <= 0) {
+				/* The master is gone: nothing to serve for. */
+				if (w.have_keys && !w.client_eof) {
+					send_bye("server shutting down");
+					write_client();
+				}
+				exit(0);
+			}
+			drain_ipc(&w.master, handle_master);
+		}
+		if (pfd[1].revents & POLLOUT && ipc_flush(&w.master) == -1)
+			exit(0);
+		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (ipc_read(&w.broker) <= 0 && w.broker_gone_ms == 0) {
+				w.broker.eof = 1;
+				w.broker_gone_ms = mono_ms();
+			}
+			drain_ipc(&w.broker, handle_broker);
+		} else if (w.state == W_ACTIVE && buf_used(&w.cout) <= CLIENT_OUT_HIGH)
+			drain_ipc(&w.broker, handle_broker);
+		if (pfd[2].revents & POLLOUT && ipc_flush(&w.broker) == -1 &&
+		    w.broker_gone_ms == 0) {
+			w.broker.eof = 1;
+			w.broker_gone_ms = mono_ms();
+		}
+		check_timers();
+	}
+}
+
+int
+worker_main(int verbose)
+{
+	struct ipc_msg	 m;
+
+	log_setverbose(verbose);
+	log_setproc("worker");
+	w.cfd = WORKER_FD_CLIENT;
+	ipc_init(&w.master, WORKER_FD_MASTER, "master", 0);
+	ipc_init(&w.broker, WORKER_FD_BROKER, "broker", 4 * 1024 * 1024);
+	log_set_sink(log_to_master);
+	if (ipc_get_blocking(&w.master, &m) != 1 || m.type != IMSG_W_INIT ||
+	    m.len != sizeof(w.init))
+		fatalx("bad init from master");
+	memcpy(&w.init, m.data, sizeof(w.init));
+	w.init.peer[sizeof(w.init.peer) - 1] = '\0';
+	w.init.privsep_user[sizeof(w.init.privsep_user) - 1] = '\0';
+	w.init.privsep_dir[sizeof(w.init.privsep_dir) - 1] = '\0';
+	if (w.init.nsuites == 0 || w.init.nsuites > sizeof(w.init.suites) ||
+	    w.init.flood_burst == 0 || w.init.flood_rate == 0)
+		fatalx("bad init from master");
+	log_setverbose(w.init.verbose);
+	setproctitle("worker [%s] preauth", w.init.peer);
+	if (sodium_init() == -1)
+		fatalx("sodium_init failed");
+	sandbox_enter(SANDBOX_WORKER, w.init.privsep_user, w.init.privsep_dir,
+	    WORKER_FD_BROKER);
+	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||
+	    set_nonblock(w.broker.fd) == -1)
+		fatal("set_nonblock");
+	buf_init(&w.cin, CLIENT_IN_MAX);
+	buf_init(&w.cout, CLIENT_OUT_MAX);
+	w.start_ms = w.last_rx_ms = mono_ms();
+	w.state = W_HELLO;
+	worker_loop();
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * conf.h: secchatd.conf, in the style of sshd_config(5).
+ *
+ * One "Keyword value" per line; keywords are case-insensitive; '#' starts a
+ * comment; values may be quoted with double quotes.  secchatd.conf(5)
+ * documents every keyword.
+ */
+#ifndef SECCHAT_CONF_H
+#define SECCHAT_CONF_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_LISTEN	16
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_PATH_MAX		1024
+
+struct listen_addr {
+	char	host[256];	/* numeric address or name */
+	char	port[16];	/* empty: use Port */
+};
+
+struct config {
+	/* Network */
+	struct listen_addr listen[CONFIG_MAX_LISTEN];	/* ListenAddress */
+	int		nlisten;
+	char		port[16];			/* Port (9999) */
+	/* Files */
+	char		hostkey[CONFIG_PATH_MAX];	/* HostKey */
+	char		usersfile[CONFIG_PATH_MAX];	/* UsersFile */
+	char		pidfile[CONFIG_PATH_MAX];	/* PidFile ("none" = off) */
+	/* Privilege separation */
+	char		privsep_user[64];		/* PrivsepUser */
+	char		privsep_dir[CONFIG_PATH_MAX];	/* PrivsepDirectory */
+	/* Crypto: suite ids in the server's order of preference */
+	uint8_t		suites[4];			/* Ciphers */
+	int		nsuites;
+	/* Limits */
+	unsigned	login_grace;		/* LoginGraceTime, s (30) */
+	unsigned	max_auth_tries;		/* MaxAuthTries (3) */
+	unsigned	max_sessions;		/* MaxSessions (1024) */
+	unsigned	max_per_source;		/* MaxSessionsPerSource (32) */
+	unsigned	max_message;		/* MaxMessageLength, bytes (4096) */
+	unsigned	max_rooms;		/* MaxRoomsPerSession (32) */
+	unsigned	flood_burst;		/* FloodBurst, messages (20) */
+	unsigned	flood_rate;		/* FloodRate, messages/s (2) */
+	unsigned	send_queue;		/* SendQueueSize, bytes (1 MiB) */
+	unsigned	history;		/* HistoryLength (50; 0 = off) */
+	unsigned	alive_interval;		/* ClientAliveInterval, s (120) */
+	unsigned	alive_timeout;		/* ClientAliveTimeout, s (30) */
+	unsigned	auth_fail_limit;	/* MaxAuthFailuresPerSource (10) */
+	unsigned	auth_fail_window;	/* AuthFailureWindow, s (300) */
+	unsigned	max_auth_pending;	/* MaxAuthPending (64) */
+	/* Logging */
+	int		log_verbose;		/* LogLevel: 0 INFO, 1 DEBUG */
+};
+
+/* Fill in the built-in defaults. */
+void	config_defaults(struct config *);
+/*
+ * Parse a configuration held in buf (fuzzed).  filename is used in
+ * messages only.  On error returns -1 with err as "FILE:LINE: message".
+ */
+int	config_parse(struct config *, const char *buf, size_t len,
+	    const char *filename, char *err, size_t errlen);
+/* Defaults, then the file.  A missing file is an error. */
+int	config_load(struct config *, const char *path, char *err, size_t errlen);
+/* Print the effective configuration, one keyword per line (-T). */
+void	config_print(const struct config *, FILE *);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * proto.h: the fixed-size payloads of secchatd's internal messages.
+ *
+ * These travel from the more privileged process to the less privileged one
+ * (master to worker, master to broker), but are still length-checked.
+ */
+#ifndef SECCHAT_PROTO_H
+#define SECCHAT_PROTO_H
+
+#include <stdint.h>
+
+#define PEER_NAME_MAX	64
+
+struct worker_init {
+	uint32_t	session;
+	uint8_t		suites[4];
+	uint8_t		nsuites;
+	uint8_t		aesgcm_ok;
+	uint8_t		pad[2];
+	uint8_t		host_pub[32];
+	uint32_t	login_grace;	/* s */
+	uint32_t	max_auth_tries;
+	uint32_t	max_message;
+	uint32_t	flood_burst;
+	uint32_t	flood_rate;
+	uint32_t	send_queue;
+	uint32_t	alive_interval;	/* s */
+	uint32_t	alive_timeout;	/* s */
+	int32_t		verbose;
+	char		peer[PEER_NAME_MAX];
+	char		privsep_user[64];
+	char		privsep_dir[1024];
+};
+
+struct broker_init {
+	uint32_t	history;
+	uint32_t	send_queue;
+	uint32_t	max_rooms;
+	uint32_t	max_message;
+	int32_t		verbose;
+	char		privsep_user[64];
+	char		privsep_dir[1024];
+};
+
+#endif

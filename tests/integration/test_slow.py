@@ -1,0 +1,56 @@
+"""A session that stops reading is disconnected when its queue fills, and
+everyone else's messages keep flowing."""
+
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Tap, Daemon, Client, RawClient, MSG  # noqa: E402
+
+N = 600
+tap = Tap()
+d = Daemon(extra_conf="SendQueueSize 64K\nFloodBurst 100000\n"
+           "FloodRate 100000\n")
+try:
+    d.start()
+    # The slow reader: a tiny receive buffer, and it never reads.
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", d.port))
+    slow = RawClient.__new__(RawClient)
+    slow.sock, slow.buf, slow.tx, slow.rx = s, b"", None, None
+    ok = slow.login("carol", "carol-pw")
+    tap.ok(ok[0] == MSG["AUTH_OK"], "the slow reader logs in")
+
+    a = Client(d, "alice", "alice-pw")
+    b = Client(d, "bob", "bob-pw")
+    tap.ok(a.out.expect(r" login alice$") is not None and
+           b.out.expect(r" login bob$") is not None, "alice and bob log in")
+    filler = "x" * 3900
+    for i in range(N):
+        if not a.send("%d %s" % (i, filler)):
+            break
+    tap.ok(d.log.expect(r"Disconnected carol .*send queue full") is not None,
+           "the slow reader is disconnected when its queue fills")
+    got = 0
+    for i in range(N):
+        m = b.out.expect(r" message lobby alice (\d+) x+$")
+        if not m or int(m.group(1)) != i:
+            break
+        got += 1
+    tap.ok(got == N, "bob received all %d of alice's messages in order "
+           "(%d)" % (N, got))
+    tap.ok(b.out.expect(r" departed lobby carol send queue full") is not None
+           or b.out.seen(r" departed lobby carol "),
+           "bob is told the slow reader left")
+    tap.ok(slow.closed(), "the slow reader's connection is closed")
+    a.send("exit")
+    b.send("exit")
+    tap.ok(a.wait() == 0 and b.wait() == 0, "alice and bob leave normally")
+finally:
+    d.cleanup()
+    if tap.failed:
+        tap.diag("\n".join(d.log.all if d.log else []))
+tap.done()
