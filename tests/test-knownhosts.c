@@ -61,7 +61,7 @@ test_good_file(void)
 	    "  # indented comment\n"
 	    "[::1]:9999 secchat-x25519 " KEY2_B64 " my laptop\n"
 	    "Chat.Example.ORG:10000\tsecchat-x25519\t" KEY2_B64 "\n"
-	    "[fe80::1%eth0]:1 secchat-x25519 " KEY1_B64;	/* no final newline */
+	    "[fe80::1%eth0]:1 secchat-x25519 " KEY1_B64;	/* no newline */
 	char			 err[256];
 	size_t			 errline, line;
 	int			 rc;

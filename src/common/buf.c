@@ -97,13 +97,20 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Consumed bytes are wiped: buffers carry passwords and keys between
+ * processes, and nothing should linger once it has been used.
+ */
 void
 buf_consume(struct buf *b, size_t n)
 {
-	if (n >= b->len - b->off)
+	if (n >= b->len - b->off) {
+		sodium_memzero(b->data + b->off, b->len - b->off);
 		b->off = b->len = 0;
-	else
+	} else {
+		sodium_memzero(b->data + b->off, n);
 		b->off += n;
+	}
 }
 
 int

@@ -420,8 +420,9 @@ kh_add(const char *path, const char *hostport, const uint8_t pub[KEY_LEN],
 		close(fd);
 		return -1;
 	}
-	if ((lacks_final_newline(fd, st.st_size) && write_all(fd, "\n", 1) == -1)
-	    || write_all(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
+	if ((lacks_final_newline(fd, st.st_size) &&
+	    write_all(fd, "\n", 1) == -1) ||
+	    write_all(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

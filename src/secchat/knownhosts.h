@@ -21,7 +21,7 @@
 #include "keys.h"
 
 #define KH_KEYTYPE	"secchat-x25519"
-#define KH_LINE_MAX	1024		/* bytes per line, without the newline */
+#define KH_LINE_MAX	1024		/* bytes per line, without newline */
 #define KH_HOSTPORT_MAX	(255 + 2 + 1 + 5 + 1)	/* "[host]:port" and NUL */
 #define KH_FILE_MAX	(4 * 1024 * 1024)
 
@@ -82,8 +82,8 @@ enum kh_status kh_lookup(const struct knownhosts *, const char *hostport,
  * 0600) and its directory (mode 0700) if need be.  Returns 0 or -1 with err
  * set.
  */
-int	kh_add(const char *path, const char *hostport, const uint8_t pub[KEY_LEN],
-	    char *err, size_t errlen);
+int	kh_add(const char *path, const char *hostport,
+	    const uint8_t pub[KEY_LEN], char *err, size_t errlen);
 
 /* Format one file line, with its newline.  Returns its length or -1. */
 int	kh_format_line(const char *hostport, const uint8_t pub[KEY_LEN],

@@ -78,12 +78,21 @@ deceptive(unsigned long cp)
 	    cp == 0xfeff;
 }
 
-/* Append the visible form of one byte (ASCII, or an escaped octet). */
+/*
+ * Append the visible form of one byte.  vis(3) takes the ASCII ones; a
+ * byte of a character that is not shown is written in octal here, as
+ * VIS_OCTAL would, because libbsd's vis() misreads single bytes of
+ * multibyte characters in a UTF-8 locale.
+ */
 static void
 put_byte(FILE *fp, unsigned char c, unsigned char next)
 {
 	char	 v[8];
 
+	if (c >= 0x80) {
+		fprintf(fp, "\\%03o", c);
+		return;
+	}
 	vis(v, c, VIS_FLAGS, next);
 	fputs(v, fp);
 }
@@ -96,6 +105,16 @@ put_safe(FILE *fp, const char *s)
 	unsigned long		 cp;
 
 	while (left > 0) {
+		/* Plain printable ASCII, the common case, goes in one piece. */
+		for (n = 0; n < left && p[n] >= 0x20 && p[n] < 0x7f &&
+		    p[n] != '\\'; n++)
+			;
+		if (n > 0) {
+			fwrite(p, 1, n, fp);
+			p += n;
+			left -= n;
+			continue;
+		}
 		n = utf8_seq(p, left, &cp);
 		if (n > 1 && utf8_passes && iswprint((wint_t)cp) &&
 		    !deceptive(cp))
@@ -254,15 +273,16 @@ pipe_fields(FILE *fp, const struct cs_event *ev)
 
 /* Finish a memstream line; NULL (and the line freed) if it is unwanted. */
 static char *
-finish(FILE *fp, char *line, int wanted)
+finish(FILE *fp, char **linep, int wanted)
 {
+	/* The memstream sets *linep only when it is closed. */
 	if (fclose(fp) != 0)
 		err(1, "output");
 	if (!wanted) {
-		free(line);
+		free(*linep);
 		return NULL;
 	}
-	return line;
+	return *linep;
 }
 
 char *
@@ -278,7 +298,7 @@ out_pipe_line(const struct cs_event *ev)
 	out_time_iso(ev->time, ts);
 	fputs(ts, fp);
 	wanted = pipe_fields(fp, ev);
-	return finish(fp, line, wanted);
+	return finish(fp, &line, wanted);
 }
 
 /* "[room] " when a room message is not for the room being shown. */
@@ -468,7 +488,7 @@ out_tty_own_private(const char *to, const char *text)
 	put_safe(fp, to);
 	fputs("] ", fp);
 	put_safe(fp, text);
-	return finish(fp, line, 1);
+	return finish(fp, &line, 1);
 }
 
 char *
@@ -484,5 +504,5 @@ out_tty_line(const struct cs_event *ev, const char *room)
 	wanted = tty_talk(fp, ev, room);
 	if (!wanted)
 		wanted = tty_status(fp, ev);
-	return finish(fp, line, wanted);
+	return finish(fp, &line, wanted);
 }

@@ -107,7 +107,7 @@ struct client {
 	int		 stdin_open;
 	char		*inbuf;
 	size_t		 inlen;
-	int		 skipping;		/* discarding an over-long line */
+	int		 skipping;		/* dropping an over-long line */
 	unsigned long	 lineno;
 };
 
@@ -120,7 +120,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: secchat [-46lv] [-i identity] [-o option] [-P password_file]\n"
+	    "usage: secchat [-46lv] [-i identity] [-o option] "
+	    "[-P password_file]\n"
 	    "               [-p port] [-u user] [host]\n");
 	exit(EXIT_USAGE);
 }
@@ -354,6 +355,17 @@ parse_args(struct options *o, int argc, char *argv[])
 		usage();
 	if (argc == 1)
 		o->host = argv[0];
+	/* "[::1]", as in URLs and known_hosts, means the address inside. */
+	if (o->host[0] == '[' && o->host[strlen(o->host) - 1] == ']') {
+		char *h = strdup(o->host + 1);
+
+		if (h == NULL)
+			err(EXIT_ERROR, "strdup");
+		h[strlen(h) - 1] = '\0';
+		o->host = h;
+	}
+	if (*o->host == '\0')
+		usage();
 	if (o->password_file != NULL && o->password_fd != -1) {
 		warnx("-P and PasswordFd exclude each other");
 		usage();
@@ -492,6 +504,17 @@ check_password(const char *pw, const char *from)
 }
 
 /*
+ * A prompt came back empty-handed.  An interrupt (readpassphrase has put
+ * the terminal back and passed the signal on) ends secchat quietly.
+ */
+static void
+check_interrupted(void)
+{
+	if (errno == EINTR)
+		exit(EXIT_ERROR);
+}
+
+/*
  * Ask on the terminal.  readpassphrase(3) restores the terminal and
  * re-raises the signal itself if ^C interrupts it.
  */
@@ -526,9 +549,11 @@ get_password(struct client *c, char *buf, size_t size)
 		check_password(buf, what);
 		return;
 	}
-	if (ask_password(c, "", buf, size) == -1)
+	if (ask_password(c, "", buf, size) == -1) {
+		check_interrupted();
 		errx(EXIT_ERROR, "cannot read a password: no terminal; use "
 		    "-P FILE or -o PasswordFd=N");
+	}
 	check_password(buf, "password");
 	c->password_from_tty = 1;
 }
@@ -543,8 +568,10 @@ get_user(struct client *c)
 		return;
 	}
 	if (readpassphrase("User: ", buf, sizeof(buf),
-	    RPP_ECHO_ON | RPP_REQUIRE_TTY) == NULL)
+	    RPP_ECHO_ON | RPP_REQUIRE_TTY) == NULL) {
+		check_interrupted();
 		errx(EXIT_USAGE, "no user name: give one with -u USER");
+	}
 	if (!valid_username(buf, strlen(buf))) {
 		char *safe = out_safe(buf);
 		errx(EXIT_USAGE, "invalid user name \"%s\" (1 to %d of a-z, "
@@ -734,6 +761,7 @@ check_host_key(struct client *c, const uint8_t *key)
 		break;
 	}
 	if ((yes = ask_yes_no(c, key)) == -1) {
+		check_interrupted();
 		note(NULL, "the key of %s is not known and there is no "
 		    "terminal to ask on", c->hostport);
 		note(NULL, "its fingerprint is %s; if that is right, connect "
@@ -803,11 +831,15 @@ room_parted(struct client *c, const char *room)
 
 /*
  * /join switches rooms at once, so that a script's next line goes to the
- * new room.  If the server refuses, go back to a room we are in.
+ * new room.  If the server refuses a join (the errors a JOIN can get), go
+ * back to a room we are in.
  */
 static void
-join_refused(struct client *c)
+join_refused(struct client *c, unsigned int code)
 {
+	if (code != ERR_BAD_REQUEST && code != ERR_BAD_NAME &&
+	    code != ERR_LIMIT)
+		return;
 	if (c->current[0] != '\0' && room_index(c, c->current) == -1)
 		set_current(c, c->nrooms > 0 ? c->rooms[c->nrooms - 1] : "");
 }
@@ -973,6 +1005,28 @@ cmd_join(struct client *c, const char *arg)
 		set_current(c, arg);
 }
 
+/* Like /join, /part moves on at once: to the last other room joined. */
+static void
+cmd_part(struct client *c, const char *arg)
+{
+	const char	*room;
+	size_t		 i;
+	int		 rc;
+
+	if ((room = room_arg(c, arg, "/part")) == NULL)
+		return;
+	if ((rc = cs_part(c->cs, room)) != 0) {
+		report_send(c, rc, "/part");
+		return;
+	}
+	if (strcmp(room, c->current) != 0)
+		return;
+	for (i = c->nrooms; i > 0; i--)
+		if (strcmp(c->rooms[i - 1], c->current) != 0)
+			break;
+	set_current(c, i > 0 ? c->rooms[i - 1] : "");
+}
+
 /* Run a /command; line points after the slash. */
 static void
 command(struct client *c, char *line)
@@ -994,10 +1048,9 @@ command(struct client *c, char *line)
 		cmd_msg(c, arg);
 	else if (strcmp(line, "join") == 0)
 		cmd_join(c, arg);
-	else if (strcmp(line, "part") == 0) {
-		if ((room = room_arg(c, arg, "/part")) != NULL)
-			report_send(c, cs_part(c->cs, room), "/part");
-	} else if (strcmp(line, "who") == 0) {
+	else if (strcmp(line, "part") == 0)
+		cmd_part(c, arg);
+	else if (strcmp(line, "who") == 0) {
 		if ((room = room_arg(c, arg, "/who")) != NULL)
 			report_send(c, cs_who(c->cs, room), "/who");
 	} else if (strcmp(line, "rooms") == 0)
@@ -1168,29 +1221,28 @@ logged_in(struct client *c, const struct cs_event *ev)
 static void
 auth_failed(struct client *c, const struct cs_event *ev)
 {
-	char	 pw[CS_PASSWORD_MAX + 2], why[64];
-	char	*reason = out_safe(ev->text);
-	int	 rc;
+	const char	*reason = ev->text != NULL ? ev->text : "";
+	char		 pw[CS_PASSWORD_MAX + 2];
+	int		 rc;
 
 	show(c, ev);
 	if (ev->code == 0) {
-		note(c, "authentication failed: %s", *reason ? reason :
+		note(c, "authentication failed: the server did not accept the "
+		    "password for %s: %s", c->user, *reason ? reason :
 		    "no more tries");
-		free(reason);
 		set_status(c, EXIT_AUTH);
 		return;
 	}
-	note(c, "authentication failed: %s (%u %s left)", *reason ? reason :
-	    "wrong user name or password", ev->code,
-	    ev->code == 1 ? "try" : "tries");
-	free(reason);
+	note(c, "authentication failed: the server did not accept the "
+	    "password for %s: %s (%u %s left)", c->user, *reason ? reason :
+	    "no reason given", ev->code, ev->code == 1 ? "try" : "tries");
 	set_status(c, EXIT_AUTH);
 	if (!c->password_from_tty) {
 		leave(c);
 		return;
 	}
-	snprintf(why, sizeof(why), "Permission denied, please try again.\n");
-	if (ask_password(c, why, pw, sizeof(pw)) == -1 || pw[0] == '\0' ||
+	if (ask_password(c, "Permission denied, please try again.\n", pw,
+	    sizeof(pw)) == -1 || pw[0] == '\0' ||
 	    strlen(pw) > CS_PASSWORD_MAX) {
 		sodium_memzero(pw, sizeof(pw));
 		leave(c);
@@ -1211,7 +1263,7 @@ auth_failed(struct client *c, const struct cs_event *ev)
 static void
 server_bye(struct client *c, const struct cs_event *ev)
 {
-	char	*reason = out_safe(ev->text);
+	const char	*reason = ev->text != NULL ? ev->text : "";
 
 	show(c, ev);
 	/* After the last failed login the BYE only repeats the news. */
@@ -1221,18 +1273,16 @@ server_bye(struct client *c, const struct cs_event *ev)
 		    reason);
 		set_status(c, EXIT_DISCONNECTED);
 	}
-	free(reason);
 	c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
 }
 
 static void
 refused(struct client *c, const struct cs_event *ev)
 {
-	char	*reason = out_safe(ev->text);
+	const char	*reason = ev->text != NULL ? ev->text : "";
 
 	note(c, "%s refused the connection: %s", c->o->host,
 	    *reason ? reason : "no reason given");
-	free(reason);
 	set_status(c, EXIT_REFUSED);
 }
 
@@ -1313,7 +1363,7 @@ handle_event(struct client *c, struct cs_event *ev)
 		break;
 	case CS_EV_SERVER_ERROR:
 		show(c, ev);
-		join_refused(c);
+		join_refused(c, ev->code);
 		break;
 	default:
 		show(c, ev);
@@ -1402,7 +1452,12 @@ read_signals(struct client *c)
 				tty_winch();
 				break;
 			default:
-				if (!c->ready && !c->quitting)
+				/* A second one does not wait for the server. */
+				if (c->quitting) {
+					tty_stop();
+					exit(c->status);
+				}
+				if (!c->ready)
 					set_status(c, EXIT_ERROR);
 				leave(c);
 				break;
@@ -1416,7 +1471,7 @@ read_signals(struct client *c)
 static void
 socket_read(struct client *c)
 {
-	uint8_t	 buf[16384];
+	uint8_t	 buf[65536];
 	ssize_t	 n;
 
 	n = read(c->fd, buf, sizeof(buf));

@@ -51,7 +51,7 @@ struct csession {
 	struct noise_cipherstate tx, rx;
 	int			 transport;	/* tx and rx are set */
 	int			 authenticated;
-	int			 auth_exhausted;	/* AUTH_FAIL, no tries left */
+	int			 auth_exhausted; /* AUTH_FAIL, no tries left */
 	int			 bye_sent;
 	int			 bye_received;
 	int			 failed;
@@ -350,7 +350,7 @@ handle_msg2(struct csession *cs, const uint8_t *p, size_t len)
 		return;
 	}
 	if (plen != 0) {
-		cs_fail(cs, "handshake message 2 carries an unexpected payload");
+		cs_fail(cs, "handshake message 2 carries a payload");
 		return;
 	}
 	if (noise_hs_status(&cs->hs) != NOISE_HS_WRITE ||
@@ -766,7 +766,8 @@ allowed(const struct csession *cs, uint8_t type)
 	case MSG_PING:
 	case MSG_NOTICE:
 	case MSG_ERROR:
-		return cs->state == CS_ST_AUTH || cs->state == CS_ST_AUTH_RETRY ||
+		return cs->state == CS_ST_AUTH ||
+		    cs->state == CS_ST_AUTH_RETRY ||
 		    cs->state == CS_ST_READY || cs->state == CS_ST_CLOSING;
 	case MSG_AUTH_OK:
 	case MSG_AUTH_FAIL:
@@ -888,10 +889,11 @@ handle_message(struct csession *cs, const uint8_t *pt, size_t ptlen)
 	if (wire_decode(pt, ptlen, FROM_SERVER, &m) == -1) {
 		name = ptlen > 0 ? wire_type_name(pt[0]) : NULL;
 		if (name != NULL)
-			cs_fail(cs, "malformed %s message from the server", name);
+			cs_fail(cs, "malformed %s message from the server",
+			    name);
 		else
-			cs_fail(cs, "unknown message type 0x%02x from the server",
-			    ptlen > 0 ? pt[0] : 0);
+			cs_fail(cs, "unknown message type 0x%02x from the "
+			    "server", ptlen > 0 ? pt[0] : 0);
 		return;
 	}
 	name = wire_type_name(m.type);
@@ -901,7 +903,8 @@ handle_message(struct csession *cs, const uint8_t *pt, size_t ptlen)
 		return;
 	}
 	if (m.type == MSG_PING) {
-		if ((rc = send_pong(cs, m.token)) != 0 && cs->state != CS_ST_DONE)
+		rc = send_pong(cs, m.token);
+		if (rc != 0 && cs->state != CS_ST_DONE)
 			cs_fail(cs, "cannot answer PING: %s", cs_strerror(rc));
 		return;
 	}
@@ -991,7 +994,7 @@ cs_input(struct csession *cs, const uint8_t *p, size_t len)
 	while (len > 0 && cs->state != CS_ST_DONE) {
 		room = INPUT_MAX - buf_used(&cs->in);
 		if (room == 0) {
-			/* Only a paused session can have a whole frame queued. */
+			/* Only a paused session keeps a whole frame. */
 			cs_fail(cs, "the server sent data before its key was "
 			    "verified");
 			break;

@@ -12,7 +12,7 @@
  *		write(fd, buf_head(out), buf_used(out)); buf_consume(out, n);
  *		n = read(fd, ...); n == 0 ? cs_eof(cs) : cs_input(cs, p, n);
  *		while ((ev = cs_event_next(cs)) != NULL) {
- *			CS_EV_SERVER_KEY: check ev->key, then cs_verdict(cs, ok);
+ *			CS_EV_SERVER_KEY: check ev->key; cs_verdict(cs, ok);
  *			...
  *			cs_event_free(ev);
  *		}

@@ -23,6 +23,8 @@
 
 #define IPC_READ_CHUNK	(64 * 1024)
 
+static void	ipc_release(struct ipc_peer *);
+
 void
 ipc_init(struct ipc_peer *p, int fd, const char *name, size_t outmax)
 {
@@ -60,7 +62,10 @@ compose_header(struct ipc_peer *p, uint16_t type, uint32_t session, int fd,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (fd != -1 && p->nsendfds == IPC_MAX_FDS) {
+	/* A full descriptor queue may drain if the socket takes some now. */
+	if (fd != -1 && p->nsendfds == IPC_MAX_SENDFDS)
+		(void)ipc_flush(p);
+	if (fd != -1 && p->nsendfds == IPC_MAX_SENDFDS) {
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -231,6 +236,7 @@ ipc_read(struct ipc_peer *p)
 	uint8_t		*d;
 	ssize_t		 n;
 
+	ipc_release(p);
 	if ((d = buf_reserve(&p->in, IPC_READ_CHUNK)) == NULL)
 		return -1;
 	memset(&mh, 0, sizeof(mh));
@@ -275,18 +281,29 @@ ipc_parse(const uint8_t *d, size_t len, struct ipc_msg *m)
 	return 1;
 }
 
+/*
+ * The message handed out last stays in the buffer until the next call, so
+ * its data is valid while the caller handles it; then it is consumed, which
+ * wipes it.
+ */
+static void
+ipc_release(struct ipc_peer *p)
+{
+	if (p->held > 0) {
+		buf_consume(&p->in, p->held);
+		p->held = 0;
+	}
+}
+
 int
 ipc_get(struct ipc_peer *p, struct ipc_msg *m)
 {
 	int	 r;
 
+	ipc_release(p);
 	r = ipc_parse(buf_head(&p->in), buf_used(&p->in), m);
 	if (r == 1)
-		buf_consume(&p->in, IPC_HDRLEN + m->len);
-	/*
-	 * buf_consume only moves an offset: the bytes stay where they are
-	 * until the next read reserves room, so m->data remains valid.
-	 */
+		p->held = IPC_HDRLEN + m->len;
 	return r;
 }
 

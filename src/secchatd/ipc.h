@@ -19,6 +19,7 @@
 #define IPC_HDRLEN		12
 #define IPC_MAX_PAYLOAD		(70 * 1024)
 #define IPC_MAX_FDS		8	/* received and not yet claimed */
+#define IPC_MAX_SENDFDS		128	/* queued to send */
 
 /* The fixed descriptors of a re-executed child process. */
 #define CHILD_FD_FIRST		3	/* worker: client socket; others: master */
@@ -80,12 +81,13 @@ struct ipc_peer {
 	const char	*name;		/* "broker", "worker 12", for logs */
 	struct buf	 in, out;
 	/* descriptors to send: each rides with the first byte of its message */
-	struct ipc_fdq	 sendfds[IPC_MAX_FDS];
+	struct ipc_fdq	 sendfds[IPC_MAX_SENDFDS];
 	int		 nsendfds;
 	size_t		 sent;		/* stream offset of buf_head(&out) */
 	/* descriptors received and not yet claimed by a message */
 	int		 recvfds[IPC_MAX_FDS];
 	int		 nrecvfds;
+	size_t		 held;		/* bytes of the message handed out */
 	int		 eof;
 };
 

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "master.h"
 #include "proto.h"
+#include "pwhash.h"
 #include "throttle.h"
 #include "util.h"
 #include "wire.h"
@@ -83,6 +84,7 @@ struct child {
 	pid_t		 pid;
 	struct ipc_peer	 chan;
 	int		 ready;
+	int		 killed;
 	uint64_t	 started_ms;
 };
 
@@ -253,6 +255,7 @@ start_authd(void)
 	ipc_init(&m.authd.chan, sp[0], "auth", 0);
 	m.authd.started_ms = mono_ms();
 	m.authd.ready = 0;
+	m.authd.killed = 0;
 	/* No users file: nobody can log in until one appears (SIGHUP). */
 	if ((ufd = open_users_file()) == -1)
 		ufd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -286,6 +289,7 @@ start_broker(void)
 	ipc_init(&m.broker.chan, sp[0], "broker", 0);
 	m.broker.started_ms = mono_ms();
 	m.broker.ready = 0;
+	m.broker.killed = 0;
 	memset(&bi, 0, sizeof(bi));
 	bi.history = m.conf->history;
 	bi.send_queue = m.conf->send_queue;
@@ -309,6 +313,23 @@ send_str(struct ipc_peer *p, uint16_t type, uint32_t session, const char *s)
 	    ipc_composev(p, type, session, &b) == -1)
 		log_warnx("cannot queue a message for %s", p->name);
 	buf_free(&b);
+}
+
+/*
+ * The broker and the password checker are less privileged than we are: a
+ * broken message from one of them ends that process, which is restarted,
+ * never the daemon.
+ */
+static void
+child_misbehaved(struct child *c, const char *why)
+{
+	if (c->killed || c->pid <= 0)
+		return;
+	log_warnx("%s: %s; killing it (pid %ld)", c->chan.name, why,
+	    (long)c->pid);
+	kill(c->pid, SIGKILL);
+	c->killed = 1;
+	c->ready = 0;
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -579,7 +600,10 @@ handle_auth(struct session *s, struct reader *r)
 	key = rd_bytes(r, KEY_LEN);
 	user = rd_str(r, &ulen);
 	pw = rd_str(r, &pwlen);
-	if (rd_done(r) == -1 || !s->dh_done || s->state != S_PREAUTH) {
+	/* The worker's decoder enforces these; a worker that does not is lying. */
+	if (rd_done(r) == -1 || !s->dh_done || s->state != S_PREAUTH ||
+	    pwlen == 0 || pwlen > PWHASH_MAX_PASSWORD || ulen == 0 ||
+	    ulen > 255) {
 		session_kill(s, "bad AUTH request");
 		return;
 	}
@@ -630,8 +654,10 @@ handle_auth_result(const struct ipc_msg *im)
 	rd_init(&r, im->data, im->len);
 	req = rd_u32(&r);
 	ok = rd_u8(&r);
-	if (rd_done(&r) == -1 || ok > 1)
-		fatalx("bad RESULT from the password checker");
+	if (rd_done(&r) == -1 || ok > 1) {
+		child_misbehaved(&m.authd, "bad RESULT");
+		return;
+	}
 	if ((s = session_by_id(im->session)) == NULL ||
 	    s->state != S_AUTHPENDING || s->auth_req != req)
 		return;		/* the session went away meanwhile */
@@ -744,15 +770,16 @@ handle_broker(const struct ipc_msg *im)
 	rd_init(&r, im->data, im->len);
 	switch (im->type) {
 	case IMSG_M_BROKER_READY:
-		if (im->len != 0)
-			fatalx("bad READY from broker");
+		if (im->len != 0) {
+			child_misbehaved(&m.broker, "bad READY");
+			return;
+		}
 		m.broker.ready = 1;
 		break;
 	case IMSG_M_KICK:
 		p = rd_str(&r, &len);
 		if (rd_done(&r) == -1 || len >= sizeof(reason)) {
-			log_warnx("bad KICK from broker");
-			kill(m.broker.pid, SIGKILL);
+			child_misbehaved(&m.broker, "bad KICK");
 			return;
 		}
 		memcpy(reason, p, len);
@@ -766,8 +793,7 @@ handle_broker(const struct ipc_msg *im)
 		log_from_child("broker", im);
 		break;
 	default:
-		log_warnx("unexpected message %u from broker", im->type);
-		kill(m.broker.pid, SIGKILL);
+		child_misbehaved(&m.broker, "unexpected message");
 		break;
 	}
 }
@@ -788,8 +814,10 @@ handle_authd(const struct ipc_msg *im)
 	case IMSG_M_RELOADED:
 		ok = rd_u8(&r);
 		p = rd_str(&r, &len);
-		if (rd_done(&r) == -1)
-			fatalx("bad RELOADED from the password checker");
+		if (rd_done(&r) == -1) {
+			child_misbehaved(&m.authd, "bad RELOADED");
+			return;
+		}
 		if (ok)
 			log_info("users file %s: %.*s users", m.conf->usersfile,
 			    (int)len, p);
@@ -802,8 +830,8 @@ handle_authd(const struct ipc_msg *im)
 		log_from_child("auth", im);
 		break;
 	default:
-		fatalx("unexpected message %u from the password checker",
-		    im->type);
+		child_misbehaved(&m.authd, "unexpected message");
+		break;
 	}
 }
 
@@ -1019,15 +1047,15 @@ write_pidfile(void)
 /* ------------------------------------------------------------ main loop */
 
 static void
-drain(struct ipc_peer *p, void (*fn)(const struct ipc_msg *), const char *who)
+drain(struct child *c, void (*fn)(const struct ipc_msg *))
 {
 	struct ipc_msg	 im;
 	int		 r;
 
-	while ((r = ipc_get(p, &im)) == 1)
+	while (!c->killed && (r = ipc_get(&c->chan, &im)) == 1)
 		fn(&im);
-	if (r == -1)
-		fatalx("malformed message from %s", who);
+	if (!c->killed && r == -1)
+		child_misbehaved(c, "malformed message");
 }
 
 static void
@@ -1176,7 +1204,7 @@ master_loop(void)
 				/* Its exit is handled when it is reaped. */
 				kill(m.broker.pid, SIGKILL);
 			} else
-				drain(&m.broker.chan, handle_broker, "broker");
+				drain(&m.broker, handle_broker);
 		}
 		if (m.broker.pid && pfd[PFD_BROKER].revents & POLLOUT)
 			(void)ipc_flush(&m.broker.chan);
@@ -1184,7 +1212,7 @@ master_loop(void)
 			if (ipc_read(&m.authd.chan) <= 0)
 				kill(m.authd.pid, SIGKILL);
 			else
-				drain(&m.authd.chan, handle_authd, "auth");
+				drain(&m.authd, handle_authd);
 		}
 		if (m.authd.pid && pfd[PFD_AUTHD].revents & POLLOUT)
 			(void)ipc_flush(&m.authd.chan);

@@ -102,6 +102,7 @@ main(int argc, char *argv[])
 	struct master_opts	 opts;
 	const char		*role = NULL;
 	char			 err[1024], self[PATH_MAX];
+	static char		 confpath[PATH_MAX];
 	int			 ch, check_only = 0, print_conf = 0;
 	int			 fingerprint = 0, genkey = 0;
 
@@ -171,6 +172,10 @@ main(int argc, char *argv[])
 	if (genkey)
 		return generate_host_key(&conf);
 
+	/* SIGHUP re-reads it after daemon() has changed to "/". */
+	if (realpath(opts.config_path, confpath) == NULL)
+		fatal("%s", opts.config_path);
+	opts.config_path = confpath;
 	find_self(self, sizeof(self), argv[0]);
 	opts.self_path = self;
 	opts.verbose = conf.log_verbose;

@@ -35,6 +35,7 @@
 #define CLIENT_IN_MAX		(FRAME_HDRLEN + FRAME_MAX + 4096)
 #define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading the broker */
 #define CLIENT_OUT_MAX		(CLIENT_OUT_HIGH + 2 * (FRAME_MAX + 64))
+#define CLIENT_SNDBUF		(128 * 1024)
 #define CLOSE_LINGER_MS		2000
 #define BROKER_GONE_WAIT_MS	2000
 #define TEST_FORBIDDEN_SYSCALL	"secchat-test:forbidden-syscall"
@@ -570,6 +571,9 @@ handle_broker(const struct ipc_msg *im)
 	const uint8_t	*s;
 	size_t		 slen;
 
+	/* Once we are leaving, what the broker still sends has nowhere to go. */
+	if (w.state == W_CLOSING)
+		return;
 	switch (im->type) {
 	case IMSG_W_LOGGED_IN:
 		rd_init(&r, im->data, im->len);
@@ -749,6 +753,7 @@ int
 worker_main(int verbose)
 {
 	struct ipc_msg	 m;
+	int		 sndbuf;
 
 	log_setverbose(verbose);
 	log_setproc("worker");
@@ -770,6 +775,15 @@ worker_main(int verbose)
 	setproctitle("worker [%s] preauth", w.init.peer);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
+	/*
+	 * A fixed kernel send buffer: with autotuning, a client that stops
+	 * reading could park megabytes in the kernel before its queue in the
+	 * broker ever filled.
+	 */
+	sndbuf = CLIENT_SNDBUF;
+	if (setsockopt(w.cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_debug("setsockopt SO_SNDBUF: %s", strerror(errno));
 	sandbox_enter(SANDBOX_WORKER, w.init.privsep_user, w.init.privsep_dir,
 	    WORKER_FD_BROKER);
 	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||

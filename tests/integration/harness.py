@@ -103,6 +103,16 @@ class Lines:
             if m:
                 return m
 
+    def wait_seen(self, pattern, timeout=WAIT):
+        """Wait until any line so far, consumed or not, matches."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            hit = [l for l in self.all if rx.search(l)]
+            if hit or time.monotonic() >= deadline:
+                return hit
+            time.sleep(0.02)
+
     def seen(self, pattern):
         rx = re.compile(pattern)
         return [l for l in self.all if rx.search(l)]
@@ -127,7 +137,10 @@ class Daemon:
 
     def __init__(self, users=(("alice", "alice-pw"), ("bob", "bob-pw"),
                               ("carol", "carol-pw")), extra_conf="",
-                 algorithm="pbkdf2-sha256"):
+                 algorithm="pbkdf2-sha256", bindir=None):
+        self.secchatd = os.path.join(bindir, "secchatd") if bindir else SECCHATD
+        self.passwd = (os.path.join(bindir, "secchat-passwd") if bindir
+                       else PASSWD)
         self.dir = tempfile.mkdtemp(prefix="secchat-test-")
         os.chmod(self.dir, 0o755)
         self.conf = os.path.join(self.dir, "secchatd.conf")
@@ -137,6 +150,7 @@ class Daemon:
         self.empty = os.path.join(self.dir, "empty")
         os.mkdir(self.empty, 0o755)
         self.privsep_user = "nobody"
+        self.listen_port = 0
         self.proc = None
         self.port = None
         self.log = None
@@ -148,18 +162,19 @@ class Daemon:
     def write_conf(self, extra=""):
         with open(self.conf, "w") as f:
             f.write("ListenAddress 127.0.0.1\n"
-                    "Port 0\n"
+                    "Port %d\n"
                     "HostKey %s\n"
                     "UsersFile %s\n"
                     "PidFile %s\n"
                     "PrivsepUser %s\n"
                     "PrivsepDirectory %s\n" % (
-                        self.hostkey, self.users, self.pidfile,
+                        self.listen_port, self.hostkey, self.users,
+                        self.pidfile,
                         self.privsep_user, self.empty))
             f.write(extra)
 
     def add_user(self, name, pw, algorithm="pbkdf2-sha256"):
-        args = [PASSWD, "-f", self.users, "-s", "-a", algorithm]
+        args = [self.passwd, "-f", self.users, "-s", "-a", algorithm]
         if algorithm == "pbkdf2-sha256":
             args += ["-r", "1000"]   # cheap: the tests measure no hashing
         r = subprocess.run(args + ["add", name], input=(pw + "\n").encode(),
@@ -172,7 +187,7 @@ class Daemon:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         self.proc = subprocess.Popen(
-            [SECCHATD, "-D", "-e", "-f", self.conf] + list(args),
+            [self.secchatd, "-D", "-e", "-f", self.conf] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env=env)
         self.log = Lines(self.proc.stderr, "secchatd")
@@ -237,14 +252,15 @@ class Client:
     """A real secchat in pipe mode, its stdout collected line by line."""
 
     def __init__(self, daemon, user, password, extra=(), home=None,
-                 accept_new=True):
+                 accept_new=True, binary=None):
         self.home = home or os.path.join(daemon.dir, "home-" + user)
         os.makedirs(self.home, exist_ok=True)
         pwfile = os.path.join(self.home, "password")
         with open(pwfile, "w") as f:
             f.write(password + "\n")
         os.chmod(pwfile, 0o600)
-        args = [SECCHAT, "-p", str(daemon.port), "-u", user, "-P", pwfile]
+        args = [binary or SECCHAT, "-p", str(daemon.port), "-u", user,
+                "-P", pwfile]
         if accept_new:
             args += ["-o", "StrictHostKeyChecking=accept-new"]
         args += list(extra) + ["127.0.0.1"]

@@ -34,8 +34,10 @@ try:
                extra=["-o", "StrictHostKeyChecking=yes"])
     tap.ok(c.wait() == 5, "strict mode refuses an unknown host key (exit 5)")
 
-    # Replace the host key.
+    # Replace the host key; same address and port.
     d.stop()
+    d.listen_port = d.port
+    d.write_conf()
     os.unlink(d.hostkey)
     os.unlink(d.hostkey + ".pub")
     d.start()

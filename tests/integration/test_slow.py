@@ -8,10 +8,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Tap, Daemon, Client, RawClient, MSG  # noqa: E402
 
-N = 600
+N = 1500
 tap = Tap()
-d = Daemon(extra_conf="SendQueueSize 64K\nFloodBurst 100000\n"
-           "FloodRate 100000\n")
+# Flood control paces the sender at a rate any reading client keeps up
+# with; the reader that stops reading must still be cut off.
+d = Daemon(extra_conf="SendQueueSize 64K\nFloodBurst 20\nFloodRate 400\n")
 try:
     d.start()
     # The slow reader: a tiny receive buffer, and it never reads.
