@@ -49,6 +49,7 @@ for bin in $targets; do
 		continue
 	fi
 	nfiles=$#
+	why=
 	if is_libfuzzer "$bin"; then
 		# libFuzzer may write to a corpus directory: give it a copy.
 		rm -rf "$tmp/corpus"
@@ -59,15 +60,20 @@ for bin in $targets; do
 		"$bin" "$@" >"$tmp/out" 2>&1
 		status=$?
 		# Every file must have been run, and none may have failed.
-		if [ "$status" -eq 0 ] && { grep -q '^not ok' "$tmp/out" ||
-		    [ "$(grep -c '^ok ' "$tmp/out")" -ne "$nfiles" ]; }; then
-			status=1
+		ran=$(grep -c '^ok ' "$tmp/out")
+		if grep -q '^not ok' "$tmp/out"; then
+			why="a file failed"
+		elif [ "$ran" -ne "$nfiles" ]; then
+			why="$ran of $nfiles files run"
 		fi
 	fi
-	if [ "$status" -eq 0 ]; then
+	if [ "$status" -ne 0 ]; then
+		why="exit status $status"
+	fi
+	if [ -z "$why" ]; then
 		echo "ok $n - $name ($nfiles files)"
 	else
-		echo "not ok $n - $name ($nfiles files): exit status $status"
+		echo "not ok $n - $name ($nfiles files): $why"
 		sed -e 's/^/# /' "$tmp/out" | tail -n 20
 	fi
 done

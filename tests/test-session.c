@@ -153,7 +153,8 @@ main(void)
 	uint8_t suites[2] = { SUITE_CHACHAPOLY, SUITE_AESGCM };
 	uint8_t pl[65536], pt[65536]; size_t pll, ptl; struct wire_msg m;
 
-	sodium_init();
+	if (sodium_init() == -1)
+		return 1;
 	randombytes_buf(cpriv, 32); keys_public(cpriv, cpub);
 	randombytes_buf(spriv, 32); keys_public(spriv, spub);
 	buf_init(&w, 0);

@@ -1050,7 +1050,7 @@ static void
 drain(struct child *c, void (*fn)(const struct ipc_msg *))
 {
 	struct ipc_msg	 im;
-	int		 r;
+	int		 r = 0;
 
 	while (!c->killed && (r = ipc_get(&c->chan, &im)) == 1)
 		fn(&im);
