@@ -239,7 +239,7 @@ main(void)
 	tap_ok(cs_finished(cs), "session finished");
 	pump(cs, &s);
 	tap_ok(srv_recv(&s, pt, &ptl, &m) == 0 && m.type == MSG_BYE && m.s[0].len == 14, "client says BYE(protocol error)");
-	cs_free(cs);
+	cs_free(cs); buf_free(&s.in); noise_hs_clear(&s.hs);
 
 	/* 2: refusal. */
 	{

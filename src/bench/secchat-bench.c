@@ -1914,8 +1914,13 @@ run_memory(void)
 
 /* ------------------------------------------------------------ scale */
 
+#define SCALE_STEPS_MAX	256	/* steps listed in the result */
+
 static struct {
 	unsigned	 lost;		/* held sessions that ended */
+	unsigned	 nsteps;
+	unsigned	 held[SCALE_STEPS_MAX];
+	double		 took[SCALE_STEPS_MAX];	/* seconds to open the step */
 } S;
 
 static void
@@ -1937,6 +1942,7 @@ run_scale(void)
 	uint64_t	 t0 = now_ns();
 	unsigned	 held = 0, target, most = 0, i;
 	double		 step_s;
+	char		 num[64];
 	const char	*limit = NULL;
 
 	B.ops = &scale_ops;
@@ -1948,6 +1954,10 @@ run_scale(void)
 		settle(B.o.warmup);
 		if (B.nready > most)
 			most = B.nready;
+		if (S.nsteps < SCALE_STEPS_MAX) {
+			S.held[S.nsteps] = B.nready;
+			S.took[S.nsteps++] = step_s;
+		}
 		fprintf(stderr, "scale: %u sessions held (step to %u took "
 		    "%.1f s)\n", B.nready, target, step_s);
 		if (B.nready != target || B.nfailed > 0 || S.lost > 0)
@@ -1993,6 +2003,15 @@ run_scale(void)
 		    1024);
 	}
 	js_reasons(&j);
+	/* How long each step took to open: logins/s as the server fills. */
+	js_key(&j, "steps");
+	js_raw(&j, "[");
+	for (i = 0; i < S.nsteps; i++) {
+		snprintf(num, sizeof(num), "%s[%u,%.3f]", i ? "," : "",
+		    S.held[i], S.took[i]);
+		js_raw(&j, num);
+	}
+	js_raw(&j, "]");
 	js_close(&j);
 	js_finish(&j);
 

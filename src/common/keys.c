@@ -45,6 +45,17 @@ b64_decode(const char *s, size_t len, uint8_t *out, size_t outmax)
 		return -1;
 	if (len == 0)
 		return 0;
+	/*
+	 * libsodium 1.0.18 reads every byte from 0x80 up as '/': refuse
+	 * anything outside the alphabet first, so a key has one spelling.
+	 */
+	for (n = 0; n < len; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return -1;
+	}
 	if (sodium_base642bin(out, outmax, s, len, NULL, &n, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;

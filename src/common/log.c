@@ -19,6 +19,8 @@ static const char	*log_procname = "";
 static log_sink_fn	 log_sink;
 
 static void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+static void	vlog_errno(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
 
 void
 log_init(int to_stderr, int verbose, const char *ident)

@@ -858,7 +858,8 @@ print_name(FILE *fp, const char *name)
 static void
 print_string(FILE *fp, const char *s)
 {
-	if (*s == '\0' || s[strcspn(s, WHITESPACE "#=")] != '\0')
+	if (*s == '\0' || *s == '#' || *s == '=' ||
+	    s[strcspn(s, WHITESPACE)] != '\0')
 		fprintf(fp, "\"%s\"\n", s);
 	else
 		fprintf(fp, "%s\n", s);

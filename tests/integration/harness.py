@@ -34,6 +34,9 @@ SECCHAT = os.path.join(BUILDDIR, "secchat")
 PASSWD = os.path.join(BUILDDIR, "secchat-passwd")
 WAIT = float(os.environ.get("SECCHAT_TEST_WAIT", "20"))
 IS_ROOT = os.geteuid() == 0
+# A command prefix for the daemon and the client, e.g. valgrind (see
+# tests/valgrind.sh).
+WRAP = os.environ.get("SECCHAT_TEST_WRAP", "").split()
 
 
 # ---------------------------------------------------------------- TAP
@@ -187,7 +190,7 @@ class Daemon:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         self.proc = subprocess.Popen(
-            [self.secchatd, "-D", "-e", "-f", self.conf] + list(args),
+            WRAP + [self.secchatd, "-D", "-e", "-f", self.conf] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env=env)
         self.log = Lines(self.proc.stderr, "secchatd")
@@ -268,7 +271,7 @@ class Client:
         env["XDG_CONFIG_HOME"] = self.home
         env["HOME"] = self.home
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(WRAP + args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         self.out = Lines(self.proc.stdout, user + ".out")
