@@ -269,10 +269,20 @@ try:
     N, K = 8, 40
     cl = [Client(d, "u%d" % i, "pw%d" % i) for i in range(N)]
     tap.ok(all(x.out.expect(r" login ") for x in cl), "%d clients log in" % N)
-    # Wait until everyone has seen everyone arrive.
-    for i, x in enumerate(cl):
-        for j in range(i + 1, N):
-            x.out.expect(r" arrived lobby u%d$" % j)
+    # Wait until everyone knows everyone is there: whoever was in the lobby
+    # first is in a NAMES line, whoever came later in an ARRIVED line.
+    def present(x):
+        users = set()
+        for line in x.out.all:
+            f = line.split()
+            if len(f) >= 3 and f[1] == "names" and f[2] == "lobby":
+                users.update(f[3:])
+            elif len(f) == 4 and f[1] == "arrived" and f[2] == "lobby":
+                users.add(f[3])
+        return users
+    everyone = set("u%d" % i for i in range(N))
+    tap.ok(all(wait_for(lambda: present(x) >= everyone) for x in cl),
+           "every client sees all %d in the lobby" % N)
     for k in range(K):
         for i, x in enumerate(cl):
             x.send("audit %d %d" % (i, k))
