@@ -515,6 +515,8 @@ struct cpu_sample {
 	uint64_t	 total_ns;
 	unsigned	 nprocs;
 	uint64_t	 t;		/* when, ns */
+	uint64_t	 machine_ns;	/* every CPU's busy time (/proc/stat) */
+	double		 bench_s;	/* our own CPU time */
 };
 
 struct mem {
@@ -726,15 +728,37 @@ proc_tree_free(struct proc_tree *t)
 	t->n = 0;
 }
 
+/*
+ * Busy time of all CPUs together: what else ran during a measurement
+ * shows as machine - server - bench.
+ */
+static uint64_t
+machine_busy_ns(void)
+{
+	char			 buf[512];
+	unsigned long long	 v[8];
+
+	if (read_text("/proc/stat", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		return 0;
+	/* user nice system idle iowait irq softirq steal: all but idle */
+	return ticks_ns(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+}
+
 static int
 cpu_sample(pid_t root, struct cpu_sample *s)
 {
 	struct proc_tree t;
+	struct rusage	 ru;
 	uint64_t	 ns;
 	size_t		 i;
 
 	memset(s, 0, sizeof(*s));
 	s->t = now_ns();
+	s->machine_ns = machine_busy_ns();
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		s->bench_s = rusage_secs(&ru);
 	if (root <= 0 || proc_tree(root, &t) == -1)
 		return -1;
 	for (i = 0; i < t.n; i++) {
@@ -757,6 +781,7 @@ js_cpu(struct json *j, const struct cpu_sample *a, const struct cpu_sample *b,
 	double	 wall = secs(b->t - a->t), total;
 	int	 r;
 
+	js_num(j, "bench_cpu_s", b->bench_s - a->bench_s);
 	js_open(j, "server_cpu");
 	if (B.o.daemon <= 0 || a->nprocs == 0 || b->nprocs == 0) {
 		js_bool(j, "measured", 0);
@@ -770,11 +795,39 @@ js_cpu(struct json *j, const struct cpu_sample *a, const struct cpu_sample *b,
 	js_num(j, "reaped_children_s", secs(b->reaped_ns - a->reaped_ns));
 	js_num(j, "cores_busy", wall > 0 ? total / wall : 0);
 	js_u64(j, "processes", b->nprocs);
+	if (wall > 0 && b->machine_ns > a->machine_ns) {
+		js_num(j, "machine_cores_busy", secs(b->machine_ns -
+		    a->machine_ns) / wall);
+		js_num(j, "others_cores_busy", (secs(b->machine_ns -
+		    a->machine_ns) - total - (b->bench_s - a->bench_s)) / wall);
+	}
 	if (per != NULL) {
 		snprintf(key, sizeof(key), "per_%s_us", per);
 		js_num(j, key, count ? total * 1e6 / (double)count : 0);
 	}
 	js_close(j);
+}
+
+/* The same, for people. */
+static void
+print_cpu(const struct cpu_sample *a, const struct cpu_sample *b,
+    const char *per, uint64_t count)
+{
+	double	 wall = secs(b->t - a->t), total, machine, bench;
+
+	if (wall <= 0)
+		return;
+	bench = b->bench_s - a->bench_s;
+	machine = secs(b->machine_ns - a->machine_ns);
+	if (a->nprocs == 0 || b->nprocs == 0) {
+		fprintf(stderr, "  bench CPU %.2f s\n", bench);
+		return;
+	}
+	total = secs(b->total_ns - a->total_ns);
+	fprintf(stderr, "  server CPU %.2f s (%.2f cores), %.2f us per %s; "
+	    "bench %.2f cores, others %.2f cores\n", total, total / wall,
+	    count ? total * 1e6 / (double)count : 0, per, bench / wall,
+	    (machine - total - bench) / wall);
 }
 
 /* Rss, Pss and private memory of one process, in KiB. */
@@ -1561,15 +1614,13 @@ static int
 run_fanout(void)
 {
 	struct cpu_sample c0, c1;
-	struct rusage	 ru0, ru1;
 	struct json	 j;
 	uint64_t	 now, until, expected, missing, drain_t0;
-	double		 setup_s, window_s, drain_s, bench_cpu, offered;
+	double		 setup_s, window_s, drain_s, offered;
 	unsigned	 i;
 
 	memset(&c0, 0, sizeof(c0));
 	memset(&c1, 0, sizeof(c1));
-	memset(&ru0, 0, sizeof(ru0));
 
 	F.n = B.o.n;
 	F.s = B.o.senders;
@@ -1617,19 +1668,14 @@ run_fanout(void)
 	F.t1 = F.t0 + (uint64_t)B.o.seconds * NSEC;
 	F.sending = 1;
 	while ((now = now_ns()) < F.t1 && !interrupted) {
-		if (c0.t == 0 && now >= F.t0) {
+		if (c0.t == 0 && now >= F.t0)
 			(void)cpu_sample(B.o.daemon, &c0);
-			getrusage(RUSAGE_SELF, &ru0);
-		}
 		until = fanout_send(now);
 		net_poll(c0.t == 0 && F.t0 < until ? F.t0 : until);
 	}
-	if (c0.t == 0) {	/* interrupted in the warmup */
+	if (c0.t == 0)		/* interrupted in the warmup */
 		(void)cpu_sample(B.o.daemon, &c0);
-		getrusage(RUSAGE_SELF, &ru0);
-	}
 	(void)cpu_sample(B.o.daemon, &c1);
-	getrusage(RUSAGE_SELF, &ru1);
 	F.t1 = c1.t;
 	window_s = secs(c1.t - c0.t);
 	F.sending = 0;
@@ -1646,7 +1692,6 @@ run_fanout(void)
 	}
 	drain_s = secs(now_ns() - drain_t0);
 	missing = expected > F.unique ? expected - F.unique : 0;
-	bench_cpu = rusage_secs(&ru1) - rusage_secs(&ru0);
 	offered = F.period ? B.o.rate * F.s * (F.n - 1) :
 	    (double)F.sent_window * (F.n - 1) / window_s;
 
@@ -1687,7 +1732,6 @@ run_fanout(void)
 	js_u64(&j, "server_errors", B.server_errors);
 	js_latency(&j, "latency_ms", &F.lat);
 	js_cpu(&j, &c0, &c1, "delivery", F.delivered_window);
-	js_num(&j, "bench_cpu_s", bench_cpu);
 	js_reasons(&j);
 	js_close(&j);
 	js_finish(&j);
@@ -1705,13 +1749,7 @@ run_fanout(void)
 	fprintf(stderr, "  missing %llu, duplicated %llu, out of order %llu, "
 	    "sessions lost %u\n", (unsigned long long)missing,
 	    (unsigned long long)F.dup, (unsigned long long)F.ooo, F.lost);
-	if (c0.nprocs > 0 && c1.nprocs > 0)
-		fprintf(stderr, "  server CPU %.2f s (%.2f cores), %.2f us per "
-		    "delivery; bench CPU %.2f s\n",
-		    secs(c1.total_ns - c0.total_ns),
-		    secs(c1.total_ns - c0.total_ns) / window_s,
-		    F.delivered_window ? secs(c1.total_ns - c0.total_ns) * 1e6 /
-		    (double)F.delivered_window : 0, bench_cpu);
+	print_cpu(&c0, &c1, "delivery", F.delivered_window);
 	for (i = 0; i < MAX_REASONS && B.reasons[i].count > 0; i++)
 		fprintf(stderr, "  %lu x %s\n", B.reasons[i].count,
 		    B.reasons[i].text);
@@ -1810,10 +1848,7 @@ run_logins(void)
 	    "busy retries %lu\n", (double)hist_pct(&L.lat, 0.5) / MSEC,
 	    (double)hist_pct(&L.lat, 0.99) / MSEC, (double)L.lat.max / MSEC,
 	    B.nfailed, B.busy_retries);
-	if (c0.nprocs > 0 && c1.nprocs > 0 && L.logins > 0)
-		fprintf(stderr, "  server CPU %.2f s, %.0f us per login\n",
-		    secs(c1.total_ns - c0.total_ns),
-		    secs(c1.total_ns - c0.total_ns) * 1e6 / (double)L.logins);
+	print_cpu(&c0, &c1, "login", L.logins);
 	for (i = 0; i < MAX_REASONS && B.reasons[i].count > 0; i++)
 		fprintf(stderr, "  %lu x %s\n", B.reasons[i].count,
 		    B.reasons[i].text);
