@@ -22,7 +22,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 export top_builddir="$build" top_srcdir="$top"
 export SECCHAT_TEST_VALGRIND=1 SECCHAT_TEST_WAIT=120
-export SECCHAT_TEST_WRAP="valgrind -q --trace-children=yes --leak-check=full \
+export SECCHAT_TEST_WRAP="valgrind -q --vgdb=no --trace-children=yes --leak-check=full \
 --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 --log-file=$logs/vg.%p.log"
 status=0

@@ -87,16 +87,19 @@ set_limit(int resource, rlim_t value)
 static void
 set_limits(enum sandbox_role role, int maxfd)
 {
+#ifdef SECCHAT_TEST_HOOKS
+	/*
+	 * Test builds only: valgrind keeps descriptors and address space of
+	 * its own and refuses limits that would take them away.
+	 */
+	if (getenv("SECCHAT_TEST_VALGRIND") != NULL)
+		return;
+#endif
 	set_limit(RLIMIT_NOFILE, (rlim_t)maxfd + 1);
 	/* Cores could hold keys, passwords and message text. */
 	set_limit(RLIMIT_CORE, 0);
 #ifndef SANITIZER_BUILD
 	set_limit(RLIMIT_NPROC, 0);
-#ifdef SECCHAT_TEST_HOOKS
-	/* Test builds only: valgrind needs far more address space. */
-	if (getenv("SECCHAT_TEST_VALGRIND") != NULL)
-		return;
-#endif
 	switch (role) {
 	case SANDBOX_WORKER:
 		set_limit(RLIMIT_AS, 256UL * 1024 * 1024);
