@@ -50,9 +50,15 @@
 #define SHUTDOWN_WAIT_MS	3000
 #define GRACE_SLACK_MS		2000
 #define RESTART_MIN_MS		1000
+#define LOG_BURST		50	/* lines a second per child */
 #define AUTH_BUSY_REASON	"server busy; try again"
 #define AUTH_FAIL_REASON	"invalid user name or password"
 #define AUTH_THROTTLED_REASON	"too many failed logins; try again later"
+
+struct logquota {
+	uint64_t	 window_ms;
+	unsigned	 lines, dropped;
+};
 
 enum sstate {
 	S_PREAUTH,		/* handshake or waiting for AUTH */
@@ -77,6 +83,7 @@ struct session {
 	char			 reason[128];
 	uint64_t		 start_ms;
 	int			 killed;
+	struct logquota		 logq;
 };
 TAILQ_HEAD(sessionlist, session);
 
@@ -86,6 +93,7 @@ struct child {
 	int		 ready;
 	int		 killed;
 	uint64_t	 started_ms;
+	struct logquota	 logq;
 };
 
 struct lingerer {
@@ -677,8 +685,32 @@ handle_auth_result(const struct ipc_msg *im)
 
 /* ------------------------------------------------------------ messages */
 
+/*
+ * A sandboxed child may log at most LOG_BURST lines per second; a child
+ * taken over by an attacker must not be able to flood the system log.
+ */
+static int
+log_allowed(struct logquota *q, const char *who)
+{
+	uint64_t	 now = mono_ms();
+
+	if (now - q->window_ms >= 1000) {
+		if (q->dropped > 0)
+			log_warnx("%s: %u log lines suppressed", who, q->dropped);
+		q->window_ms = now;
+		q->lines = 0;
+		q->dropped = 0;
+	}
+	if (q->lines >= LOG_BURST) {
+		q->dropped++;
+		return 0;
+	}
+	q->lines++;
+	return 1;
+}
+
 static void
-log_from_child(const char *who, const struct ipc_msg *im)
+log_from_child(const char *who, struct logquota *q, const struct ipc_msg *im)
 {
 	struct reader	 r;
 	const uint8_t	*s;
@@ -686,6 +718,8 @@ log_from_child(const char *who, const struct ipc_msg *im)
 	uint8_t		 pri;
 	char		 line[1024];
 
+	if (!log_allowed(q, who))
+		return;
 	rd_init(&r, im->data, im->len);
 	pri = rd_u8(&r);
 	s = rd_str(&r, &len);
@@ -738,7 +772,7 @@ handle_worker(struct session *s, const struct ipc_msg *im)
 		handle_auth(s, &r);
 		break;
 	case IMSG_M_LOG:
-		log_from_child(s->chan_name, im);
+		log_from_child(s->chan_name, &s->logq, im);
 		break;
 	case IMSG_M_CLOSING:
 		p = rd_str(&r, &len);
@@ -790,7 +824,7 @@ handle_broker(const struct ipc_msg *im)
 		}
 		break;
 	case IMSG_M_LOG:
-		log_from_child("broker", im);
+		log_from_child("broker", &m.broker.logq, im);
 		break;
 	default:
 		child_misbehaved(&m.broker, "unexpected message");
@@ -827,7 +861,7 @@ handle_authd(const struct ipc_msg *im)
 		m.authd.ready = 1;
 		break;
 	case IMSG_M_LOG:
-		log_from_child("auth", im);
+		log_from_child("auth", &m.authd.logq, im);
 		break;
 	default:
 		child_misbehaved(&m.authd, "unexpected message");
