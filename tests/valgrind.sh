@@ -9,7 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/_build/valgrind"
 logs="$build/valgrind-logs"
-tests=${*:-"test_chat.py test_auth.py test_tamper.py test_admin.py test_slow.py"}
+tests=${*:-"test_chat.py test_auth.py test_tamper.py test_admin.py test_alive.py test_hostkey.py"}
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi) || exit 1
 mkdir -p "$build"

@@ -188,7 +188,11 @@ class Daemon:
 
     def start(self, args=()):
         env = dict(os.environ)
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        # LeakSanitizer cannot work in a chroot under seccomp (it needs
+        # /proc and ptrace): off for the daemon, on for the client.
+        env["ASAN_OPTIONS"] = ":".join(
+            [o for o in [os.environ.get("ASAN_OPTIONS", "")] if o] +
+            ["detect_leaks=0"])
         self.proc = subprocess.Popen(
             WRAP + [self.secchatd, "-D", "-e", "-f", self.conf] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -270,7 +274,6 @@ class Client:
         env = dict(os.environ)
         env["XDG_CONFIG_HOME"] = self.home
         env["HOME"] = self.home
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         self.proc = subprocess.Popen(WRAP + args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
@@ -292,10 +295,15 @@ class Client:
             pass
 
     def wait(self, timeout=WAIT):
+        """The exit status, once the process has exited and everything it
+        wrote has been read; None on timeout."""
         try:
-            return self.proc.wait(timeout=timeout)
+            rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.out.closed.wait(timeout)
+        self.err.closed.wait(timeout)
+        return rc
 
     def kill(self):
         if self.proc.poll() is None:
