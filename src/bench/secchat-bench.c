@@ -1928,6 +1928,10 @@ run_memory(void)
 	js_finish(&j);
 
 	fprintf(stderr, "memory: %u idle sessions (%u workers)\n", B.nready, nw);
+	if (m1.unreadable > 0)
+		fprintf(stderr, "  cannot read the memory of %u of the daemon's "
+		    "processes (sandboxed processes need root)\n",
+		    m1.unreadable);
 	if (nw > 0)
 		fprintf(stderr, "  worker mean RSS %.0f KiB, PSS %.0f KiB "
 		    "(min %llu, max %llu)\n",

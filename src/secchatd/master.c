@@ -907,11 +907,11 @@ static void
 describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
-		snprintf(buf, len, "worker killed by signal %d%s",
+		snprintf(buf, len, "killed by signal %d%s",
 		    WTERMSIG(status), WTERMSIG(status) == SIGSYS ?
 		    " (forbidden system call)" : "");
 	else
-		snprintf(buf, len, "worker exited with status %d",
+		snprintf(buf, len, "exited with status %d",
 		    WEXITSTATUS(status));
 }
 
@@ -924,12 +924,14 @@ reap(void)
 	char		 why[128];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == m.broker.pid) {
-			broker_lost();
-			continue;
-		}
-		if (pid == m.authd.pid) {
-			authd_lost();
+		if (pid == m.broker.pid || pid == m.authd.pid) {
+			describe_exit(status, why, sizeof(why));
+			log_warnx("%s (pid %ld): %s", pid == m.broker.pid ?
+			    "broker" : "password checker", (long)pid, why);
+			if (pid == m.broker.pid)
+				broker_lost();
+			else
+				authd_lost();
 			continue;
 		}
 		TAILQ_FOREACH(s, &m.sessions, entry)
@@ -938,7 +940,8 @@ reap(void)
 		if (s == NULL)
 			continue;
 		if (s->reason[0] == '\0' || WIFSIGNALED(status)) {
-			describe_exit(status, why, sizeof(why));
+			strlcpy(why, "worker ", sizeof(why));
+			describe_exit(status, why + 7, sizeof(why) - 7);
 			if (s->reason[0] != '\0') {
 				strlcat(why, "; ", sizeof(why));
 				strlcat(why, s->reason, sizeof(why));
