@@ -1046,6 +1046,7 @@ conn_open(struct conn *c, unsigned user, uint64_t timeout_ns)
 	struct cs_params	 p;
 	struct epoll_event	 ev;
 	char			 name[SECCHAT_NAME_MAX + 1];
+	char			 why[REASON_LEN];
 	int			 one = 1;
 
 	memset(c, 0, sizeof(*c));
@@ -1061,12 +1062,14 @@ conn_open(struct conn *c, unsigned user, uint64_t timeout_ns)
 	c->fd = socket(B.ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
+		/* Our own limit, not the server's: say so. */
+		snprintf(why, sizeof(why), "bench: socket: %s%s",
+		    strerror(errno), errno == EMFILE || errno == ENFILE ?
+		    " (raise ulimit -n)" : "");
 		B.nfailed++;
 		c->failed = 1;
 		c->phase = P_CLOSED;
-		note_reason(errno == EMFILE || errno == ENFILE ?
-		    "bench: socket: too many open files (raise ulimit -n)" :
-		    "bench: socket failed");
+		note_reason(why);
 		return -1;
 	}
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -2094,21 +2097,25 @@ usage(int full)
 "      -W (1); then up to -d (10) seconds to drain.  -r 0: as fast as the\n"
 "      server delivers, each sender keeping -q (32) messages in flight.\n"
 "      Reports deliveries/s, latency, loss, order, and with -P the\n"
-"      daemon's CPU time per delivery.\n"
+"      daemon's CPU time per delivery.  An -m below the length of the\n"
+"      text's \"SENDER SEQ TIME \" header (about 30 bytes) gives texts of\n"
+"      the header's length.\n"
 "  logins [-c C] [-t s] [-n accounts] [-T s]\n"
 "      C (8) at a time: connect, handshake, log in, BYE, close; -t (10)\n"
 "      seconds.  Reports logins/s and latency (connect to AUTH_OK).\n"
-"  memory -P pid [-n N] [-W s] [-c C] [-T s]\n"
+"  memory [-n N] [-W s] [-c C] [-T s]\n"
 "      N (100) idle sessions, -W (2) seconds to settle, then RSS and PSS\n"
-"      of each worker and of the broker and master.\n"
+"      of each worker and of the broker and master.  Needs -P (and root\n"
+"      to read the sandboxed processes).\n"
 "  scale [-n cap] [-i step] [-W s] [-c C] [-T s]\n"
 "      Sessions in steps of -i (100) up to -n (2000), each step held -W (1)\n"
 "      seconds, until something fails; reports how many were held and why\n"
 "      the next failed.\n"
 "\n"
-"Common: -c logins in flight (64; logins: 8), -T seconds allowed for each\n"
-"setup or step (120).  Results: one JSON line per run on stdout; a summary\n"
-"on stderr.  Exit 0 if the run met its own checks, 1 if not, 2 on usage.\n");
+"Common: -c logins in flight (64; logins: 8); -T seconds allowed for the\n"
+"setup (120), each step (scale: 60) or each login (logins: 30).  Results:\n"
+"one JSON line per run on stdout; a summary on stderr.  Exit 0 if the run\n"
+"met its own checks, 1 if not, 2 on usage.\n");
 	exit(0);
 }
 

@@ -33,6 +33,13 @@ ipc_init(struct ipc_peer *p, int fd, const char *name, size_t outmax)
 	p->name = name;
 	buf_init(&p->in, IPC_HDRLEN + IPC_MAX_PAYLOAD + IPC_READ_CHUNK);
 	buf_init(&p->out, outmax);
+	p->rchunk = IPC_READ_CHUNK;
+}
+
+void
+ipc_set_read_chunk(struct ipc_peer *p, size_t n)
+{
+	p->rchunk = n < 256 ? 256 : n > IPC_READ_CHUNK ? IPC_READ_CHUNK : n;
 }
 
 void
@@ -237,11 +244,11 @@ ipc_read(struct ipc_peer *p)
 	ssize_t		 n;
 
 	ipc_release(p);
-	if ((d = buf_reserve(&p->in, IPC_READ_CHUNK)) == NULL)
+	if ((d = buf_reserve(&p->in, p->rchunk)) == NULL)
 		return -1;
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = d;
-	iov.iov_len = IPC_READ_CHUNK;
+	iov.iov_len = p->rchunk;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cmsgbuf.buf;

@@ -88,10 +88,13 @@ struct ipc_peer {
 	int		 recvfds[IPC_MAX_FDS];
 	int		 nrecvfds;
 	size_t		 held;		/* bytes of the message handed out */
+	size_t		 rchunk;	/* bytes to make room for per read */
 	int		 eof;
 };
 
 void	ipc_init(struct ipc_peer *, int fd, const char *name, size_t outmax);
+/* Peers that only ever send small messages read in small chunks. */
+void	ipc_set_read_chunk(struct ipc_peer *, size_t);
 void	ipc_clear(struct ipc_peer *);	/* closes fd and unclaimed fds */
 /* Queue a message; fd (or -1) is passed with it.  -1 if the queue is full. */
 int	ipc_compose(struct ipc_peer *, uint16_t type, uint32_t session, int fd,

@@ -485,6 +485,8 @@ new_session(int cfd, const char *addr, const char *peer)
 	snprintf(s->chan_name, sizeof(s->chan_name), "worker %u", s->id);
 	set_nonblock(mp[0]);
 	ipc_init(&s->chan, mp[0], s->chan_name, 0);
+	/* Workers send the master a few small messages: keep them cheap. */
+	ipc_set_read_chunk(&s->chan, 2048);
 	TAILQ_INSERT_TAIL(&m.sessions, s, entry);
 	m.nsessions++;
 

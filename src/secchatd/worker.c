@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -740,6 +742,10 @@ worker_loop(void)
 			drain_ipc(&w.broker, handle_broker);
 		} else if (w.state == W_ACTIVE && buf_used(&w.cout) <= CLIENT_OUT_HIGH)
 			drain_ipc(&w.broker, handle_broker);
+		/* Send what the broker gave us now, not after another poll. */
+		if (buf_used(&w.cout) > 0 && !w.client_eof &&
+		    !(pfd[0].revents & POLLOUT))
+			write_client();
 		if (pfd[2].revents & POLLOUT && ipc_flush(&w.broker) == -1 &&
 		    w.broker_gone_ms == 0) {
 			w.broker.eof = 1;
@@ -753,7 +759,7 @@ int
 worker_main(int verbose)
 {
 	struct ipc_msg	 m;
-	int		 sndbuf;
+	int		 sndbuf, nodelay;
 
 	log_setverbose(verbose);
 	log_setproc("worker");
@@ -784,6 +790,14 @@ worker_main(int verbose)
 	if (setsockopt(w.cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf)) == -1)
 		log_debug("setsockopt SO_SNDBUF: %s", strerror(errno));
+	/*
+	 * Every write is whole records, already batched: Nagle would only
+	 * hold the last one back for an acknowledgement.
+	 */
+	nodelay = 1;
+	if (setsockopt(w.cfd, IPPROTO_TCP, TCP_NODELAY, &nodelay,
+	    sizeof(nodelay)) == -1)
+		log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
 	sandbox_enter(SANDBOX_WORKER, w.init.privsep_user, w.init.privsep_dir,
 	    WORKER_FD_BROKER);
 	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||
