@@ -811,6 +811,8 @@ handle_broker(const struct ipc_msg *im)
 			return;
 		}
 		m.broker.ready = 1;
+		if (m.announced_ready)
+			log_info("broker restarted; serving again");
 		break;
 	case IMSG_M_KICK:
 		p = rd_str(&r, &len);

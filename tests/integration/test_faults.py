@@ -96,6 +96,8 @@ try:
     newbroker = wait_for(lambda: [p for p, cmd in d.children()
                                   if "broker" in cmd and p != broker[0]])
     tap.ok(len(newbroker) == 1, "a new broker is started")
+    tap.ok(d.log.expect(r"broker restarted; serving again") is not None,
+           "the daemon says when it serves again")
     a = Client(d, "u0", "pw0")
     b = Client(d, "u1", "pw1")
     ok = a.out.expect(r" login ") and b.out.expect(r" login ")
