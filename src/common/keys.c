@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "keys.h"
+#include "util.h"
 
 #define PRIVATE_TAG	"secchat-x25519-private "
 #define PUBLIC_TAG	"secchat-x25519 "
@@ -214,23 +215,6 @@ keys_load(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
 	return rc;
 }
 
-static int
-write_fd(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Create path exclusively with the given mode and write line to it. */
 static int
 write_new_file(const char *path, mode_t mode, const char *line, size_t len,
@@ -244,7 +228,7 @@ write_new_file(const char *path, mode_t mode, const char *line, size_t len,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write_fd(fd, line, len) == -1 || fsync(fd) == -1) {
+	if (write_full(fd, line, len) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);

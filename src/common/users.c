@@ -385,23 +385,6 @@ users_format(const struct users *u, size_t *lenp)
 	return s;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * A POSIX record lock belongs to the process, not to the descriptor: a
  * program that already holds it on PATH.lock (secchat-passwd holds it from
@@ -499,7 +482,7 @@ users_save(const struct users *u, const char *path, char *err,
 	if (fchmod(fd, 0600) == -1 ||
 	    (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    fchown(fd, st.st_uid, st.st_gid) == -1) ||
-	    write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+	    write_full(fd, data, len) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
 		goto out;
 	}

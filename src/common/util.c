@@ -165,6 +165,24 @@ set_nonblock(int fd)
 }
 
 int
+write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 set_cloexec(int fd)
 {
 	int	 fl = fcntl(fd, F_GETFD);

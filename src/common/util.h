@@ -28,6 +28,8 @@ void	hex_encode(const uint8_t *, size_t, char *out /* 2n+1 */);
 int	hex_decode(const char *, uint8_t *out, size_t outmax);
 
 int	set_nonblock(int fd);
+/* Write all of buf, retrying after EINTR and short writes; 0 or -1. */
+int	write_full(int fd, const void *buf, size_t len);
 int	set_cloexec(int fd);
 /* Read a whole small file (at most max bytes) into a NUL-terminated buffer. */
 char	*read_small_file(const char *path, size_t max, size_t *lenp);
