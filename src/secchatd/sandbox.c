@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,12 @@ sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
 #ifdef HAVE_SECCOMP
 	load_seccomp(role);
 #endif
+	/*
+	 * Building the filter and looking up the user touched heap pages
+	 * that are free now: give them back, since every worker pays for
+	 * them in resident memory.
+	 */
+	malloc_trim(0);
 }
 
 int
