@@ -52,6 +52,7 @@
 #define BROKER_MAXFD_CAP	65536
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
+#define FLUSH_HOLD_MS		3	/* how long output waits for company */
 
 /* Why a session went away, as others see it in DEPARTED. */
 #define WHY_PART		"left"
@@ -99,6 +100,10 @@ struct session {
 	const char		*why;		/* for DEPARTED */
 	const char		*kick;		/* for the master, or NULL */
 	TAILQ_ENTRY(session)	 dead_entry;
+	/* Output waiting for the next batch, and output the socket refused. */
+	int			 queued;
+	int			 blocked;
+	TAILQ_ENTRY(session)	 dirty_entry;
 };
 
 struct history {
@@ -142,6 +147,8 @@ static struct {
 	struct room_tree	 rooms;
 	TAILQ_HEAD(, session)	 all;
 	TAILQ_HEAD(, session)	 dead;
+	TAILQ_HEAD(, session)	 dirty;		/* sessions with output queued */
+	uint64_t		 flush_at;	/* when the batch goes out */
 	size_t			 nsessions;
 	struct room		*lobby;
 	struct buf		 msg;		/* the message being sent */
@@ -154,6 +161,7 @@ static struct {
 } b;
 
 static void	session_end(struct session *, const char *, const char *);
+static void	mark_dirty(struct session *);
 
 static int
 user_cmp(struct user *x, struct user *y)
@@ -215,6 +223,8 @@ send_encoded(struct session *s)
 	if (ipc_compose(&s->peer, IMSG_W_APP, s->id, -1, buf_head(&b.msg),
 	    buf_used(&b.msg)) == -1)
 		session_end(s, WHY_SLOW, "send queue full (too slow)");
+	else
+		mark_dirty(s);
 }
 
 static void
@@ -638,6 +648,10 @@ reap(void)
 
 	while ((s = TAILQ_FIRST(&b.dead)) != NULL) {
 		TAILQ_REMOVE(&b.dead, s, dead_entry);
+		if (s->queued) {
+			TAILQ_REMOVE(&b.dirty, s, dirty_entry);
+			s->queued = 0;
+		}
 		session_remove(s);
 	}
 }
@@ -1032,6 +1046,7 @@ login(const struct ipc_msg *im)
 		session_end(s, WHY_SLOW, "send queue full (too slow)");
 		return;
 	}
+	mark_dirty(s);
 	room_enter(s, b.lobby, now_ms());
 }
 
@@ -1083,14 +1098,46 @@ master_input(void)
 
 /* Write what each socket takes; note who still has output waiting. */
 static void
+flush_one(struct session *s)
+{
+	if (s->dead)
+		return;
+	if (ipc_flush(&s->peer) == -1)
+		session_end(s, WHY_LOST, NULL);
+	else
+		s->blocked = ipc_pending(&s->peer);
+}
+
+/*
+ * Output is sent in batches: a message queued for a session waits up to
+ * FLUSH_HOLD_MS for the ones that follow it, so that a busy room wakes
+ * each worker once per batch rather than once per message.  A session
+ * whose queue grows past a quarter of its limit is written at once.
+ */
+static void
+mark_dirty(struct session *s)
+{
+	if (!s->queued) {
+		TAILQ_INSERT_TAIL(&b.dirty, s, dirty_entry);
+		s->queued = 1;
+	}
+	if (b.flush_at == 0)
+		b.flush_at = mono_ms() + FLUSH_HOLD_MS;
+	if (buf_used(&s->peer.out) >= b.outmax / 4)
+		flush_one(s);
+}
+
+static void
 flush_sessions(void)
 {
 	struct session	*s;
 
-	TAILQ_FOREACH(s, &b.all, all)
-		if (!s->dead && ipc_pending(&s->peer) &&
-		    ipc_flush(&s->peer) == -1)
-			session_end(s, WHY_LOST, NULL);
+	while ((s = TAILQ_FIRST(&b.dirty)) != NULL) {
+		TAILQ_REMOVE(&b.dirty, s, dirty_entry);
+		s->queued = 0;
+		flush_one(s);
+	}
+	b.flush_at = 0;
 }
 
 static void
@@ -1112,8 +1159,7 @@ build_pollfds(void)
 	b.pfd_session[i++] = NULL;
 	TAILQ_FOREACH(s, &b.all, all) {
 		b.pfd[i].fd = s->peer.fd;
-		b.pfd[i].events = POLLIN |
-		    (ipc_pending(&s->peer) ? POLLOUT : 0);
+		b.pfd[i].events = POLLIN | (s->blocked ? POLLOUT : 0);
 		b.pfd_session[i++] = s;
 	}
 }
@@ -1123,14 +1169,19 @@ loop(void)
 {
 	struct session	*s;
 	size_t		 i, n;
+	uint64_t	 now;
+	int		 timeout;
 
 	for (;;) {
 		(void)ipc_flush(&b.master);
-		flush_sessions();
+		now = mono_ms();
+		if (b.flush_at != 0 && now >= b.flush_at)
+			flush_sessions();
 		reap();
 		build_pollfds();
 		n = b.nsessions + 1;
-		if (poll(b.pfd, n, -1) == -1) {
+		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
+		if (poll(b.pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -1144,10 +1195,10 @@ loop(void)
 			s = b.pfd_session[i];
 			if (s->dead || b.pfd[i].revents == 0)
 				continue;
-			if (b.pfd[i].revents & POLLOUT &&
-			    ipc_flush(&s->peer) == -1) {
-				session_end(s, WHY_LOST, NULL);
-				continue;
+			if (b.pfd[i].revents & POLLOUT) {
+				flush_one(s);
+				if (s->dead)
+					continue;
 			}
 			if (b.pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				session_input(s);
@@ -1239,6 +1290,7 @@ broker_main(int verbose)
 	RB_INIT(&b.rooms);
 	TAILQ_INIT(&b.all);
 	TAILQ_INIT(&b.dead);
+	TAILQ_INIT(&b.dirty);
 	buf_init(&b.msg, RECORD_MAX_PLAINTEXT);
 	buf_init(&b.list, RECORD_MAX_PLAINTEXT);
 	if (set_nonblock(b.master.fd) == -1)
