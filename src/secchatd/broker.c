@@ -52,7 +52,7 @@
 #define BROKER_MAXFD_CAP	65536
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
-#define FLUSH_HOLD_MS		3	/* how long output waits for company */
+#define FLUSH_HOLD_MS		5	/* how long output waits for company */
 
 /* Why a session went away, as others see it in DEPARTED. */
 #define WHY_PART		"left"
