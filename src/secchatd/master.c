@@ -38,6 +38,7 @@
 #include "log.h"
 #include "master.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "pwhash.h"
 #include "throttle.h"
 #include "util.h"
@@ -107,6 +108,8 @@ static struct {
 	int			 listeners[MAX_LISTENERS];
 	int			 nlisteners;
 	uint8_t			 host_priv[KEY_LEN], host_pub[KEY_LEN];
+	uid_t			 privsep_uid;
+	gid_t			 privsep_gid;
 	struct sessionlist	 sessions;
 	unsigned		 nsessions;
 	uint32_t		 next_id;
@@ -507,6 +510,8 @@ new_session(int cfd, const char *addr, const char *peer)
 	wi.verbose = m.opts->verbose;
 	strlcpy(wi.peer, peer, sizeof(wi.peer));
 	strlcpy(wi.privsep_user, m.conf->privsep_user, sizeof(wi.privsep_user));
+	wi.privsep_uid = (uint32_t)m.privsep_uid;
+	wi.privsep_gid = (uint32_t)m.privsep_gid;
 	strlcpy(wi.privsep_dir, m.conf->privsep_dir, sizeof(wi.privsep_dir));
 	if (ipc_compose(&s->chan, IMSG_W_INIT, s->id, -1, &wi, sizeof(wi)) == -1 ||
 	    ipc_compose(&m.broker.chan, IMSG_B_SESSION, s->id, bp[0], NULL, 0) == -1) {
@@ -1318,6 +1323,11 @@ master_main(struct config *conf, const struct master_opts *opts)
 	throttle_init(&m.throttle, 4096, (uint64_t)conf->auth_fail_window * 1000);
 	if ((m.devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
+	/* Checked once, here, where a mistake stops the start. */
+	if (geteuid() == 0 && sandbox_lookup_user(conf->privsep_user,
+	    &m.privsep_uid, &m.privsep_gid) == -1)
+		fatalx("PrivsepUser %s does not exist or is root",
+		    conf->privsep_user);
 	load_host_key();
 	bind_listeners();
 	if (!opts->foreground && daemon(0, 0) == -1)

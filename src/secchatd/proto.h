@@ -27,6 +27,8 @@ struct worker_init {
 	uint32_t	alive_interval;	/* s */
 	uint32_t	alive_timeout;	/* s */
 	int32_t		verbose;
+	uint32_t	privsep_uid;	/* looked up by the master */
+	uint32_t	privsep_gid;
 	char		peer[PEER_NAME_MAX];
 	char		privsep_user[64];
 	char		privsep_dir[1024];

@@ -36,24 +36,29 @@
 #endif
 #endif
 
-static void
-drop_privileges(const char *user, const char *dir)
+int
+sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL || pw->pw_uid == 0)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static void
+drop_privileges(uid_t uid, gid_t gid, const char *dir)
+{
 	struct stat	 st;
-	uid_t		 uid;
-	gid_t		 gid;
 
 	if (geteuid() != 0) {
 		log_debug("not root: no chroot or user change");
 		return;
 	}
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("privilege separation user %s does not exist", user);
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
 	if (uid == 0)
-		fatalx("privilege separation user %s must not be root", user);
+		fatalx("privilege separation user must not be root");
 	if (stat(dir, &st) == -1)
 		fatal("privilege separation directory %s", dir);
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
@@ -183,7 +188,20 @@ void
 sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
     int maxfd)
 {
-	drop_privileges(user, dir);
+	uid_t	 uid = 0;
+	gid_t	 gid = 0;
+
+	if (geteuid() == 0 && sandbox_lookup_user(user, &uid, &gid) == -1)
+		fatalx("privilege separation user %s does not exist or is "
+		    "root", user);
+	sandbox_enter_ids(role, uid, gid, dir, maxfd);
+}
+
+void
+sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
+    const char *dir, int maxfd)
+{
+	drop_privileges(uid, gid, dir);
 	set_limits(role, maxfd);
 #ifdef HAVE_SYS_PRCTL_H
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

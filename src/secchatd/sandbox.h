@@ -11,6 +11,8 @@
 #ifndef SECCHAT_SANDBOX_H
 #define SECCHAT_SANDBOX_H
 
+#include <sys/types.h>
+
 enum sandbox_role {
 	SANDBOX_WORKER,
 	SANDBOX_BROKER,
@@ -24,6 +26,15 @@ enum sandbox_role {
  */
 void	sandbox_enter(enum sandbox_role, const char *user, const char *dir,
 	    int maxfd);
+/*
+ * The same with the user already looked up (by the master, once): the
+ * worker then never loads the name service, which costs every one of
+ * them memory.
+ */
+void	sandbox_enter_ids(enum sandbox_role, uid_t, gid_t, const char *dir,
+	    int maxfd);
+/* uid and gid of a user that exists and is not root; 0 or -1. */
+int	sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid);
 /* 1 if this build has a seccomp filter. */
 int	sandbox_has_seccomp(void);
 

@@ -798,8 +798,8 @@ worker_main(int verbose)
 	if (setsockopt(w.cfd, IPPROTO_TCP, TCP_NODELAY, &nodelay,
 	    sizeof(nodelay)) == -1)
 		log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
-	sandbox_enter(SANDBOX_WORKER, w.init.privsep_user, w.init.privsep_dir,
-	    WORKER_FD_BROKER);
+	sandbox_enter_ids(SANDBOX_WORKER, (uid_t)w.init.privsep_uid,
+	    (gid_t)w.init.privsep_gid, w.init.privsep_dir, WORKER_FD_BROKER);
 	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||
 	    set_nonblock(w.broker.fd) == -1)
 		fatal("set_nonblock");
