@@ -15,6 +15,8 @@
 #include "wire.h"
 #include "tap.h"
 
+#define DEFAULT_PORT	"9999"	/* the built-in default Port */
+
 static struct config	 cfg;
 static char		 err[512];
 
@@ -109,7 +111,7 @@ test_defaults(void)
 	    cfg.listen[0].port[0] == '\0' &&
 	    strcmp(cfg.listen[1].host, "::1") == 0 &&
 	    cfg.listen[1].port[0] == '\0', "default: listen on 127.0.0.1, ::1");
-	tap_ok(strcmp(cfg.port, "9999") == 0, "default: Port 9999");
+	tap_ok(strcmp(cfg.port, DEFAULT_PORT) == 0, "default: Port 9999");
 	tap_ok(strcmp(cfg.hostkey, SYSCONFDIR "/secchat/host_key") == 0,
 	    "default: HostKey");
 	tap_ok(strcmp(cfg.usersfile, SYSCONFDIR "/secchat/users") == 0,
@@ -133,7 +135,7 @@ test_defaults(void)
 	    cfg.auth_fail_limit == 10 && cfg.auth_fail_window == 300 &&
 	    cfg.max_auth_pending == 64, "default: keep-alive and auth limits");
 	tap_ok(cfg.log_verbose == 0, "default: LogLevel INFO");
-	tap_ok(parses("") && strcmp(cfg.port, "9999") == 0 &&
+	tap_ok(parses("") && strcmp(cfg.port, DEFAULT_PORT) == 0 &&
 	    cfg.nlisten == 2, "an empty file keeps the defaults");
 }
 
@@ -224,7 +226,7 @@ test_syntax(void)
 	tap_ok(parses("  \tPort\t1234   # the port\n") &&
 	    strcmp(cfg.port, "1234") == 0, "blanks and a trailing comment");
 	tap_ok(parses("# Port 1\n   # Port 2\n\n\t\n") &&
-	    strcmp(cfg.port, "9999") == 0, "comment and blank lines");
+	    strcmp(cfg.port, DEFAULT_PORT) == 0, "comment and blank lines");
 	tap_ok(parses("Port 1234\r\nMaxSessions 7\r\n") &&
 	    strcmp(cfg.port, "1234") == 0 && cfg.max_sessions == 7,
 	    "CRLF line ends");
@@ -409,7 +411,7 @@ test_errors(void)
 	config_defaults(&cfg);
 	tap_ok(config_parse(&cfg, bad, strlen(bad), "t.conf", err,
 	    sizeof(err)) == -1 &&
-	    strcmp(cfg.port, "9999") == 0 && cfg.nlisten == 2,
+	    strcmp(cfg.port, DEFAULT_PORT) == 0 && cfg.nlisten == 2,
 	    "a failed parse changes nothing");
 	tap_ok(config_parse(&cfg, "Bogus\n", 6, "t.conf", NULL, 0) == -1,
 	    "errors without an error buffer");
