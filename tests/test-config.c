@@ -527,9 +527,9 @@ test_print(void)
 
 	config_defaults(&cfg);
 	out = printed(&cfg);
-	tap_ok(has_line(out, "port 9999"), "-T: port 9999");
-	tap_ok(has_line(out, "listenaddress 127.0.0.1:9999") &&
-	    has_line(out, "listenaddress [::1]:9999"),
+	tap_ok(has_line(out, "port " DEFAULT_PORT), "-T: the default port");
+	tap_ok(has_line(out, "listenaddress 127.0.0.1:" DEFAULT_PORT) &&
+	    has_line(out, "listenaddress [::1]:" DEFAULT_PORT),
 	    "-T: one listenaddress line per address, with the port");
 	tap_ok(has_line(out, "ciphers aes256-gcm,chacha20-poly1305"),
 	    "-T: ciphers");
