@@ -57,9 +57,9 @@ test_good_file(void)
 	    "# known servers\n"
 	    "\n"
 	    "   \t\n"
-	    "chat.example.org:9999 secchat-x25519 " KEY1_B64 "\n"
+	    "chat.example.org:7777 secchat-x25519 " KEY1_B64 "\n"
 	    "  # indented comment\n"
-	    "[::1]:9999 secchat-x25519 " KEY2_B64 " my laptop\n"
+	    "[::1]:7777 secchat-x25519 " KEY2_B64 " my laptop\n"
 	    "Chat.Example.ORG:10000\tsecchat-x25519\t" KEY2_B64 "\n"
 	    "[fe80::1%eth0]:1 secchat-x25519 " KEY1_B64;	/* no newline */
 	char			 err[256];
@@ -74,11 +74,11 @@ test_good_file(void)
 		kh_free(&kh);
 		return;
 	}
-	tap_ok(strcmp(kh.entries[0].hostport, "chat.example.org:9999") == 0 &&
+	tap_ok(strcmp(kh.entries[0].hostport, "chat.example.org:7777") == 0 &&
 	    kh.entries[0].line == 4 &&
 	    memcmp(kh.entries[0].pub, key1, KEY_LEN) == 0,
 	    "first entry: host, line 4, key");
-	tap_ok(strcmp(kh.entries[1].hostport, "[::1]:9999") == 0 &&
+	tap_ok(strcmp(kh.entries[1].hostport, "[::1]:7777") == 0 &&
 	    kh.entries[1].line == 6 &&
 	    memcmp(kh.entries[1].pub, key2, KEY_LEN) == 0,
 	    "bracketed IPv6 entry with a comment after the key");
@@ -88,22 +88,22 @@ test_good_file(void)
 	    kh.entries[3].line == 8, "last line without newline");
 
 	line = 0;
-	tap_ok(kh_lookup(&kh, "chat.example.org:9999", key1, &line) ==
+	tap_ok(kh_lookup(&kh, "chat.example.org:7777", key1, &line) ==
 	    KH_MATCH && line == 4, "lookup: match, line 4");
 	line = 0;
-	tap_ok(kh_lookup(&kh, "chat.example.org:9999", key2, &line) ==
+	tap_ok(kh_lookup(&kh, "chat.example.org:7777", key2, &line) ==
 	    KH_MISMATCH && line == 4, "lookup: mismatch reports line 4");
 	tap_ok(kh_lookup(&kh, "chat.example.org:9998", key1, NULL) ==
 	    KH_UNKNOWN, "lookup: other port is unknown");
-	tap_ok(kh_lookup(&kh, "other.example.org:9999", key1, NULL) ==
+	tap_ok(kh_lookup(&kh, "other.example.org:7777", key1, NULL) ==
 	    KH_UNKNOWN, "lookup: other host is unknown");
 	line = 0;
-	tap_ok(kh_lookup(&kh, "[::1]:9999", key2, &line) == KH_MATCH &&
+	tap_ok(kh_lookup(&kh, "[::1]:7777", key2, &line) == KH_MATCH &&
 	    line == 6, "lookup: IPv6 match, line 6");
 	line = 0;
-	tap_ok(kh_lookup(&kh, "[::1]:9999", key3, &line) == KH_MISMATCH &&
+	tap_ok(kh_lookup(&kh, "[::1]:7777", key3, &line) == KH_MISMATCH &&
 	    line == 6, "lookup: IPv6 mismatch, line 6");
-	tap_ok(kh_lookup(&kh, "::1:9999", key2, NULL) == KH_UNKNOWN,
+	tap_ok(kh_lookup(&kh, "::1:7777", key2, NULL) == KH_UNKNOWN,
 	    "lookup: unbracketed spelling does not match");
 	kh_free(&kh);
 }
@@ -156,11 +156,11 @@ test_bad_files(void)
 	    "HOST:PORT");
 	expect_bad("h:65536 secchat-x25519 " KEY1_B64 "\n", 1, "port 65536",
 	    "HOST:PORT");
-	expect_bad("h:09999 secchat-x25519 " KEY1_B64 "\n", 1,
+	expect_bad("h:07777 secchat-x25519 " KEY1_B64 "\n", 1,
 	    "a port with a leading zero", "HOST:PORT");
-	expect_bad("::1:9999 secchat-x25519 " KEY1_B64 "\n", 1,
+	expect_bad("::1:7777 secchat-x25519 " KEY1_B64 "\n", 1,
 	    "an unbracketed IPv6 address", "HOST:PORT");
-	expect_bad("[::1:9999 secchat-x25519 " KEY1_B64 "\n", 1,
+	expect_bad("[::1:7777 secchat-x25519 " KEY1_B64 "\n", 1,
 	    "an unclosed bracket", "HOST:PORT");
 	expect_bad("[::1] secchat-x25519 " KEY1_B64 "\n", 1,
 	    "a bracketed address without a port", "HOST:PORT");
@@ -191,15 +191,15 @@ test_hostport(void)
 	char	 hp[KH_HOSTPORT_MAX];
 	char	 big[300];
 
-	tap_ok(kh_hostport("Chat.Example.org", 9999, hp, sizeof(hp)) == 0 &&
-	    strcmp(hp, "chat.example.org:9999") == 0, "hostport: name");
-	tap_ok(kh_hostport("::1", 9999, hp, sizeof(hp)) == 0 &&
-	    strcmp(hp, "[::1]:9999") == 0, "hostport: IPv6 is bracketed");
+	tap_ok(kh_hostport("Chat.Example.org", 7777, hp, sizeof(hp)) == 0 &&
+	    strcmp(hp, "chat.example.org:7777") == 0, "hostport: name");
+	tap_ok(kh_hostport("::1", 7777, hp, sizeof(hp)) == 0 &&
+	    strcmp(hp, "[::1]:7777") == 0, "hostport: IPv6 is bracketed");
 	tap_ok(kh_hostport("127.0.0.1", 1, hp, sizeof(hp)) == 0 &&
 	    strcmp(hp, "127.0.0.1:1") == 0, "hostport: IPv4");
-	tap_ok(kh_hostport("", 9999, hp, sizeof(hp)) == -1,
+	tap_ok(kh_hostport("", 7777, hp, sizeof(hp)) == -1,
 	    "hostport: empty host refused");
-	tap_ok(kh_hostport("a b", 9999, hp, sizeof(hp)) == -1,
+	tap_ok(kh_hostport("a b", 7777, hp, sizeof(hp)) == -1,
 	    "hostport: space refused");
 	tap_ok(kh_hostport("h", 0, hp, sizeof(hp)) == -1 &&
 	    kh_hostport("h", 65536, hp, sizeof(hp)) == -1,
@@ -208,7 +208,7 @@ test_hostport(void)
 	big[sizeof(big) - 1] = '\0';
 	tap_ok(kh_hostport(big, 1, hp, sizeof(hp)) == -1,
 	    "hostport: over-long host refused");
-	tap_ok(kh_hostport("h", 9999, hp, 5) == -1,
+	tap_ok(kh_hostport("h", 7777, hp, 5) == -1,
 	    "hostport: short output buffer refused");
 }
 
@@ -230,7 +230,7 @@ test_add(void)
 	snprintf(sub, sizeof(sub), "%s/config/secchat", dir);
 	snprintf(path, sizeof(path), "%s/known_hosts", sub);
 
-	tap_ok(kh_add(path, "[::1]:9999", key1, err, sizeof(err)) == 0,
+	tap_ok(kh_add(path, "[::1]:7777", key1, err, sizeof(err)) == 0,
 	    "add creates the file and its directories");
 	tap_ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600,
 	    "new file has mode 0600");
@@ -239,7 +239,7 @@ test_add(void)
 	tap_ok(kh_add(path, "h:1", key2, err, sizeof(err)) == 0,
 	    "a second add appends");
 
-	n = kh_format_line("[::1]:9999", key1, line, sizeof(line));
+	n = kh_format_line("[::1]:7777", key1, line, sizeof(line));
 	text = read_small_file(path, 4096, &len);
 	tap_ok(text != NULL && n > 0 && strncmp(text, line, (size_t)n) == 0,
 	    "first line is the formatted entry");
@@ -247,7 +247,7 @@ test_add(void)
 	kh_init(&kh);
 	tap_ok(text != NULL && kh_parse(&kh, text, len, err, sizeof(err),
 	    &errline) == 0 && kh.n == 2, "written file parses back");
-	tap_ok(kh_lookup(&kh, "[::1]:9999", key1, NULL) == KH_MATCH &&
+	tap_ok(kh_lookup(&kh, "[::1]:7777", key1, NULL) == KH_MATCH &&
 	    kh_lookup(&kh, "h:1", key2, NULL) == KH_MATCH,
 	    "both added keys match");
 	kh_free(&kh);
