@@ -138,80 +138,25 @@ keys_parse_public(const char *buf, size_t len, uint8_t pub[KEY_LEN])
 	return parse_key_b64(buf + taglen, pub);
 }
 
-static int
-read_fd(int fd, char *buf, size_t want)
-{
-	size_t	 have = 0;
-	ssize_t	 n;
-
-	while (have < want) {
-		n = read(fd, buf + have, want - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return have == want ? 0 : -1;
-}
-
-/*
- * O_NOFOLLOW refuses a symbolic link; O_NONBLOCK keeps a FIFO from hanging
- * the open until fstat can refuse it.
- */
 int
 keys_load(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
     char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		 buf[KEYFILE_MAX];
-	size_t		 len;
-	int		 fd, rc = -1;
+	char	*text;
+	size_t	 len;
+	int	 rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
-	    == -1) {
-		if (errno == ELOOP)
-			snprintf(err, errlen, "%s: is a symbolic link", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((text = read_private_file(path, KEYFILE_MAX, &len, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "Permissions %04o for '%s' are too open; "
-		    "it must not be accessible by others",
-		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (st.st_size > KEYFILE_MAX) {
-		snprintf(err, errlen, "%s: file too large", path);
-		goto out;
-	}
-	len = (size_t)st.st_size;
-	if (read_fd(fd, buf, len) == -1) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (keys_parse_private(buf, len, priv) == -1) {
+	if (keys_parse_private(text, len, priv) == -1) {
 		snprintf(err, errlen, "%s: not a secchat private key", path);
-		goto out;
-	}
-	keys_public(priv, pub);
-	rc = 0;
- out:
-	sodium_memzero(buf, sizeof(buf));
-	if (rc == -1)
 		sodium_memzero(priv, KEY_LEN);
-	close(fd);
+		rc = -1;
+	} else
+		keys_public(priv, pub);
+	sodium_memzero(text, len + 1);
+	free(text);
 	return rc;
 }
 

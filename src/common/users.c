@@ -279,23 +279,6 @@ users_parse(struct users *u, const char *buf, size_t len, char *err,
 	return rc;
 }
 
-static int
-read_all(int fd, char *buf, size_t want)
-{
-	size_t	 have = 0;
-	ssize_t	 n;
-
-	while (have < want) {
-		n = read(fd, buf + have, want - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Like a private key, the file must be a regular file (not a symbolic link)
  * that nobody but its owner can read or write.  errno is kept from a failed
@@ -304,62 +287,21 @@ read_all(int fd, char *buf, size_t want)
 int
 users_load(struct users *u, const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		*buf = NULL, perr[128];
-	size_t		 len = 0;
-	int		 fd, saved, rc = -1;
+	char	*text, perr[128];
+	size_t	 len;
+	int	 rc = 0;
 
 	users_free(u);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
-	    == -1) {
-		saved = errno;
-		if (errno == ELOOP)
-			snprintf(err, errlen, "%s: is a symbolic link", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		errno = saved;
+	if ((text = read_private_file(path, USERS_FILE_MAX, &len, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "Permissions %04o for '%s' are too open; "
-		    "it must not be accessible by others",
-		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (st.st_size > USERS_FILE_MAX) {
-		snprintf(err, errlen, "%s: file too large", path);
-		goto out;
-	}
-	len = (size_t)st.st_size;
-	if ((buf = malloc(len + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	if (read_all(fd, buf, len) == -1) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (users_parse(u, buf, len, perr, sizeof(perr)) == -1) {
+	if (users_parse(u, text, len, perr, sizeof(perr)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, perr);
-		goto out;
-	}
-	rc = 0;
- out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
-	close(fd);
-	if (rc == -1)
 		errno = EINVAL;
+		rc = -1;
+	}
+	sodium_memzero(text, len + 1);
+	free(text);
 	return rc;
 }
 

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdio.h>
+
+#include <sodium.h>
+
 #include "util.h"
 
 uint64_t
@@ -230,4 +234,116 @@ read_small_file(const char *path, size_t max, size_t *lenp)
 	p[have] = '\0';
 	*lenp = have;
 	return p;
+}
+
+/* The checks on a secret-holding file, by descriptor. */
+static int
+check_private(int fd, const char *name, size_t max, size_t *sizep, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", name);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "Permissions %04o for '%s' are too open; "
+		    "it must not be accessible by others",
+		    (unsigned)(st.st_mode & 07777), name);
+		return -1;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: file too large (more than %zu bytes)",
+		    name, max);
+		return -1;
+	}
+	*sizep = (size_t)st.st_size;
+	return 0;
+}
+
+/*
+ * O_NOFOLLOW refuses a symbolic link; O_NONBLOCK keeps a FIFO from hanging
+ * the open until fstat can refuse it.
+ */
+int
+open_private_file(const char *path, size_t max, char *err, size_t errlen)
+{
+	size_t	 size;
+	int	 fd, saved;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		if (errno == ELOOP)
+			snprintf(err, errlen, "%s: is a symbolic link", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (check_private(fd, path, max, &size, err, errlen) == -1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+char *
+read_private_fd(int fd, const char *name, size_t max, size_t *lenp,
+    char *err, size_t errlen)
+{
+	char	*text;
+	size_t	 size, have = 0;
+	ssize_t	 n;
+
+	if (check_private(fd, name, max, &size, err, errlen) == -1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((text = malloc(size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	/* A file that shrinks under us is read as far as it goes. */
+	while (have < size) {
+		n = read(fd, text + have, size - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: read: %s", name,
+			    strerror(errno));
+			sodium_memzero(text, size + 1);
+			free(text);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	text[have] = '\0';
+	*lenp = have;
+	return text;
+}
+
+char *
+read_private_file(const char *path, size_t max, size_t *lenp, char *err,
+    size_t errlen)
+{
+	char	*text;
+	int	 fd, saved;
+
+	if ((fd = open_private_file(path, max, err, errlen)) == -1)
+		return NULL;
+	text = read_private_fd(fd, path, max, lenp, err, errlen);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return text;
 }

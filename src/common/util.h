@@ -31,6 +31,23 @@ int	set_nonblock(int fd);
 /* Write all of buf, retrying after EINTR and short writes; 0 or -1. */
 int	write_full(int fd, const void *buf, size_t len);
 int	set_cloexec(int fd);
+/*
+ * Files that hold secrets (keys, password hashes) must be regular files,
+ * not symbolic links or FIFOs, that neither group nor others may access,
+ * and at most max bytes.  Errors go to err, naming the file ("name" for a
+ * descriptor); errno is kept from a failed open (ENOENT: missing) and is
+ * EINVAL for a file that fails the checks.
+ *
+ * open_private_file returns a checked descriptor; read_private_fd and
+ * read_private_file return the contents, NUL-terminated, in a malloc'd
+ * buffer that the caller wipes (sodium_memzero, *lenp + 1 bytes) and frees.
+ */
+int	open_private_file(const char *path, size_t max, char *err,
+	    size_t errlen);
+char	*read_private_fd(int fd, const char *name, size_t max, size_t *lenp,
+	    char *err, size_t errlen);
+char	*read_private_file(const char *path, size_t max, size_t *lenp,
+	    char *err, size_t errlen);
 /* Read a whole small file (at most max bytes) into a NUL-terminated buffer. */
 char	*read_small_file(const char *path, size_t max, size_t *lenp);
 

@@ -77,54 +77,16 @@ send_reloaded(int ok, const char *text)
 static int
 read_users(int fd, struct users *out, char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		*text;
-	size_t		 have = 0, size;
-	ssize_t		 n;
-	int		 rc;
+	char	*text;
+	size_t	 len;
+	int	 rc;
 
 	users_init(out);
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "fstat: %s", strerror(errno));
+	if ((text = read_private_fd(fd, "users file", USERS_FILE_MAX, &len,
+	    err, errlen)) == NULL)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		return -1;
-	}
-	if ((st.st_mode & 077) != 0) {
-		snprintf(err, errlen, "mode %04o gives group or others access "
-		    "to the password hashes; it must be 0600 or stricter",
-		    (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	if (st.st_size < 0 || (uintmax_t)st.st_size > USERS_FILE_MAX) {
-		snprintf(err, errlen, "larger than %d bytes", USERS_FILE_MAX);
-		return -1;
-	}
-	size = (size_t)st.st_size;
-	if ((text = malloc(size + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	/* A file that shrinks under us is parsed as far as it goes. */
-	while (have < size) {
-		n = read(fd, text + have, size - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "read: %s", strerror(errno));
-			sodium_memzero(text, have);
-			free(text);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	text[have] = '\0';
-	rc = users_parse(out, text, have, err, errlen);
-	sodium_memzero(text, size + 1);
+	rc = users_parse(out, text, len, err, errlen);
+	sodium_memzero(text, len + 1);
 	free(text);
 	if (rc == -1)
 		users_free(out);

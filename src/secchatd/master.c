@@ -41,6 +41,7 @@
 #include "sandbox.h"
 #include "pwhash.h"
 #include "throttle.h"
+#include "users.h"
 #include "util.h"
 #include "wire.h"
 
@@ -226,23 +227,16 @@ spawn(const char *role, const int *fds, int nfds)
 	_exit(127);
 }
 
+/* The password checker reads the file through the descriptor we pass. */
 static int
 open_users_file(void)
 {
-	int		 fd;
-	struct stat	 st;
+	char	 err[512];
+	int	 fd;
 
-	if ((fd = open(m.conf->usersfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		log_warn("users file %s", m.conf->usersfile);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 077) != 0) {
-		log_warnx("users file %s must be a regular file not accessible "
-		    "by group or others (chmod 600)", m.conf->usersfile);
-		close(fd);
-		return -1;
-	}
+	if ((fd = open_private_file(m.conf->usersfile, USERS_FILE_MAX, err,
+	    sizeof(err))) == -1)
+		log_warnx("users file: %s", err);
 	return fd;
 }
 

@@ -113,6 +113,14 @@ try:
     d.log.expect(r"users file")
     tap.ok(r.returncode == 0 and not can_login("bob", "bob-pw"),
            "a deleted user cannot log in after SIGHUP")
+    # A FIFO in place of the users file must not hang the master on SIGHUP.
+    os.rename(d.users, d.users + ".real")
+    os.mkfifo(d.users, 0o600)
+    d.signal(signal.SIGHUP)
+    tap.ok(d.log.expect(r"users file: .*not a regular file") is not None,
+           "a FIFO as users file is refused on SIGHUP")
+    tap.ok(can_login("alice", "new-alice-pw"),
+           "the daemon still answers, with the accounts it had")
 finally:
     d.cleanup()
     if tap.failed and d.log:
