@@ -174,18 +174,16 @@ dh_via_master(void *arg, const uint8_t pub[NOISE_KEYLEN],
 	if (ipc_compose(&w.master, IMSG_M_DH, w.init.session, -1, pub,
 	    NOISE_KEYLEN) == -1 || ipc_flush_all(&w.master) == -1)
 		return -1;
-	for (;;) {
-		if (ipc_get_blocking(&w.master, &m) != 1)
-			fatalx("master channel lost");
-		if (m.type == IMSG_W_SHUTDOWN)
-			exit(0);
-		if (m.type != IMSG_W_DH_RESULT)
-			fatalx("unexpected message %u from master", m.type);
-		if (m.len != NOISE_KEYLEN)
-			return -1;
-		memcpy(shared, m.data, NOISE_KEYLEN);
-		return 0;
-	}
+	if (ipc_get_blocking(&w.master, &m) != 1)
+		fatalx("master channel lost");
+	if (m.type == IMSG_W_SHUTDOWN)
+		exit(0);
+	if (m.type != IMSG_W_DH_RESULT)
+		fatalx("unexpected message %u from master", m.type);
+	if (m.len != NOISE_KEYLEN)
+		return -1;
+	memcpy(shared, m.data, NOISE_KEYLEN);
+	return 0;
 }
 
 static void
@@ -546,11 +544,10 @@ handle_master(const struct ipc_msg *im)
 		m.s[0].len = slen;
 		m.ns = 1;
 		send_msg(&m);
-		if (final) {
-			snprintf(reason, sizeof(reason), "%.*s", (int)slen, s);
+		if (final)
 			worker_close("authentication failed", "authentication "
 			    "failed: no tries left");
-		} else
+		else
 			w.state = W_AUTHRETRY;
 		break;
 	case IMSG_W_SHUTDOWN:
