@@ -20,6 +20,7 @@
 
 #include "noise.h"
 #include "tap.h"
+#include "vectorfile.h"
 
 #define DEFAULT_FILE	"tests/vectors/noise-cacophony.txt"
 #define MAX_NAME	128
@@ -52,46 +53,12 @@ struct vector {
 
 static uint8_t	 wbuf[NOISE_MAX_MSG], rbuf[NOISE_MAX_MSG];
 
+/* Decode a hex token ("-" is empty) into a field. */
 static int
-hexval(int c)
+field_hex(const char *s, struct field *f)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode a hex token ("-" is empty) into a fresh allocation. */
-static int
-hex_decode(const char *s, struct field *f)
-{
-	size_t	 len, i;
-	int	 hi, lo;
-
-	if (strcmp(s, "-") == 0) {
-		f->p = NULL;
-		f->len = 0;
-		f->set = 1;
-		return 0;
-	}
-	len = strlen(s);
-	if (len == 0 || len % 2 != 0)
+	if (vf_hex(s, &f->p, &f->len) == -1)
 		return -1;
-	if ((f->p = malloc(len / 2)) == NULL)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		if ((hi = hexval((unsigned char)s[2 * i])) == -1 ||
-		    (lo = hexval((unsigned char)s[2 * i + 1])) == -1) {
-			free(f->p);
-			f->p = NULL;
-			return -1;
-		}
-		f->p[i] = (hi << 4) | lo;
-	}
-	f->len = len / 2;
 	f->set = 1;
 	return 0;
 }
@@ -130,28 +97,6 @@ vector_bad(struct vector *v, unsigned long lineno, const char *why)
 {
 	if (v->why[0] == '\0')
 		snprintf(v->why, sizeof(v->why), "line %lu: %s", lineno, why);
-}
-
-/* Split a line into at most max whitespace-separated words, in place. */
-static int
-split_words(char *line, char **words, int max)
-{
-	char	*p = line;
-	int	 n = 0;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			return n;
-		if (n == max)
-			return max + 1;
-		words[n++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
 }
 
 static struct field *
@@ -203,9 +148,9 @@ add_message(struct vector *v, const char *pt, const char *ct)
 	}
 	m = &v->msgs[v->nmsgs];
 	memset(m, 0, sizeof(*m));
-	if (hex_decode(pt, &m->payload) == -1)
+	if (field_hex(pt, &m->payload) == -1)
 		return -1;
-	if (hex_decode(ct, &m->ciphertext) == -1) {
+	if (field_hex(ct, &m->ciphertext) == -1) {
 		field_free(&m->payload);
 		return -1;
 	}
@@ -233,7 +178,7 @@ vector_line(struct vector *v, char **w, int nw, unsigned long lineno)
 	} else if ((f = named_field(v, w[0], &wantlen)) != NULL) {
 		if (nw != 2 || f->set)
 			vector_bad(v, lineno, "bad or repeated field");
-		else if (hex_decode(w[1], f) == -1)
+		else if (field_hex(w[1], f) == -1)
 			vector_bad(v, lineno, "bad hex");
 		else if (wantlen != 0 && f->len != wantlen)
 			vector_bad(v, lineno, "wrong length");
@@ -426,20 +371,6 @@ run_vector(struct vector *v, const char *file)
 	tap_ok(rc == 0, "%s", v->name);
 }
 
-/* Strip the line ending; returns 1 for a blank or comment line. */
-static int
-ignorable(char *line)
-{
-	size_t	 len = strlen(line);
-	char	*p;
-
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		line[--len] = '\0';
-	for (p = line; *p == ' ' || *p == '\t'; p++)
-		;
-	return *p == '\0' || *p == '#';
-}
-
 static void
 run_file(const char *file)
 {
@@ -465,9 +396,9 @@ run_file(const char *file)
 				tap_ok(0, "%s:%lu: NUL byte", file, lineno);
 			continue;
 		}
-		if (ignorable(line))
+		if (vf_ignorable(line))
 			continue;
-		nw = split_words(line, w, 3);
+		nw = vf_split_words(line, w, 3);
 		if (!in_vector) {
 			if (nw == 1 && strcmp(w[0], "vector") == 0) {
 				in_vector = 1;
@@ -500,27 +431,5 @@ run_file(const char *file)
 int
 main(int argc, char *argv[])
 {
-	const char	*srcdir;
-	char		 path[4096];
-	int		 i;
-
-	if (sodium_init() < 0) {
-		tap_ok(0, "sodium_init");
-		return tap_done();
-	}
-	if (argc == 1) {
-		if ((srcdir = getenv("top_srcdir")) == NULL || *srcdir == '\0')
-			srcdir = ".";
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", srcdir,
-		    DEFAULT_FILE) >= sizeof(path)) {
-			tap_ok(0, "top_srcdir too long");
-			return tap_done();
-		}
-		run_file(path);
-	}
-	for (i = 1; i < argc; i++)
-		run_file(argv[i]);
-	if (tap_n == 0)
-		tap_ok(0, "no vectors found");
-	return tap_done();
+	return vf_main(argc, argv, DEFAULT_FILE, run_file);
 }
