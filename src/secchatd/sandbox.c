@@ -20,21 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef HAVE_SECCOMP
-#include <seccomp.h>
-#endif
-
 #include "log.h"
 #include "sandbox.h"
-
-/* Sanitizer runtimes make system calls of their own (reports, leak checks). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
+#include "syscall_filter.h"
 
 int
 sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
@@ -122,68 +110,6 @@ set_limits(enum sandbox_role role, int maxfd)
 #endif
 }
 
-#ifdef HAVE_SECCOMP
-static const int allowed_common[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
-	SCMP_SYS(sendmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(close),
-	SCMP_SYS(shutdown), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime),
-	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom), SCMP_SYS(munmap),
-	SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise), SCMP_SYS(futex),
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(fcntl),
-	SCMP_SYS(getsockopt),
-	/* glibc's qsort asks how much memory there is before sorting. */
-	SCMP_SYS(sysinfo),
-#ifdef SANITIZER_BUILD
-	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(sched_yield),
-	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4),
-	SCMP_SYS(readlink), SCMP_SYS(getppid), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(set_robust_list),
-	SCMP_SYS(tgkill), SCMP_SYS(kill), SCMP_SYS(pipe2), SCMP_SYS(setrlimit),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(rseq), SCMP_SYS(mprotect),
-	SCMP_SYS(mmap), SCMP_SYS(dup), SCMP_SYS(getdents64),
-#endif
-};
-
-static void
-load_seccomp(enum sandbox_role role)
-{
-	scmp_filter_ctx	 ctx;
-	size_t		 i;
-	int		 rc = 0;
-
-	(void)role;
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
-		fatalx("seccomp_init failed");
-	for (i = 0; i < sizeof(allowed_common) / sizeof(allowed_common[0]); i++)
-		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_common[i], 0);
-#ifndef SANITIZER_BUILD
-	/* Memory, but never executable memory. */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-#endif
-	/*
-	 * libc may try to open files (locale data, /etc/localtime): fail
-	 * those politely instead of killing, as OpenSSH does.
-	 */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(stat), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(access), 0);
-	if (rc != 0)
-		fatalx("seccomp_rule_add failed");
-	if (seccomp_load(ctx) != 0)
-		fatalx("seccomp_load failed");
-	seccomp_release(ctx);
-}
-#endif
-
 void
 sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
     int maxfd)
@@ -210,13 +136,10 @@ sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_DUMPABLE)");
 #endif
-#ifdef HAVE_SECCOMP
-	load_seccomp(role);
-#endif
+	syscall_filter_install();
 	/*
-	 * Building the filter and looking up the user touched heap pages
-	 * that are free now: give them back, since every worker pays for
-	 * them in resident memory.
+	 * Set-up touched heap pages that are free now: give them back,
+	 * since every worker pays for them in resident memory.
 	 */
 	malloc_trim(0);
 }

@@ -13,6 +13,15 @@
 
 #include <sys/types.h>
 
+/* Sanitizer runtimes make system calls of their own (reports, leak checks). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SANITIZER_BUILD 1
+#endif
+#endif
+
 enum sandbox_role {
 	SANDBOX_WORKER,
 	SANDBOX_BROKER,

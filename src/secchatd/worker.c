@@ -61,8 +61,6 @@ struct worker {
 	struct noise_handshake	 hs;
 	struct noise_cipherstate tx, rx;
 	int			 have_keys;
-	uint8_t			 client_hello[FRAME_MAX];
-	size_t			 client_hello_len;
 	uint64_t		 start_ms, last_rx_ms, ping_ms, close_deadline;
 	uint64_t		 broker_gone_ms;
 	uint64_t		 ping_token;
@@ -74,6 +72,14 @@ struct worker {
 };
 
 static struct worker	 w;
+
+/*
+ * Plaintext of the record being handled, or a handshake message.  Static
+ * rather than on the stack: a 64 KiB array in a frame pushes the stack
+ * pointer down past pages that then stay resident in every idle worker.
+ */
+static uint8_t		 scratch[FRAME_MAX];
+_Static_assert(sizeof(scratch) >= NOISE_MAX_MSG, "scratch too small");
 
 static void	worker_close(const char *, const char *);
 
@@ -189,7 +195,8 @@ dh_via_master(void *arg, const uint8_t pub[NOISE_KEYLEN],
 static void
 handle_hello(const uint8_t *p, size_t len)
 {
-	uint8_t		 offered[HELLO_MAX_SUITES], reply[64], prologue[FRAME_MAX + 64];
+	uint8_t		 offered[HELLO_MAX_SUITES], reply[64];
+	uint8_t		 prologue[HELLO_MAGICLEN + 1 + HELLO_MAX_SUITES + 64];
 	size_t		 noffered, i, j, rlen;
 	uint8_t		 suite = SUITE_NONE;
 	int		 n;
@@ -218,6 +225,10 @@ handle_hello(const uint8_t *p, size_t len)
 	}
 	/* The prologue binds both hellos into the handshake. */
 	rlen = (size_t)n;
+	if (len + rlen > sizeof(prologue)) {
+		worker_close(NULL, "cannot answer hello");
+		return;
+	}
 	memcpy(prologue, p, len);
 	memcpy(prologue + len, reply, rlen);
 	if (noise_hs_init(&w.hs, NOISE_XX, suite_cipher(suite), 0, prologue,
@@ -266,10 +277,11 @@ handle_auth_payload(const uint8_t *p, size_t len)
 static void
 handle_handshake(const uint8_t *p, size_t len)
 {
-	uint8_t		 payload[FRAME_MAX], msg[NOISE_MAX_MSG];
+	uint8_t		*payload = scratch, *msg = scratch;
 	size_t		 plen, mlen;
 	const uint8_t	*rs;
 
+	/* msg may share scratch with payload: message 1 carries none. */
 	if (noise_hs_read(&w.hs, p, len, payload, &plen) == -1) {
 		worker_close(NULL, "handshake failed");
 		return;
@@ -397,7 +409,7 @@ handle_active(const uint8_t *p, size_t len)
 static void
 handle_record(const uint8_t *ct, size_t ctlen)
 {
-	uint8_t		 pt[FRAME_MAX];
+	uint8_t		*pt = scratch;
 	size_t		 ptlen;
 	struct wire_msg	 m;
 
