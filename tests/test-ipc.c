@@ -94,6 +94,24 @@ test_round_trip(void)
 	tap_ok(ipc_get(&b, &m) == 0, "nothing more buffered");
 	tap_ok(ipc_claim_fd(&b) == -1, "no descriptor to claim");
 
+	/* Idle channels give their buffers back and regrow them on use. */
+	ipc_trim(&a);
+	ipc_trim(&b);
+	tap_ok(a.out.data == NULL && a.out.cap == 0 && b.in.data == NULL,
+	    "ipc_trim frees the buffers of an idle channel");
+	tap_ok(ipc_compose(&a, IMSG_M_LOG, 8, -1, "again", 5) == 0,
+	    "a trimmed channel queues again");
+	ipc_trim(&a);
+	tap_ok(a.out.data != NULL && ipc_pending(&a),
+	    "ipc_trim keeps a buffer that holds output");
+	tap_ok(ipc_flush(&a) == 0 && ipc_read(&b) == 1 &&
+	    ipc_get(&b, &m) == 1 && msg_is(&m, IMSG_M_LOG, 8, "again", 5),
+	    "and the message arrives intact");
+	ipc_trim(&b);
+	tap_ok(b.in.data != NULL,
+	    "ipc_trim keeps the message handed out until the next ipc_get");
+	tap_ok(ipc_get(&b, &m) == 0, "nothing more buffered after it");
+
 	close(a.fd);
 	a.fd = -1;
 	tap_ok(ipc_read(&b) == 0 && b.eof, "EOF is reported and remembered");

@@ -43,6 +43,15 @@ ipc_set_read_chunk(struct ipc_peer *p, size_t n)
 }
 
 void
+ipc_trim(struct ipc_peer *p)
+{
+	if (p->held == 0 && buf_used(&p->in) == 0)
+		buf_free(&p->in);
+	if (buf_used(&p->out) == 0 && p->nsendfds == 0)
+		buf_free(&p->out);
+}
+
+void
 ipc_clear(struct ipc_peer *p)
 {
 	int	 i;

@@ -96,6 +96,8 @@ void	ipc_init(struct ipc_peer *, int fd, const char *name, size_t outmax);
 /* Peers that only ever send small messages read in small chunks. */
 void	ipc_set_read_chunk(struct ipc_peer *, size_t);
 void	ipc_clear(struct ipc_peer *);	/* closes fd and unclaimed fds */
+/* Free the buffers if nothing is queued either way (they regrow). */
+void	ipc_trim(struct ipc_peer *);
 /* Queue a message; fd (or -1) is passed with it.  -1 if the queue is full. */
 int	ipc_compose(struct ipc_peer *, uint16_t type, uint32_t session, int fd,
 	    const void *data, size_t len);

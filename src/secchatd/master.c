@@ -53,6 +53,7 @@
 #define GRACE_SLACK_MS		2000
 #define RESTART_MIN_MS		1000
 #define LOG_BURST		50	/* lines a second per child */
+#define CHILD_ENV_MAX		16	/* variables passed to a child */
 #define AUTH_BUSY_REASON	"server busy; try again"
 #define AUTH_FAIL_REASON	"invalid user name or password"
 #define AUTH_THROTTLED_REASON	"too many failed logins; try again later"
@@ -175,6 +176,34 @@ setup_signals(void)
 /* ------------------------------------------------------------ children */
 
 /*
+ * The children start with an almost empty environment: nothing in the
+ * administrator's environment is theirs to see, and every string in it
+ * would cost each worker memory (the stack it arrives on, and
+ * setproctitle's copy).  Only what the sanitizer runtimes and the test
+ * suite's wrappers read is passed on.
+ */
+static void
+child_environment(char **envp, size_t max)
+{
+	static const char *const keep[] = {
+		"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
+#ifdef SECCHAT_TEST_HOOKS
+		"SECCHAT_TEST_",
+#endif
+	};
+	char	**e;
+	size_t	 i, n = 0;
+
+	for (e = environ; *e != NULL && n + 1 < max; e++)
+		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0) {
+				envp[n++] = *e;
+				break;
+			}
+	envp[n] = NULL;
+}
+
+/*
  * Fork and re-execute ourselves in a role.  fds[i] becomes descriptor
  * CHILD_FD_FIRST + i; everything else is closed.  A fresh exec gives every
  * child its own address-space layout.
@@ -182,7 +211,7 @@ setup_signals(void)
 static pid_t
 spawn(const char *role, const int *fds, int nfds)
 {
-	char		*argv[6];
+	char		*argv[6], *envp[CHILD_ENV_MAX + 1];
 	int		 i, argc = 0, high[4];
 	pid_t		 pid;
 	sigset_t	 none;
@@ -223,7 +252,8 @@ spawn(const char *role, const int *fds, int nfds)
 	if (m.opts->verbose)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
-	execv(m.opts->self_path, argv);
+	child_environment(envp, sizeof(envp) / sizeof(envp[0]));
+	execve(m.opts->self_path, argv, envp);
 	_exit(127);
 }
 
@@ -1295,10 +1325,17 @@ master_loop(void)
 				}
 			}
 		}
-		/* Flush what the handlers queued. */
-		TAILQ_FOREACH_SAFE(s, &m.sessions, entry, next)
+		/*
+		 * Flush what the handlers queued.  A worker's channel carries
+		 * a few messages in its life: between them, its buffers are
+		 * given back.
+		 */
+		TAILQ_FOREACH_SAFE(s, &m.sessions, entry, next) {
 			if (ipc_pending(&s->chan) && ipc_flush(&s->chan) == -1)
 				session_kill(s, "channel write error");
+			else
+				ipc_trim(&s->chan);
+		}
 		if (m.broker.pid && ipc_pending(&m.broker.chan))
 			(void)ipc_flush(&m.broker.chan);
 		if (m.authd.pid && ipc_pending(&m.authd.chan))
