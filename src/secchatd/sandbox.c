@@ -14,7 +14,9 @@
 
 #include <errno.h>
 #include <grp.h>
+#ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
+#endif
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +143,9 @@ sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
 	 * Set-up touched heap pages that are free now: give them back,
 	 * since every worker pays for them in resident memory.
 	 */
+#ifdef HAVE_MALLOC_TRIM
 	malloc_trim(0);
+#endif
 }
 
 int

@@ -16,6 +16,9 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,7 @@
 #define CLIENT_OUT_MAX		(CLIENT_OUT_HIGH + 2 * (FRAME_MAX + 64))
 #define CLIENT_SNDBUF		(128 * 1024)
 #define CLOSE_LINGER_MS		2000
+#define IDLE_TRIM_MS		1000	/* quiet this long: give memory back */
 #define BROKER_GONE_WAIT_MS	2000
 #define TEST_FORBIDDEN_SYSCALL	"secchat-test:forbidden-syscall"
 
@@ -63,6 +67,8 @@ struct worker {
 	int			 have_keys;
 	uint64_t		 start_ms, last_rx_ms, ping_ms, close_deadline;
 	uint64_t		 broker_gone_ms;
+	uint64_t		 last_io_ms;	/* any descriptor ready */
+	int			 trimmed;	/* buffers freed since then */
 	uint64_t		 ping_token;
 	double			 tokens;
 	uint64_t		 tokens_ms;
@@ -82,6 +88,7 @@ static uint8_t		 scratch[FRAME_MAX];
 _Static_assert(sizeof(scratch) >= NOISE_MAX_MSG, "scratch too small");
 
 static void	worker_close(const char *, const char *);
+static void	trim_idle(void);
 
 static void
 log_to_master(int pri, const char *line)
@@ -663,6 +670,30 @@ check_timers(void)
 	}
 	if (w.broker_gone_ms != 0 && now - w.broker_gone_ms >= BROKER_GONE_WAIT_MS)
 		worker_close("chat service unavailable", "broker went away");
+	else if (!w.trimmed && now - w.last_io_ms >= IDLE_TRIM_MS)
+		trim_idle();
+}
+
+/*
+ * Most sessions are idle most of the time, and there are as many workers
+ * as sessions: once a session has been quiet for a moment, free the
+ * buffers a burst left behind and hand the pages back to the kernel.
+ * They regrow on the next message.
+ */
+static void
+trim_idle(void)
+{
+	w.trimmed = 1;
+	if (w.state != W_ACTIVE || buf_used(&w.cin) > 0 ||
+	    buf_used(&w.cout) > 0)
+		return;
+	buf_free(&w.cin);
+	buf_free(&w.cout);
+	ipc_trim(&w.master);
+	ipc_trim(&w.broker);
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
 }
 
 static int
@@ -681,6 +712,8 @@ next_timeout(void)
 		due = now + 50;
 	if (w.broker_gone_ms != 0 && w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
 		due = w.broker_gone_ms + BROKER_GONE_WAIT_MS;
+	if (!w.trimmed && w.last_io_ms + IDLE_TRIM_MS < due)
+		due = w.last_io_ms + IDLE_TRIM_MS;
 	if (due <= now)
 		return 0;
 	return due - now > 60000 ? 60000 : (int)(due - now);
@@ -725,6 +758,10 @@ worker_loop(void)
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
+		}
+		if (r > 0) {
+			w.last_io_ms = mono_ms();
+			w.trimmed = 0;
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_client();
@@ -814,7 +851,7 @@ worker_main(int verbose)
 		fatal("set_nonblock");
 	buf_init(&w.cin, CLIENT_IN_MAX);
 	buf_init(&w.cout, CLIENT_OUT_MAX);
-	w.start_ms = w.last_rx_ms = mono_ms();
+	w.start_ms = w.last_rx_ms = w.last_io_ms = mono_ms();
 	w.state = W_HELLO;
 	worker_loop();
 	return 0;
