@@ -305,6 +305,7 @@ handle_handshake(const uint8_t *p, size_t len)
 	/* Message 3: the client's static key and its AUTH. */
 	if ((rs = noise_hs_remote_static(&w.hs)) == NULL ||
 	    noise_hs_split(&w.hs, &w.tx, &w.rx) == -1) {
+		sodium_memzero(payload, plen);	/* it holds the password */
 		worker_close(NULL, "handshake failed");
 		return;
 	}
@@ -670,7 +671,8 @@ check_timers(void)
 	}
 	if (w.broker_gone_ms != 0 && now - w.broker_gone_ms >= BROKER_GONE_WAIT_MS)
 		worker_close("chat service unavailable", "broker went away");
-	else if (!w.trimmed && now - w.last_io_ms >= IDLE_TRIM_MS)
+	else if (w.state == W_ACTIVE && !w.trimmed &&
+	    now - w.last_io_ms >= IDLE_TRIM_MS)
 		trim_idle();
 }
 
@@ -683,9 +685,9 @@ check_timers(void)
 static void
 trim_idle(void)
 {
+	/* Tried once per quiet spell: the next I/O clears it. */
 	w.trimmed = 1;
-	if (w.state != W_ACTIVE || buf_used(&w.cin) > 0 ||
-	    buf_used(&w.cout) > 0)
+	if (buf_used(&w.cin) > 0 || buf_used(&w.cout) > 0)
 		return;
 	buf_free(&w.cin);
 	buf_free(&w.cout);
@@ -710,9 +712,16 @@ next_timeout(void)
 		    w.last_rx_ms + (uint64_t)w.init.alive_interval * 1000;
 	if (w.state == W_ACTIVE && !flood_ready() && now + 50 < due)
 		due = now + 50;
-	if (w.broker_gone_ms != 0 && w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
+	/*
+	 * Every deadline below is one that check_timers() acts on only
+	 * before closing: one already past would make poll() spin.
+	 */
+	if (w.state != W_CLOSING && w.broker_gone_ms != 0 &&
+	    w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
 		due = w.broker_gone_ms + BROKER_GONE_WAIT_MS;
-	if (!w.trimmed && w.last_io_ms + IDLE_TRIM_MS < due)
+	/* Only a logged-in session trims (see check_timers). */
+	if (w.state == W_ACTIVE && !w.trimmed &&
+	    w.last_io_ms + IDLE_TRIM_MS < due)
 		due = w.last_io_ms + IDLE_TRIM_MS;
 	if (due <= now)
 		return 0;
