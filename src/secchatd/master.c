@@ -53,7 +53,7 @@
 #define GRACE_SLACK_MS		2000
 #define RESTART_MIN_MS		1000
 #define LOG_BURST		50	/* lines a second per child */
-#define CHILD_ENV_MAX		16	/* variables passed to a child */
+#define CHILD_ENV_MAX		32	/* variables passed to a child */
 #define AUTH_BUSY_REASON	"server busy; try again"
 #define AUTH_FAIL_REASON	"invalid user name or password"
 #define AUTH_THROTTLED_REASON	"too many failed logins; try again later"
@@ -179,14 +179,18 @@ setup_signals(void)
  * The children start with an almost empty environment: nothing in the
  * administrator's environment is theirs to see, and every string in it
  * would cost each worker memory (the stack it arrives on, and
- * setproctitle's copy).  Only what the sanitizer runtimes and the test
- * suite's wrappers read is passed on.
+ * setproctitle's copy).  Passed on: what the dynamic linker and the C
+ * library need to start the same program the same way (a libsodium in a
+ * private prefix, tunables), the sanitizer runtimes' options and, in test
+ * builds, the test suite's variables.
  */
 static void
 child_environment(char **envp, size_t max)
 {
 	static const char *const keep[] = {
+		"LD_LIBRARY_PATH=", "LD_PRELOAD=", "GLIBC_TUNABLES=",
 		"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
+		"MSAN_OPTIONS=", "TSAN_OPTIONS=", "ASAN_SYMBOLIZER_PATH=",
 #ifdef SECCHAT_TEST_HOOKS
 		"SECCHAT_TEST_",
 #endif
