@@ -93,10 +93,16 @@ pattern_def(enum noise_pattern pattern)
 int
 noise_aesgcm_available(void)
 {
-	/* CPU feature detection happens in sodium_init(). */
-	if (sodium_init() < 0)
-		return 0;
-	return crypto_aead_aes256gcm_is_available();
+	static int	 available = -1;
+
+	/*
+	 * CPU feature detection happens in sodium_init(), which takes a lock
+	 * each time: ask once, since every AES-GCM record asks again.
+	 */
+	if (available == -1)
+		available = sodium_init() >= 0 &&
+		    crypto_aead_aes256gcm_is_available();
+	return available;
 }
 
 int
