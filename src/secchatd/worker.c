@@ -68,7 +68,7 @@ struct worker {
 	uint64_t		 start_ms, last_rx_ms, ping_ms, close_deadline;
 	uint64_t		 broker_gone_ms;
 	uint64_t		 last_io_ms;	/* any descriptor ready */
-	int			 trimmed;	/* buffers freed since then */
+	int			 trimmed;	/* trim tried since then */
 	uint64_t		 ping_token;
 	double			 tokens;
 	uint64_t		 tokens_ms;
@@ -88,7 +88,6 @@ static uint8_t		 scratch[FRAME_MAX];
 _Static_assert(sizeof(scratch) >= NOISE_MAX_MSG, "scratch too small");
 
 static void	worker_close(const char *, const char *);
-static void	trim_idle(void);
 
 static void
 log_to_master(int pri, const char *line)
@@ -642,6 +641,28 @@ drain_ipc(struct ipc_peer *p, void (*handler)(const struct ipc_msg *))
 
 /* ------------------------------------------------------------ timers */
 
+/*
+ * Most sessions are idle most of the time, and there are as many workers
+ * as sessions: once a session has been quiet for a moment, free the
+ * buffers a burst left behind and hand the pages back to the kernel.
+ * They regrow on the next message.
+ */
+static void
+trim_idle(void)
+{
+	/* Tried once per quiet spell: the next I/O clears it. */
+	w.trimmed = 1;
+	if (buf_used(&w.cin) > 0 || buf_used(&w.cout) > 0)
+		return;
+	buf_free(&w.cin);
+	buf_free(&w.cout);
+	ipc_trim(&w.master);
+	ipc_trim(&w.broker);
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
 static void
 check_timers(void)
 {
@@ -674,28 +695,6 @@ check_timers(void)
 	else if (w.state == W_ACTIVE && !w.trimmed &&
 	    now - w.last_io_ms >= IDLE_TRIM_MS)
 		trim_idle();
-}
-
-/*
- * Most sessions are idle most of the time, and there are as many workers
- * as sessions: once a session has been quiet for a moment, free the
- * buffers a burst left behind and hand the pages back to the kernel.
- * They regrow on the next message.
- */
-static void
-trim_idle(void)
-{
-	/* Tried once per quiet spell: the next I/O clears it. */
-	w.trimmed = 1;
-	if (buf_used(&w.cin) > 0 || buf_used(&w.cout) > 0)
-		return;
-	buf_free(&w.cin);
-	buf_free(&w.cout);
-	ipc_trim(&w.master);
-	ipc_trim(&w.broker);
-#ifdef HAVE_MALLOC_TRIM
-	malloc_trim(0);
-#endif
 }
 
 static int
