@@ -663,12 +663,17 @@ trim_idle(void)
 #endif
 }
 
+/* busy: a descriptor was ready in this turn of the loop. */
 static void
-check_timers(void)
+check_timers(int busy)
 {
 	uint64_t	 now = mono_ms();
 	struct wire_msg	 m;
 
+	if (busy) {
+		w.last_io_ms = now;
+		w.trimmed = 0;
+	}
 	if (w.state == W_CLOSING)
 		return;
 	if (w.state < W_ACTIVE &&
@@ -702,6 +707,10 @@ next_timeout(void)
 {
 	uint64_t	 now = mono_ms(), due = now + 1000;
 
+	/*
+	 * Closing, only the linger deadline counts: check_timers() acts on
+	 * nothing else, and a deadline it ignores would make poll() spin.
+	 */
 	if (w.state == W_CLOSING)
 		due = w.close_deadline;
 	else if (w.state < W_ACTIVE)
@@ -709,19 +718,17 @@ next_timeout(void)
 	else if (w.init.alive_interval > 0)
 		due = w.ping_ms ? w.ping_ms + (uint64_t)w.init.alive_timeout * 1000 :
 		    w.last_rx_ms + (uint64_t)w.init.alive_interval * 1000;
-	if (w.state == W_ACTIVE && !flood_ready() && now + 50 < due)
-		due = now + 50;
-	/*
-	 * Every deadline below is one that check_timers() acts on only
-	 * before closing: one already past would make poll() spin.
-	 */
-	if (w.state != W_CLOSING && w.broker_gone_ms != 0 &&
-	    w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
-		due = w.broker_gone_ms + BROKER_GONE_WAIT_MS;
-	/* Only a logged-in session trims (see check_timers). */
-	if (w.state == W_ACTIVE && !w.trimmed &&
-	    w.last_io_ms + IDLE_TRIM_MS < due)
-		due = w.last_io_ms + IDLE_TRIM_MS;
+	if (w.state != W_CLOSING) {
+		if (w.state == W_ACTIVE && !flood_ready() && now + 50 < due)
+			due = now + 50;
+		if (w.broker_gone_ms != 0 &&
+		    w.broker_gone_ms + BROKER_GONE_WAIT_MS < due)
+			due = w.broker_gone_ms + BROKER_GONE_WAIT_MS;
+		/* Only a logged-in session trims (see check_timers). */
+		if (w.state == W_ACTIVE && !w.trimmed &&
+		    w.last_io_ms + IDLE_TRIM_MS < due)
+			due = w.last_io_ms + IDLE_TRIM_MS;
+	}
 	if (due <= now)
 		return 0;
 	return due - now > 60000 ? 60000 : (int)(due - now);
@@ -767,10 +774,6 @@ worker_loop(void)
 				continue;
 			fatal("poll");
 		}
-		if (r > 0) {
-			w.last_io_ms = mono_ms();
-			w.trimmed = 0;
-		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_client();
 		if (pfd[0].revents & POLLOUT)
@@ -805,7 +808,7 @@ worker_loop(void)
 			w.broker.eof = 1;
 			w.broker_gone_ms = mono_ms();
 		}
-		check_timers();
+		check_timers(r > 0);
 	}
 }
 
@@ -819,6 +822,8 @@ worker_main(int verbose)
 	log_setproc("worker");
 	w.cfd = WORKER_FD_CLIENT;
 	ipc_init(&w.master, WORKER_FD_MASTER, "master", 0);
+	/* The master sends a handful of small messages, never a burst. */
+	ipc_set_read_chunk(&w.master, 2048);
 	ipc_init(&w.broker, WORKER_FD_BROKER, "broker", 4 * 1024 * 1024);
 	log_set_sink(log_to_master);
 	if (ipc_get_blocking(&w.master, &m) != 1 || m.type != IMSG_W_INIT ||
