@@ -135,6 +135,18 @@ class Lines:
 
 # ---------------------------------------------------------------- daemon
 
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name (state is [0],
+    ppid [1], utime [11], stime [12]), or None if there is no such
+    process.  Readable even for the sandboxed, non-dumpable children."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return None
+    return st[st.rindex(")") + 2:].split()
+
+
 class Daemon:
     """A secchatd in a temporary directory, on 127.0.0.1 and a free port."""
 
@@ -218,10 +230,8 @@ class Daemon:
             if not d.isdigit():
                 continue
             try:
-                with open("/proc/%s/stat" % d) as f:
-                    st = f.read()
-                ppid = int(st[st.rindex(")") + 2:].split()[1])
-                if ppid != self.proc.pid:
+                st = proc_stat(int(d))
+                if st is None or int(st[1]) != self.proc.pid:
                     continue
                 with open("/proc/%s/cmdline" % d, "rb") as f:
                     cmd = f.read().replace(b"\0", b" ").decode(

@@ -8,22 +8,19 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Tap, Daemon, Client, RawClient, MSG, WAIT  # noqa: E402
+from harness import (Tap, Daemon, Client, RawClient, MSG, WAIT,  # noqa: E402
+                     proc_stat)
 
 N = 1500
 tap = Tap()
 
 
 def cpu_seconds(pid):
-    """utime + stime of a process from /proc/PID/stat (readable even for
-    the sandboxed, non-dumpable workers), or None once it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-    except OSError:
+    """utime + stime of a process, or None once it is gone."""
+    st = proc_stat(pid)
+    if st is None:
         return None
-    rest = st[st.rindex(")") + 2:].split()
-    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class CpuWatch(threading.Thread):
