@@ -88,6 +88,10 @@ FloodBurst 1000
 FloodRate 1000
 MaxAuthFailuresPerSource 1000
 MaxAuthPending 100
+MaxAuthPendingPerSource 100
+MaxSessionsPerUser 1000
+MaxStartups 1000
+PerSourceConnectionRate 0:0
 EOF
 
 if ! "$SECCHATD" -G -f "$dir/secchatd.conf" >/dev/null 2>&1; then

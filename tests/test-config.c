@@ -552,8 +552,13 @@ test_print(void)
 	    has_line(out, "maxauthfailurespersource 10") &&
 	    has_line(out, "authfailurewindow 300") &&
 	    has_line(out, "maxauthpending 64") &&
+	    has_line(out, "maxauthpendingpersource 4") &&
+	    has_line(out, "maxsessionsperuser 16") &&
+	    has_line(out, "maxstartups 10:30:100") &&
+	    has_line(out, "persourceconnectionrate 10:30") &&
+	    has_line(out, "persourcenetblocksize 32:64") &&
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
-	tap_ok(count_lines(out) == 25, "-T: 24 keywords, 25 lines (got %d)",
+	tap_ok(count_lines(out) == 30, "-T: 29 keywords, 30 lines (got %d)",
 	    count_lines(out));
 	free(out);
 
@@ -722,6 +727,72 @@ test_example(void)
 	free(text);
 }
 
+/* Like fails(), for a message checked by a part of it. */
+static void
+fails_like(const char *text, const char *part, const char *what)
+{
+	int	 rv = parse(text), ok = rv == -1 && strstr(err, part) != NULL;
+
+	tap_ok(ok, "%s", what);
+	if (!ok)
+		tap_diag("got %d \"%s\", want \"...%s...\"", rv, err, part);
+}
+
+/* The colon-joined values: every form, each bound and one past it. */
+static void
+test_colons(void)
+{
+	tap_ok(parses("MaxStartups 5:50:20\n") && cfg.startups[0] == 5 &&
+	    cfg.startups[1] == 50 && cfg.startups[2] == 20,
+	    "MaxStartups start:rate:full");
+	tap_ok(parses("MaxStartups 40\n") && cfg.startups[0] == 40 &&
+	    cfg.startups[1] == 100 && cfg.startups[2] == 40,
+	    "MaxStartups N is N:100:N");
+	tap_ok(parses("MaxStartups 1:0:100000\n"), "MaxStartups at its bounds");
+	fails_like("MaxStartups 0:30:100\n", "start must be at least 1",
+	    "MaxStartups start 0");
+	fails_like("MaxStartups 1:30:100001\n", "too large",
+	    "MaxStartups full one past the maximum");
+	fails_like("MaxStartups 10:101:100\n", "percentage",
+	    "MaxStartups rate over 100");
+	fails_like("MaxStartups 20:30:10\n", "start must not exceed full",
+	    "MaxStartups start past full");
+	fails_like("MaxStartups 10:30\n", "not 3 numbers", "MaxStartups two values");
+	fails_like("MaxStartups 1:2:3:4\n", "not 3 numbers",
+	    "MaxStartups four values");
+	fails_like("MaxStartups 10::100\n", "invalid", "MaxStartups empty value");
+	fails_like("MaxStartups 10:30:100:\n", "not 3 numbers",
+	    "MaxStartups trailing colon");
+	fails_like("MaxStartups -1:30:100\n", "not 3 numbers", "MaxStartups sign");
+	tap_ok(parses("PerSourceConnectionRate 0:0\n") &&
+	    cfg.conn_rate[0] == 0 && cfg.conn_rate[1] == 0,
+	    "PerSourceConnectionRate 0:0 is off");
+	tap_ok(parses("PerSourceConnectionRate 100000:100000\n"),
+	    "PerSourceConnectionRate at its maximum");
+	fails_like("PerSourceConnectionRate 100001:1\n", "too large",
+	    "PerSourceConnectionRate one past");
+	fails_like("PerSourceConnectionRate 0:5\n", "both 0",
+	    "PerSourceConnectionRate half off");
+	fails_like("PerSourceConnectionRate 5\n", "not 2 numbers",
+	    "PerSourceConnectionRate one value");
+	tap_ok(parses("PerSourceNetBlockSize 32:128\n") &&
+	    cfg.netblock[0] == 32 && cfg.netblock[1] == 128,
+	    "PerSourceNetBlockSize at its maximum");
+	tap_ok(parses("PerSourceNetBlockSize 0:0\n"),
+	    "PerSourceNetBlockSize 0:0");
+	fails_like("PerSourceNetBlockSize 33:64\n", "at most 32",
+	    "PerSourceNetBlockSize IPv4 one past");
+	fails_like("PerSourceNetBlockSize 24:129\n", "too large",
+	    "PerSourceNetBlockSize IPv6 one past");
+	tap_ok(parses("MaxAuthPendingPerSource 10000\nMaxSessionsPerUser "
+	    "65536\n") && cfg.max_auth_pending_source == 10000 &&
+	    cfg.max_per_user == 65536, "per-source and per-user maxima");
+	fails_like("MaxAuthPendingPerSource 0\n", "too small",
+	    "MaxAuthPendingPerSource 0");
+	fails_like("MaxSessionsPerUser 65537\n", "too large",
+	    "MaxSessionsPerUser one past");
+}
+
 int
 main(void)
 {
@@ -736,5 +807,6 @@ main(void)
 	test_print();
 	test_load();
 	test_example();
+	test_colons();
 	return tap_done();
 }

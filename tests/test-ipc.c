@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +144,7 @@ test_fd_passing(void)
 		tap_ok(0, "setup: %s", strerror(errno));
 		return;
 	}
+	ipc_accept_fds(&b, IPC_MAX_FDS);
 	/* ipc_flush closes what it sends: keep the test's read ends. */
 	ok = ipc_compose(&a, IMSG_A_CHECK, 1, -1, "before", 6) == 0 &&
 	    ipc_compose(&a, IMSG_B_SESSION, 2, dup(p1[0]), NULL, 0) == 0 &&
@@ -342,11 +344,62 @@ test_throttle(void)
 	throttle_free(&t);
 }
 
+/*
+ * A peer that may not send descriptors (every worker, to the master) cannot
+ * park one: the descriptor is closed on arrival and the read fails.
+ */
+static void
+test_fd_refused(void)
+{
+	struct ipc_peer	 a, b;
+	int		 p[2], before, after, i, r = 0;
+	struct stat	 st;
+
+	if (make_pair(&a, &b, 0) == -1 || pipe(p) == -1) {
+		tap_ok(0, "setup: %s", strerror(errno));
+		return;
+	}
+	tap_ok(ipc_compose(&a, IMSG_M_LOG, 1, dup(p[0]), "x", 1) == 0 &&
+	    ipc_flush(&a) == 0, "a descriptor sent to a peer that takes none");
+	before = fcntl(p[0], F_DUPFD, 0);
+	close(before);
+	tap_ok(ipc_read(&b) == -1 && errno == EBADMSG,
+	    "the read fails as a protocol error");
+	tap_ok(b.nrecvfds == 0, "nothing is held");
+	/* The lowest free descriptor is the one the refused copy took. */
+	after = fcntl(p[0], F_DUPFD, 0);
+	tap_ok(after == before && fstat(after, &st) == 0,
+	    "the refused descriptor was closed");
+	close(after);
+
+	/* One past what a peer may send is refused the same way. */
+	ipc_clear(&a);
+	ipc_clear(&b);
+	if (make_pair(&a, &b, 0) == -1) {
+		tap_ok(0, "setup: %s", strerror(errno));
+		return;
+	}
+	ipc_accept_fds(&b, 1);
+	tap_ok(ipc_compose(&a, IMSG_A_RELOAD, 1, dup(p[0]), NULL, 0) == 0 &&
+	    ipc_compose(&a, IMSG_A_RELOAD, 2, dup(p[0]), NULL, 0) == 0 &&
+	    ipc_flush(&a) == 0, "two descriptors sent to a peer that takes one");
+	/* Each may come with a read of its own: read until one fails. */
+	for (i = 0; i < 4 && (r = ipc_read(&b)) == 1; i++)
+		;
+	tap_ok(r == -1 && b.nrecvfds == 1,
+	    "the first is held, the second refused");
+	ipc_clear(&a);
+	ipc_clear(&b);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
 	test_round_trip();
 	test_fd_passing();
+	test_fd_refused();
 	test_limits();
 	test_parse();
 	test_blocking();

@@ -107,6 +107,45 @@ valid_utf8(const uint8_t *s, size_t len)
 	return 1;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
+static size_t
+utf8_seqlen(const uint8_t *s, size_t len)
+{
+	size_t	 n = len;
+
+	if (s[0] < 0x80)
+		return 1;
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (n > len)
+		return 0;
+	return valid_utf8(s, n) ? n : 0;
+}
+
+void
+printable_text(char *dst, size_t dstlen, const uint8_t *src, size_t len)
+{
+	size_t	 i = 0, o = 0, n;
+
+	if (dstlen == 0)
+		return;
+	while (i < len) {
+		n = utf8_seqlen(src + i, len - i);
+		if (o + (n ? n : 1) >= dstlen)
+			break;
+		if (n == 0 || src[i] < 0x20 || src[i] == 0x7f ||
+		    (n == 2 && src[i] == 0xc2 && src[i + 1] < 0xa0)) {
+			/* Not UTF-8, or a C0, DEL or C1 (U+0080..U+009F). */
+			dst[o++] = '?';
+			i += n ? n : 1;
+			continue;
+		}
+		memcpy(dst + o, src + i, n);
+		o += n;
+		i += n;
+	}
+	dst[o] = '\0';
+}
+
 int
 valid_text(const char *s, size_t len, size_t max)
 {
@@ -267,6 +306,29 @@ check_private(int fd, const char *name, size_t max, size_t *sizep, char *err,
 }
 
 /*
+ * Opened by path, a secret's file must belong to whoever reads it (root,
+ * for the daemon): a file that another user owns is one that user can
+ * change or replace.  A descriptor passed on is checked by its opener.
+ */
+static int
+check_owner(int fd, const char *name, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %lu, not by uid %lu "
+		    "who reads it", name, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * O_NOFOLLOW refuses a symbolic link; O_NONBLOCK keeps a FIFO from hanging
  * the open until fstat can refuse it.
  */
@@ -286,7 +348,8 @@ open_private_file(const char *path, size_t max, char *err, size_t errlen)
 		errno = saved;
 		return -1;
 	}
-	if (check_private(fd, path, max, &size, err, errlen) == -1) {
+	if (check_private(fd, path, max, &size, err, errlen) == -1 ||
+	    check_owner(fd, path, err, errlen) == -1) {
 		close(fd);
 		errno = EINVAL;
 		return -1;

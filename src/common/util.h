@@ -22,6 +22,12 @@ int	valid_roomname(const char *, size_t);
 /* Message text: valid UTF-8, no NUL, CR or LF, 1..max bytes. */
 int	valid_text(const char *, size_t, size_t max);
 int	valid_utf8(const uint8_t *, size_t);
+/*
+ * Copy text from a less trusted process into dst (NUL-terminated, cut at
+ * a character boundary to fit): valid UTF-8 other than control characters
+ * (C0, DEL, C1) is kept; every other byte becomes '?'.
+ */
+void	printable_text(char *dst, size_t dstlen, const uint8_t *src, size_t len);
 
 /* Lowercase hex; hex_decode returns the byte count or -1. */
 void	hex_encode(const uint8_t *, size_t, char *out /* 2n+1 */);

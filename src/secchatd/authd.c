@@ -179,6 +179,18 @@ reload(const struct ipc_msg *im)
 	load(fd);
 }
 
+/* The master's liveness check: a stopped checker is replaced. */
+static void
+pong(const struct ipc_msg *im)
+{
+	if (im->len != 4)
+		fatalx("malformed PING from master");
+	if (ipc_compose(&master, IMSG_M_AUTHD_PONG, 0, -1, im->data, 4) == -1)
+		fatalx("cannot queue a reply");
+	if (ipc_flush_all(&master) == -1)
+		fatal("write to master");
+}
+
 /* IMSG_A_INIT: str privsep user, str privsep directory; fd: users file. */
 static int
 init(char *user, char *dir)
@@ -220,6 +232,7 @@ authd_main(int verbose)
 	log_setproc("auth");
 	setproctitle("auth");
 	ipc_init(&master, AUTHD_FD_MASTER, "master", AUTHD_OUT_MAX);
+	ipc_accept_fds(&master, IPC_MAX_FDS);	/* the users file, on INIT and RELOAD */
 	log_set_sink(log_to_master);
 	users_init(&users);
 
@@ -241,6 +254,9 @@ authd_main(int verbose)
 			break;
 		case IMSG_A_RELOAD:
 			reload(&im);
+			break;
+		case IMSG_A_PING:
+			pong(&im);
 			break;
 		default:
 			fatalx("unexpected message %u from master", im.type);

@@ -1072,6 +1072,14 @@ handle_master(const struct ipc_msg *im)
 			fatalx("malformed SHUTDOWN from master");
 		log_debug("shutting down: %.*s", (int)len, (const char *)p);
 		return 1;
+	case IMSG_B_PING:
+		/* The master's liveness check: a stopped broker is replaced. */
+		if (im->len != 4)
+			fatalx("malformed PING from master");
+		if (ipc_compose(&b.master, IMSG_M_BROKER_PONG, 0, -1, im->data,
+		    4) == -1)
+			fatalx("cannot queue PONG");
+		return 0;
 	default:
 		fatalx("unexpected message %u from master", im->type);
 	}
@@ -1284,6 +1292,7 @@ broker_main(int verbose)
 	log_setproc("broker");
 	setproctitle("broker");
 	ipc_init(&b.master, BROKER_FD_MASTER, "master", MASTER_OUT_MAX);
+	ipc_accept_fds(&b.master, IPC_MAX_FDS);	/* each session's socket */
 	log_set_sink(log_to_master);
 	RB_INIT(&b.users);
 	RB_INIT(&b.sessions);

@@ -50,7 +50,8 @@ enum kwtype {
 	KW_NUMBER,	/* an unsigned count */
 	KW_TIME,	/* seconds, with optional s/m/h suffixes */
 	KW_SIZE,	/* bytes, with optional K/M suffix */
-	KW_LOGLEVEL	/* INFO, VERBOSE or DEBUG */
+	KW_LOGLEVEL,	/* INFO, VERBOSE or DEBUG */
+	KW_COLONS	/* unsigned numbers joined by ':', one per array slot */
 };
 
 struct keyword {
@@ -79,6 +80,7 @@ static const struct keyword keywords[] = {
 	{ "MaxAuthTries", KW_NUMBER, FIELD(max_auth_tries), 1, 10 },
 	{ "MaxSessions", KW_NUMBER, FIELD(max_sessions), 1, 65536 },
 	{ "MaxSessionsPerSource", KW_NUMBER, FIELD(max_per_source), 1, 65536 },
+	{ "MaxSessionsPerUser", KW_NUMBER, FIELD(max_per_user), 1, 65536 },
 	{ "MaxMessageLength", KW_NUMBER, FIELD(max_message), 1, 60000 },
 	{ "MaxRoomsPerSession", KW_NUMBER, FIELD(max_rooms), 1, 1024 },
 	{ "FloodBurst", KW_NUMBER, FIELD(flood_burst), 1, 100000 },
@@ -91,6 +93,11 @@ static const struct keyword keywords[] = {
 	    1, 100000 },
 	{ "AuthFailureWindow", KW_TIME, FIELD(auth_fail_window), 1, 86400 },
 	{ "MaxAuthPending", KW_NUMBER, FIELD(max_auth_pending), 1, 10000 },
+	{ "MaxAuthPendingPerSource", KW_NUMBER,
+	    FIELD(max_auth_pending_source), 1, 10000 },
+	{ "MaxStartups", KW_COLONS, FIELD(startups), 0, 100000 },
+	{ "PerSourceConnectionRate", KW_COLONS, FIELD(conn_rate), 0, 100000 },
+	{ "PerSourceNetBlockSize", KW_COLONS, FIELD(netblock), 0, 128 },
 	{ "LogLevel", KW_LOGLEVEL, FIELD(log_verbose), 0, 0 },
 };
 #define NKEYWORDS	(sizeof(keywords) / sizeof(keywords[0]))
@@ -139,6 +146,7 @@ config_defaults(struct config *cfg)
 	cfg->max_auth_tries = 3;
 	cfg->max_sessions = 1024;
 	cfg->max_per_source = 32;
+	cfg->max_per_user = 16;
 	cfg->max_message = 4096;
 	cfg->max_rooms = 32;
 	cfg->flood_burst = 20;
@@ -150,6 +158,15 @@ config_defaults(struct config *cfg)
 	cfg->auth_fail_limit = 10;
 	cfg->auth_fail_window = 300;
 	cfg->max_auth_pending = 64;
+	cfg->max_auth_pending_source = 4;
+	/* sshd's defaults: early drop from 10 unauthenticated, all at 100. */
+	cfg->startups[0] = 10;
+	cfg->startups[1] = 30;
+	cfg->startups[2] = 100;
+	cfg->conn_rate[0] = 10;
+	cfg->conn_rate[1] = 30;
+	cfg->netblock[0] = 32;
+	cfg->netblock[1] = 64;
 	cfg->log_verbose = 0;
 }
 
@@ -410,6 +427,65 @@ valid_hostname(const char *s, size_t len)
 }
 
 /* ---------------------------------------------------------------- values */
+
+/*
+ * "N:N:N", one number for each slot of an unsigned array, each in
+ * min..max.  MaxStartups also takes one number N (no early drop: N:100:N).
+ * What the numbers mean together is checked here too, with the line.
+ */
+static int
+set_colons(struct parse *p, const struct keyword *kw, const char *v,
+    int apply)
+{
+	char		 shown[SHOW_BUFLEN];
+	unsigned	 val[4], *field = uint_field(p->cfg, kw);
+	size_t		 want = kw->size / sizeof(unsigned), got = 0, len;
+	const char	*s = v, *errstr;
+	long long	 n;
+
+	for (;;) {
+		len = strspn(s, DIGITS);
+		if (got == want || (s[len] != ':' && s[len] != '\0'))
+			return perr(p, "%s: value \"%s\" is not %zu numbers "
+			    "joined by ':'", kw->name,
+			    show(v, shown, sizeof(shown)), want);
+		if ((errstr = digits_value(s, len, kw->max, &n)) != NULL ||
+		    (errstr = range_check(n, kw->min, kw->max)) != NULL)
+			return perr(p, "%s: value \"%s\" is %s (each allowed "
+			    "%lld..%lld)", kw->name,
+			    show(v, shown, sizeof(shown)), errstr, kw->min,
+			    kw->max);
+		val[got++] = (unsigned)n;
+		if (s[len] == '\0')
+			break;
+		s += len + 1;
+	}
+	if (kw->off == offsetof(struct config, startups) && got == 1) {
+		val[2] = val[0];
+		val[1] = 100;
+		got = 3;
+	}
+	if (got != want)
+		return perr(p, "%s: value \"%s\" is not %zu numbers joined by "
+		    "':'", kw->name, show(v, shown, sizeof(shown)), want);
+	if (kw->off == offsetof(struct config, startups) && val[0] == 0)
+		return perr(p, "%s: start must be at least 1", kw->name);
+	if (kw->off == offsetof(struct config, startups) &&
+	    (val[0] > val[2] || val[1] > 100))
+		return perr(p, "%s: start must not exceed full, and rate is "
+		    "a percentage", kw->name);
+	if (kw->off == offsetof(struct config, conn_rate) &&
+	    (val[0] == 0) != (val[1] == 0))
+		return perr(p, "%s: rate and burst are both 0 (off) or both "
+		    "positive", kw->name);
+	if (kw->off == offsetof(struct config, netblock) &&
+	    (val[0] > 32 || val[1] > 128))
+		return perr(p, "%s: at most 32 bits for IPv4 and 128 for "
+		    "IPv6", kw->name);
+	if (apply)
+		memcpy(field, val, want * sizeof(unsigned));
+	return 0;
+}
 
 static int
 set_number(struct parse *p, const struct keyword *kw, const char *v,
@@ -776,6 +852,9 @@ parse_line(struct parse *p, char *line)
 	case KW_LOGLEVEL:
 		rv = set_loglevel(p, kw, v, apply);
 		break;
+	case KW_COLONS:
+		rv = set_colons(p, kw, v, apply);
+		break;
 	default:
 		rv = perr(p, "%s: internal error", kw->name);
 		break;
@@ -909,6 +988,13 @@ print_keyword(const struct config *cfg, const struct keyword *kw, FILE *fp)
 	case KW_SIZE:
 		print_name(fp, kw->name);
 		fprintf(fp, "%u\n", *uint_cfield(cfg, kw));
+		break;
+	case KW_COLONS:
+		print_name(fp, kw->name);
+		for (i = 0; i < (int)(kw->size / sizeof(unsigned)); i++)
+			fprintf(fp, "%s%u", i > 0 ? ":" : "",
+			    uint_cfield(cfg, kw)[i]);
+		putc('\n', fp);
 		break;
 	default:
 		print_name(fp, kw->name);

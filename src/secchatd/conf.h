@@ -43,6 +43,7 @@ struct config {
 	unsigned	max_auth_tries;		/* MaxAuthTries (3) */
 	unsigned	max_sessions;		/* MaxSessions (1024) */
 	unsigned	max_per_source;		/* MaxSessionsPerSource (32) */
+	unsigned	max_per_user;		/* MaxSessionsPerUser (16) */
 	unsigned	max_message;		/* MaxMessageLength, bytes (4096) */
 	unsigned	max_rooms;		/* MaxRoomsPerSession (32) */
 	unsigned	flood_burst;		/* FloodBurst, messages (20) */
@@ -54,6 +55,10 @@ struct config {
 	unsigned	auth_fail_limit;	/* MaxAuthFailuresPerSource (10) */
 	unsigned	auth_fail_window;	/* AuthFailureWindow, s (300) */
 	unsigned	max_auth_pending;	/* MaxAuthPending (64) */
+	unsigned	max_auth_pending_source; /* MaxAuthPendingPerSource (4) */
+	unsigned	startups[3];		/* MaxStartups start:rate:full */
+	unsigned	conn_rate[2];		/* PerSourceConnectionRate r:burst */
+	unsigned	netblock[2];		/* PerSourceNetBlockSize v4:v6 */
 	/* Logging */
 	int		log_verbose;		/* LogLevel: 0 INFO, 1 DEBUG */
 };

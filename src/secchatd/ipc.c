@@ -43,6 +43,12 @@ ipc_set_read_chunk(struct ipc_peer *p, size_t n)
 }
 
 void
+ipc_accept_fds(struct ipc_peer *p, int n)
+{
+	p->maxrecvfds = n < 0 ? 0 : n > IPC_MAX_FDS ? IPC_MAX_FDS : n;
+}
+
+void
 ipc_trim(struct ipc_peer *p)
 {
 	if (p->held == 0 && buf_used(&p->in) == 0)
@@ -227,7 +233,7 @@ take_fds(struct ipc_peer *p, struct msghdr *mh)
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (p->nrecvfds == IPC_MAX_FDS) {
+			if (p->nrecvfds >= p->maxrecvfds) {
 				close(fd);
 				bad = 1;
 				continue;

@@ -45,9 +45,11 @@ enum ipc_type {
 	IMSG_B_SESSION,		/* fd: the session's broker socket; empty */
 	IMSG_B_LOGIN,		/* str user */
 	IMSG_B_SHUTDOWN,	/* str reason */
+	IMSG_B_PING,		/* u32 token: answer with IMSG_M_BROKER_PONG */
 	/* broker -> master */
 	IMSG_M_KICK = 60,	/* str reason: close this session */
 	IMSG_M_BROKER_READY,	/* empty */
+	IMSG_M_BROKER_PONG,	/* u32 token of the IMSG_B_PING answered */
 	/* worker -> broker */
 	IMSG_B_APP = 80,	/* one client application message, validated */
 	/* broker -> worker */
@@ -57,9 +59,11 @@ enum ipc_type {
 	IMSG_A_INIT = 120,	/* empty; fd: the users file */
 	IMSG_A_CHECK,		/* u32 request, str user, str password */
 	IMSG_A_RELOAD,		/* fd: the users file */
+	IMSG_A_PING,		/* u32 token: answer with IMSG_M_AUTHD_PONG */
 	/* authd -> master */
 	IMSG_M_RESULT = 140,	/* u32 request, u8 1 = match */
-	IMSG_M_RELOADED		/* u8 1 = ok, str error or number of users */
+	IMSG_M_RELOADED,	/* u8 1 = ok, str error or number of users */
+	IMSG_M_AUTHD_PONG	/* u32 token of the IMSG_A_PING answered */
 };
 
 struct ipc_msg {
@@ -89,12 +93,20 @@ struct ipc_peer {
 	int		 nrecvfds;
 	size_t		 held;		/* bytes of the message handed out */
 	size_t		 rchunk;	/* bytes to make room for per read */
+	int		 maxrecvfds;	/* descriptors this peer may send us */
 	int		 eof;
 };
 
 void	ipc_init(struct ipc_peer *, int fd, const char *name, size_t outmax);
 /* Peers that only ever send small messages read in small chunks. */
 void	ipc_set_read_chunk(struct ipc_peer *, size_t);
+/*
+ * Descriptors the peer may send, held at once (at most IPC_MAX_FDS).  The
+ * default is none: a descriptor from a peer that has no business sending
+ * one is closed at once and the read fails, so a less privileged process
+ * cannot park descriptors in a more privileged one.
+ */
+void	ipc_accept_fds(struct ipc_peer *, int);
 void	ipc_clear(struct ipc_peer *);	/* closes fd and unclaimed fds */
 /* Free the buffers if nothing is queued either way (they regrow). */
 void	ipc_trim(struct ipc_peer *);

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,9 +55,18 @@
 #define RESTART_MIN_MS		1000
 #define LOG_BURST		50	/* lines a second per child */
 #define CHILD_ENV_MAX		32	/* variables passed to a child */
+#define ACCEPT_BACKOFF_MS	1000	/* listeners rest after EMFILE */
+#define PING_INTERVAL_MS	10000	/* liveness of the broker, the checker */
+#define PING_TIMEOUT_MS		30000	/* longer than the slowest hash check */
+#define AUTHD_CHAN_MAX		(64 * 1024)	/* one check and a reload */
+#define CHILD_ERR_LINE		512	/* children's stderr, a line at most */
+#define CONN_LOG_BURST		20	/* per-connection lines a second */
+#define FD_RESERVE		32	/* the master's own descriptors */
+#define FD_PER_ACCEPT		5	/* held for a moment while spawning */
 #define AUTH_BUSY_REASON	"server busy; try again"
 #define AUTH_FAIL_REASON	"invalid user name or password"
 #define AUTH_THROTTLED_REASON	"too many failed logins; try again later"
+#define AUTH_USER_FULL_REASON	"too many sessions for this user"
 
 struct logquota {
 	uint64_t	 window_ms;
@@ -80,15 +90,34 @@ struct session {
 	unsigned		 tries;
 	uint32_t		 auth_req;
 	char			 addr[INET6_ADDRSTRLEN];
+	char			 source[INET6_ADDRSTRLEN + 4];	/* net block */
 	char			 peer[PEER_NAME_MAX];
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			 fpr[FINGERPRINT_LEN];
 	char			 reason[128];
 	uint64_t		 start_ms;
 	int			 killed;
+	int			 worker_reason;	/* reason came from the worker */
 	struct logquota		 logq;
 };
 TAILQ_HEAD(sessionlist, session);
+
+/*
+ * A password check waiting for the checker.  The checker is handed one at
+ * a time, so a check whose connection has closed meanwhile is dropped
+ * here instead of being worked on, and the master's channel to it never
+ * holds more than one.
+ */
+struct authcheck {
+	TAILQ_ENTRY(authcheck)	 entry;
+	uint32_t		 session;
+	uint32_t		 req;
+	char			 source[INET6_ADDRSTRLEN + 4];
+	char			 user[SECCHAT_NAME_MAX + 16];
+	char			 peer[PEER_NAME_MAX];
+	struct buf		 msg;	/* u32 req, str user, str password */
+};
+TAILQ_HEAD(authqueue, authcheck);
 
 struct child {
 	pid_t		 pid;
@@ -97,6 +126,8 @@ struct child {
 	int		 killed;
 	uint64_t	 started_ms;
 	struct logquota	 logq;
+	uint32_t	 ping_token;	/* outstanding, or 0 */
+	uint64_t	 ping_ms;	/* when it was sent, or the last answer */
 };
 
 struct lingerer {
@@ -114,22 +145,40 @@ static struct {
 	gid_t			 privsep_gid;
 	struct sessionlist	 sessions;
 	unsigned		 nsessions;
+	unsigned		 nstartups;	/* sessions not logged in yet */
 	uint32_t		 next_id;
+	int			 ids_wrapped;
 	uint32_t		 next_req;
-	unsigned		 auth_pending;
+	struct authqueue	 authq;		/* not yet at the checker */
+	struct authcheck	*auth_current;	/* at the checker */
+	unsigned		 auth_pending;	/* queued and at the checker */
+	uint32_t		 next_ping;
 	struct child		 broker, authd;
 	struct throttle		 throttle;
+	struct throttle		 connrate;
+	struct logquota		 connlogq, acceptlogq;
+	uint64_t		 accept_resume_ms;
+	unsigned		 max_sessions;	/* MaxSessions, within the fd limit */
+	int			 errpipe[2];	/* children's stderr */
+	char			 errline[CHILD_ERR_LINE];
+	size_t			 errlen;
+	struct logquota		 errlogq;
 	struct lingerer		 linger[MAX_LINGER];
 	int			 nlinger;
 	int			 sigpipe[2];
 	int			 devnull;
 	volatile sig_atomic_t	 got_term, got_hup, got_chld;
+	volatile sig_atomic_t	 term_signal;
 	int			 shutting_down;
 	uint64_t		 shutdown_deadline;
 	int			 announced_ready;
 } m;
 
 static void	session_free(struct session *);
+static void	authq_abandon(struct session *);
+static void	fit_descriptor_limit(void);
+static void	connrate_init(void);
+static void	read_child_stderr(void);
 
 /* ------------------------------------------------------------ signals */
 
@@ -143,6 +192,7 @@ on_signal(int sig)
 	case SIGTERM:
 	case SIGINT:
 		m.got_term = 1;
+		m.term_signal = sig;
 		break;
 	case SIGHUP:
 		m.got_hup = 1;
@@ -208,15 +258,27 @@ child_environment(char **envp, size_t max)
 }
 
 /*
+ * setproctitle(3) writes the title over the process's arguments and
+ * environment: a child's are short, so it gets a last argument of blanks
+ * to make room for "worker [address port N] user".
+ */
+#define TITLE_ROOM	128
+static char	title_room[TITLE_ROOM + 1];
+
+/*
  * Fork and re-execute ourselves in a role.  fds[i] becomes descriptor
  * CHILD_FD_FIRST + i; everything else is closed.  A fresh exec gives every
  * child its own address-space layout.
+ *
+ * Descriptors 0 and 1 are /dev/null and 2 is the pipe the master reads:
+ * what the C library or a sanitizer writes there is logged as a child's
+ * text, and never reaches a client's socket or the master's own log.
  */
 static pid_t
 spawn(const char *role, const int *fds, int nfds)
 {
-	char		*argv[6], *envp[CHILD_ENV_MAX + 1];
-	int		 i, argc = 0, high[4];
+	char		*argv[8], *envp[CHILD_ENV_MAX + 1];
+	int		 i, argc = 0, high[4], nullfd, errfd;
 	pid_t		 pid;
 	sigset_t	 none;
 
@@ -229,17 +291,22 @@ spawn(const char *role, const int *fds, int nfds)
 	default:
 		return pid;
 	}
-	/* Child.  Move the descriptors out of the way, then into place. */
+	/*
+	 * Child.  Move every descriptor it keeps out of the way first, then
+	 * into place: one of them may sit where another must go.
+	 */
 	for (i = 0; i < nfds; i++)
 		if ((high[i] = fcntl(fds[i], F_DUPFD, 64)) == -1)
 			_exit(127);
+	if ((nullfd = fcntl(m.devnull, F_DUPFD, 64)) == -1 ||
+	    (errfd = fcntl(m.errpipe[1], F_DUPFD, 64)) == -1)
+		_exit(127);
 	for (i = 0; i < nfds; i++)
 		if (dup2(high[i], CHILD_FD_FIRST + i) == -1)
 			_exit(127);
-	if (dup2(m.devnull, STDIN_FILENO) == -1 ||
-	    dup2(m.devnull, STDOUT_FILENO) == -1)
-		_exit(127);
-	if (!m.opts->log_stderr && dup2(m.devnull, STDERR_FILENO) == -1)
+	if (dup2(nullfd, STDIN_FILENO) == -1 ||
+	    dup2(nullfd, STDOUT_FILENO) == -1 ||
+	    dup2(errfd, STDERR_FILENO) == -1)
 		_exit(127);
 	closefrom(CHILD_FD_FIRST + nfds);
 	signal(SIGTERM, SIG_DFL);
@@ -255,6 +322,8 @@ spawn(const char *role, const int *fds, int nfds)
 		argv[argc++] = (char *)"-e";
 	if (m.opts->verbose)
 		argv[argc++] = (char *)"-d";
+	argv[argc++] = (char *)"--";
+	argv[argc++] = title_room;
 	argv[argc] = NULL;
 	child_environment(envp, sizeof(envp) / sizeof(envp[0]));
 	execve(m.opts->self_path, argv, envp);
@@ -291,10 +360,12 @@ start_authd(void)
 	}
 	close(sp[1]);
 	set_nonblock(sp[0]);
-	ipc_init(&m.authd.chan, sp[0], "auth", 0);
-	m.authd.started_ms = mono_ms();
+	/* One check at a time, a reload, a ping: it never holds more. */
+	ipc_init(&m.authd.chan, sp[0], "auth", AUTHD_CHAN_MAX);
+	m.authd.started_ms = m.authd.ping_ms = mono_ms();
 	m.authd.ready = 0;
 	m.authd.killed = 0;
+	m.authd.ping_token = 0;
 	/* No users file: nobody can log in until one appears (SIGHUP). */
 	if ((ufd = open_users_file()) == -1)
 		ufd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -326,9 +397,10 @@ start_broker(void)
 	close(sp[1]);
 	set_nonblock(sp[0]);
 	ipc_init(&m.broker.chan, sp[0], "broker", 0);
-	m.broker.started_ms = mono_ms();
+	m.broker.started_ms = m.broker.ping_ms = mono_ms();
 	m.broker.ready = 0;
 	m.broker.killed = 0;
+	m.broker.ping_token = 0;
 	memset(&bi, 0, sizeof(bi));
 	bi.history = m.conf->history;
 	bi.send_queue = m.conf->send_queue;
@@ -369,6 +441,84 @@ child_misbehaved(struct child *c, const char *why)
 	kill(c->pid, SIGKILL);
 	c->killed = 1;
 	c->ready = 0;
+}
+
+/* ------------------------------------------------------------ log quotas */
+
+/*
+ * At most limit lines a second from one source of lines: a sandboxed child
+ * taken over by an attacker, or a flood of connections, must not be able
+ * to flood the system log.  What was held back is counted in one line.
+ */
+static int
+log_allowed(struct logquota *q, const char *who, unsigned limit)
+{
+	uint64_t	 now = mono_ms();
+
+	if (now - q->window_ms >= 1000) {
+		if (q->dropped > 0)
+			log_warnx("%s: %u log lines suppressed", who, q->dropped);
+		q->window_ms = now;
+		q->lines = 0;
+		q->dropped = 0;
+	}
+	if (q->lines >= limit) {
+		q->dropped++;
+		return 0;
+	}
+	q->lines++;
+	return 1;
+}
+
+/* A line about one connection: these come at the rate connections do. */
+#define log_conn(...)	do {						\
+	if (log_allowed(&m.connlogq, "connections", CONN_LOG_BURST))	\
+		log_info(__VA_ARGS__);					\
+} while (0)
+
+/* ------------------------------------------------------------ liveness */
+
+/*
+ * The broker and the checker answer a ping within PING_TIMEOUT_MS, or are
+ * killed and restarted: a child that stopped (SIGSTOP, a deadlock) would
+ * otherwise freeze the service while looking alive to waitpid().
+ */
+static uint64_t	ping_interval_ms = PING_INTERVAL_MS;
+static uint64_t	ping_timeout_ms = PING_TIMEOUT_MS;
+
+static void
+child_ping(struct child *c, uint16_t type, uint64_t now)
+{
+	uint8_t	 token[4];
+
+	if (c->pid <= 0 || c->killed || !c->ready)
+		return;
+	if (c->ping_token != 0) {
+		if (now - c->ping_ms >= ping_timeout_ms)
+			child_misbehaved(c, "no answer to a liveness check");
+		return;
+	}
+	if (now - c->ping_ms < ping_interval_ms)
+		return;
+	if (++m.next_ping == 0)
+		m.next_ping = 1;
+	put_u32(token, m.next_ping);
+	if (ipc_compose(&c->chan, type, 0, -1, token, sizeof(token)) == 0) {
+		c->ping_token = m.next_ping;
+		c->ping_ms = now;
+	}
+}
+
+static void
+child_pong(struct child *c, const struct ipc_msg *im)
+{
+	if (im->len != 4 || c->ping_token == 0 ||
+	    get_u32(im->data) != c->ping_token) {
+		child_misbehaved(c, "bad PONG");
+		return;
+	}
+	c->ping_token = 0;
+	c->ping_ms = mono_ms();
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -419,8 +569,10 @@ session_free(struct session *s)
 {
 	TAILQ_REMOVE(&m.sessions, s, entry);
 	m.nsessions--;
-	if (s->state == S_AUTHPENDING && m.auth_pending > 0)
-		m.auth_pending--;
+	if (s->state != S_ACTIVE)
+		m.nstartups--;
+	if (s->state == S_AUTHPENDING)
+		authq_abandon(s);
 	ipc_clear(&s->chan);
 	free(s);
 }
@@ -445,7 +597,7 @@ refuse(int fd, const char *peer, const char *reason)
 	uint8_t		 hello[HELLO_MAGICLEN + 1 + HELLO_REASON_MAX], frame[300];
 	int		 n;
 
-	log_info("refused connection from %s: %s", peer, reason);
+	log_conn("refused connection from %s: %s", peer, reason);
 	n = hello_server_encode(hello, sizeof(hello), SUITE_NONE, reason);
 	if (n > 0) {
 		put_u16(frame, (uint16_t)n);
@@ -470,8 +622,25 @@ format_peer(const struct sockaddr_storage *ss, char *addr, size_t addrlen,
 	snprintf(peer, peerlen, "%s port %s", addr, port);
 }
 
+/*
+ * Session ids are 32 bits: after they wrap around, an id still in use is
+ * skipped, so that no message can be taken for another session's.
+ */
+static uint32_t
+session_id_new(void)
+{
+	for (;;) {
+		if (++m.next_id == 0) {
+			m.next_id = 1;
+			m.ids_wrapped = 1;
+		}
+		if (!m.ids_wrapped || session_by_id(m.next_id) == NULL)
+			return m.next_id;
+	}
+}
+
 static void
-new_session(int cfd, const char *addr, const char *peer)
+new_session(int cfd, const char *addr, const char *source, const char *peer)
 {
 	struct session		*s;
 	struct worker_init	 wi;
@@ -506,12 +675,11 @@ new_session(int cfd, const char *addr, const char *peer)
 		free(s);
 		return;
 	}
-	s->id = ++m.next_id;
-	if (s->id == 0)
-		s->id = ++m.next_id;
+	s->id = session_id_new();
 	s->state = S_PREAUTH;
 	s->start_ms = mono_ms();
 	strlcpy(s->addr, addr, sizeof(s->addr));
+	strlcpy(s->source, source, sizeof(s->source));
 	strlcpy(s->peer, peer, sizeof(s->peer));
 	snprintf(s->chan_name, sizeof(s->chan_name), "worker %u", s->id);
 	set_nonblock(mp[0]);
@@ -520,6 +688,7 @@ new_session(int cfd, const char *addr, const char *peer)
 	ipc_set_read_chunk(&s->chan, 2048);
 	TAILQ_INSERT_TAIL(&m.sessions, s, entry);
 	m.nsessions++;
+	m.nstartups++;
 
 	memset(&wi, 0, sizeof(wi));
 	wi.session = s->id;
@@ -550,33 +719,125 @@ new_session(int cfd, const char *addr, const char *peer)
 	log_debug("session %u: %s, worker %ld", s->id, peer, (long)s->pid);
 }
 
+/*
+ * The net block an address belongs to (PerSourceNetBlockSize): one host
+ * with IPv6 holds a whole /64, so counting per address would count nothing.
+ */
 static void
+source_block(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	char		 a[INET6_ADDRSTRLEN];
+	unsigned	 bits, i, keep;
+
+	if (ss->ss_family == AF_INET) {
+		struct in_addr	 in = ((const struct sockaddr_in *)
+				    (const void *)ss)->sin_addr;
+
+		bits = m.conf->netblock[0];
+		in.s_addr &= bits == 0 ? 0 : htonl(0xffffffffU << (32 - bits));
+		inet_ntop(AF_INET, &in, a, sizeof(a));
+	} else if (ss->ss_family == AF_INET6) {
+		struct in6_addr	 in6 = ((const struct sockaddr_in6 *)
+				    (const void *)ss)->sin6_addr;
+
+		bits = m.conf->netblock[1];
+		for (i = 0; i < 16; i++) {
+			keep = bits > 8 * i ? bits - 8 * i : 0;
+			if (keep < 8)
+				in6.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
+		}
+		inet_ntop(AF_INET6, &in6, a, sizeof(a));
+	} else {
+		strlcpy(out, "unknown", outlen);
+		return;
+	}
+	snprintf(out, outlen, "%s/%u", a, bits);
+}
+
+/*
+ * sshd's MaxStartups: from start unauthenticated sessions on, refuse a new
+ * connection with a chance of rate percent, rising to 100 at full.
+ */
+static int
+startups_drop(void)
+{
+	unsigned	 start = m.conf->startups[0], rate = m.conf->startups[1];
+	unsigned	 full = m.conf->startups[2], n = m.nstartups, p;
+
+	if (n >= full)
+		return 1;
+	if (n < start)
+		return 0;
+	p = rate + (100 - rate) * (n - start) / (full - start);
+	return randombytes_uniform(100) < p;
+}
+
+/*
+ * Out of descriptors: accepting again at once would fail again and spin,
+ * so the listeners rest for a while, as sshd's do, and say so once.
+ */
+static void
+accept_backoff(void)
+{
+	int	 saved = errno;
+
+	m.accept_resume_ms = mono_ms() + ACCEPT_BACKOFF_MS;
+	errno = saved;
+	if (log_allowed(&m.acceptlogq, "accept", 1))
+		log_warn("accept (not accepting for %d ms)", ACCEPT_BACKOFF_MS);
+}
+
+/* Returns 1 if a connection was taken (and maybe refused), else 0. */
+static int
 accept_one(int lfd)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
 	char			 addr[INET6_ADDRSTRLEN], peer[PEER_NAME_MAX];
+	char			 source[INET6_ADDRSTRLEN + 4];
 	int			 cfd;
 
 	memset(&ss, 0, sizeof(ss));
 	cfd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd == -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("accept");
-		return;
+		switch (errno) {
+		case EAGAIN:
+		case EINTR:
+		case ECONNABORTED:
+			break;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			accept_backoff();
+			break;
+		default:
+			if (log_allowed(&m.acceptlogq, "accept", 1))
+				log_warn("accept");
+			break;
+		}
+		return 0;
 	}
 	format_peer(&ss, addr, sizeof(addr), peer, sizeof(peer));
+	source_block(&ss, source, sizeof(source));
 	if (m.shutting_down)
 		refuse(cfd, peer, "server shutting down");
 	else if (!m.broker.ready || !m.authd.ready)
 		refuse(cfd, peer, "server starting; try again");
-	else if (m.nsessions >= m.conf->max_sessions)
+	else if (m.nsessions >= m.max_sessions)
 		refuse(cfd, peer, "server full");
 	else if (sessions_from(addr) >= m.conf->max_per_source)
 		refuse(cfd, peer, "too many connections from your address");
+	else if (!throttle_admit(&m.connrate, source, mono_ms(),
+	    m.conf->conn_rate[0], m.conf->conn_rate[1]))
+		refuse(cfd, peer, "too many connections from your address; "
+		    "try again later");
+	else if (startups_drop())
+		refuse(cfd, peer, "server busy; try again");
 	else
-		new_session(cfd, addr, peer);
+		new_session(cfd, addr, source, peer);
+	return 1;
 }
 
 /* ------------------------------------------------------------ auth */
@@ -590,6 +851,11 @@ auth_reply_fail(struct session *s, const char *reason, int final)
 
 	if (final)
 		left = 0;
+	/* The worker closes after a final refusal: say why when it is reaped. */
+	if (left == 0) {
+		strlcpy(s->reason, reason, sizeof(s->reason));
+		s->worker_reason = 0;
+	}
 	buf_init(&b, 0);
 	buf_put_u8(&b, (uint8_t)left);
 	buf_put_u8(&b, left == 0 ? 1 : 0);
@@ -600,45 +866,148 @@ auth_reply_fail(struct session *s, const char *reason, int final)
 	s->state = S_PREAUTH;
 }
 
-static int
-throttled(const struct session *s, const char *user)
-{
-	char		 key[THROTTLE_KEY_MAX];
-	uint64_t	 now = mono_ms();
-	unsigned	 from_addr, for_user;
+/* The throttle's keys for a source, an account, and the two together. */
+struct throttle_keys {
+	char	 source[THROTTLE_KEY_MAX];
+	char	 user[THROTTLE_KEY_MAX];
+	char	 pair[THROTTLE_KEY_MAX];
+};
 
-	snprintf(key, sizeof(key), "a:%s", s->addr);
-	from_addr = throttle_count(&m.throttle, key, now);
-	if (from_addr >= m.conf->auth_fail_limit)
+static void
+throttle_keys(struct throttle_keys *k, const char *source, const char *user)
+{
+	snprintf(k->source, sizeof(k->source), "a:%s", source);
+	snprintf(k->user, sizeof(k->user), "u:%s", user);
+	snprintf(k->pair, sizeof(k->pair), "p:%s %s", source, user);
+}
+
+/*
+ * A source may fail MaxAuthFailuresPerSource times in a window, at any
+ * accounts.  Once an account has drawn twice that many failures from
+ * anywhere, each source gets only MaxAuthTries failures at that account:
+ * a guesser spread over many addresses gains little from each, while the
+ * account's own user, who mistyped once or twice, still gets in with the
+ * right password.
+ */
+static int
+throttled(const char *source, const char *user)
+{
+	struct throttle_keys	 k;
+	uint64_t		 now = mono_ms();
+
+	throttle_keys(&k, source, user);
+	if (throttle_count(&m.throttle, k.source, now) >=
+	    m.conf->auth_fail_limit)
 		return 1;
-	/*
-	 * Per account: once an account has drawn many failures, sources that
-	 * have failed before are refused for it, while a source with a clean
-	 * record (its real user, most likely) still gets its tries.
-	 */
-	snprintf(key, sizeof(key), "u:%s", user);
-	for_user = throttle_count(&m.throttle, key, now);
-	return for_user >= 2 * m.conf->auth_fail_limit && from_addr > 0;
+	return throttle_count(&m.throttle, k.user, now) >=
+	    2 * m.conf->auth_fail_limit &&
+	    throttle_count(&m.throttle, k.pair, now) >= m.conf->max_auth_tries;
+}
+
+/*
+ * An attempt counts as a failure from the moment it is made, and one that
+ * succeeds is taken back: attempts whose connection closes before the
+ * answer still count, and simultaneous first attempts cannot all pass the
+ * check before any is recorded.
+ */
+static void
+count_attempt(const char *source, const char *user, int succeeded)
+{
+	struct throttle_keys	 k;
+	uint64_t		 now = mono_ms();
+
+	throttle_keys(&k, source, user);
+	if (succeeded) {
+		throttle_unfail(&m.throttle, k.source, now);
+		throttle_unfail(&m.throttle, k.user, now);
+		throttle_unfail(&m.throttle, k.pair, now);
+	} else {
+		throttle_fail(&m.throttle, k.source, now);
+		throttle_fail(&m.throttle, k.user, now);
+		throttle_fail(&m.throttle, k.pair, now);
+	}
+}
+
+static unsigned
+user_sessions(const char *user)
+{
+	struct session	*s;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(s, &m.sessions, entry)
+		if (s->state == S_ACTIVE && strcmp(s->user, user) == 0)
+			n++;
+	return n;
+}
+
+/* Checks queued or at the checker for one source. */
+static unsigned
+checks_from(const char *source)
+{
+	struct authcheck	*c;
+	unsigned		 n = 0;
+
+	TAILQ_FOREACH(c, &m.authq, entry)
+		if (strcmp(c->source, source) == 0)
+			n++;
+	if (m.auth_current != NULL &&
+	    strcmp(m.auth_current->source, source) == 0)
+		n++;
+	return n;
 }
 
 static void
-record_failure(const struct session *s, const char *user)
+authcheck_free(struct authcheck *c)
 {
-	char		 key[THROTTLE_KEY_MAX];
-	uint64_t	 now = mono_ms();
+	buf_free(&c->msg);	/* wipes the password */
+	free(c);
+	m.auth_pending--;
+}
 
-	snprintf(key, sizeof(key), "a:%s", s->addr);
-	throttle_fail(&m.throttle, key, now);
-	snprintf(key, sizeof(key), "u:%s", user);
-	throttle_fail(&m.throttle, key, now);
+/* Hand the checker the next check, if it has none. */
+static void
+authq_dispatch(void)
+{
+	struct authcheck	*c;
+
+	if (m.auth_current != NULL || m.authd.pid <= 0 || m.authd.killed ||
+	    !m.authd.ready || (c = TAILQ_FIRST(&m.authq)) == NULL)
+		return;
+	if (ipc_composev(&m.authd.chan, IMSG_A_CHECK, c->session,
+	    &c->msg) == -1)
+		return;		/* the channel is full: next turn */
+	TAILQ_REMOVE(&m.authq, c, entry);
+	buf_free(&c->msg);
+	m.auth_current = c;
+}
+
+/*
+ * A session waiting for its check went away.  A check not yet handed to
+ * the checker is dropped; it has been counted as a failure already.  The
+ * one at the checker is answered, and accounted for, when it returns.
+ */
+static void
+authq_abandon(struct session *s)
+{
+	struct authcheck	*c;
+
+	TAILQ_FOREACH(c, &m.authq, entry)
+		if (c->session == s->id)
+			break;
+	if (c == NULL)
+		return;
+	log_conn("Failed login for %s from %s: connection closed before "
+	    "the password was checked", s->user, s->peer);
+	TAILQ_REMOVE(&m.authq, c, entry);
+	authcheck_free(c);
 }
 
 static void
 handle_auth(struct session *s, struct reader *r)
 {
-	const uint8_t	*key, *user, *pw;
-	size_t		 ulen, pwlen;
-	struct buf	 b;
+	struct authcheck	*c;
+	const uint8_t		*key, *user, *pw;
+	size_t			 ulen, pwlen;
 
 	key = rd_bytes(r, KEY_LEN);
 	user = rd_str(r, &ulen);
@@ -660,89 +1029,100 @@ handle_auth(struct session *s, struct reader *r)
 		s->user[ulen] = '\0';
 	} else
 		strlcpy(s->user, "(invalid name)", sizeof(s->user));
-	if (throttled(s, s->user)) {
-		log_info("throttled login for %s from %s", s->user, s->peer);
+	if (throttled(s->source, s->user)) {
+		log_conn("throttled login for %s from %s", s->user, s->peer);
 		auth_reply_fail(s, AUTH_THROTTLED_REASON, 1);
 		return;
 	}
-	if (m.auth_pending >= m.conf->max_auth_pending || !m.authd.ready) {
+	if (m.auth_pending >= m.conf->max_auth_pending || !m.authd.ready ||
+	    checks_from(s->source) >= m.conf->max_auth_pending_source ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		log_conn("throttled login for %s from %s: too many password "
+		    "checks waiting", s->user, s->peer);
 		s->tries--;
 		auth_reply_fail(s, AUTH_BUSY_REASON, 0);
 		return;
 	}
-	s->auth_req = ++m.next_req;
-	buf_init(&b, 0);
-	buf_put_u32(&b, s->auth_req);
-	buf_put_str(&b, user, ulen);
-	buf_put_str(&b, pw, pwlen);
-	if (ipc_composev(&m.authd.chan, IMSG_A_CHECK, s->id, &b) == -1) {
-		buf_free(&b);
+	if (++m.next_req == 0)
+		m.next_req = 1;
+	c->session = s->id;
+	c->req = s->auth_req = m.next_req;
+	strlcpy(c->source, s->source, sizeof(c->source));
+	strlcpy(c->user, s->user, sizeof(c->user));
+	strlcpy(c->peer, s->peer, sizeof(c->peer));
+	buf_init(&c->msg, 0);
+	if (buf_put_u32(&c->msg, c->req) == -1 ||
+	    buf_put_str(&c->msg, user, ulen) == -1 ||
+	    buf_put_str(&c->msg, pw, pwlen) == -1) {
+		buf_free(&c->msg);
+		free(c);
 		s->tries--;
 		auth_reply_fail(s, AUTH_BUSY_REASON, 0);
 		return;
 	}
-	buf_free(&b);
-	s->state = S_AUTHPENDING;
+	TAILQ_INSERT_TAIL(&m.authq, c, entry);
 	m.auth_pending++;
+	count_attempt(s->source, s->user, 0);
+	s->state = S_AUTHPENDING;
+	authq_dispatch();
 }
 
 static void
 handle_auth_result(const struct ipc_msg *im)
 {
-	struct reader	 r;
-	struct session	*s;
-	uint32_t	 req;
-	uint8_t		 ok;
+	struct reader		 r;
+	struct session		*s;
+	struct authcheck	*c = m.auth_current;
+	uint32_t		 req;
+	uint8_t			 ok;
 
 	rd_init(&r, im->data, im->len);
 	req = rd_u32(&r);
 	ok = rd_u8(&r);
-	if (rd_done(&r) == -1 || ok > 1) {
+	if (rd_done(&r) == -1 || ok > 1 || c == NULL || c->req != req ||
+	    c->session != im->session) {
 		child_misbehaved(&m.authd, "bad RESULT");
 		return;
 	}
-	if ((s = session_by_id(im->session)) == NULL ||
-	    s->state != S_AUTHPENDING || s->auth_req != req)
-		return;		/* the session went away meanwhile */
-	m.auth_pending--;
-	s->auth_req = 0;
-	if (ok && valid_username(s->user, strlen(s->user))) {
-		s->state = S_ACTIVE;
-		log_info("Accepted login for %s from %s key %s", s->user,
-		    s->peer, s->fpr);
-		send_str(&m.broker.chan, IMSG_B_LOGIN, s->id, s->user);
+	m.auth_current = NULL;
+	if ((s = session_by_id(c->session)) == NULL ||
+	    s->state != S_AUTHPENDING || s->auth_req != req) {
+		/*
+		 * Its connection closed while the checker worked on it.  The
+		 * attempt stays counted, even with the right password: a
+		 * connection reset must not be a way to guess for free.
+		 */
+		log_conn("%s login for %s from %s: connection closed before "
+		    "the answer", ok ? "Abandoned" : "Failed", c->user,
+		    c->peer);
+		authcheck_free(c);
+		authq_dispatch();
 		return;
 	}
-	record_failure(s, s->user);
-	log_info("Failed login for %s from %s key %s", s->user, s->peer, s->fpr);
-	auth_reply_fail(s, AUTH_FAIL_REASON, 0);
+	authcheck_free(c);
+	s->auth_req = 0;
+	if (ok && valid_username(s->user, strlen(s->user))) {
+		count_attempt(s->source, s->user, 1);
+		if (user_sessions(s->user) >= m.conf->max_per_user) {
+			log_info("refused login for %s from %s: %s", s->user,
+			    s->peer, AUTH_USER_FULL_REASON);
+			auth_reply_fail(s, AUTH_USER_FULL_REASON, 1);
+		} else {
+			s->state = S_ACTIVE;
+			m.nstartups--;
+			log_info("Accepted login for %s from %s key %s",
+			    s->user, s->peer, s->fpr);
+			send_str(&m.broker.chan, IMSG_B_LOGIN, s->id, s->user);
+		}
+	} else {
+		log_conn("Failed login for %s from %s key %s", s->user,
+		    s->peer, s->fpr);
+		auth_reply_fail(s, AUTH_FAIL_REASON, 0);
+	}
+	authq_dispatch();
 }
 
 /* ------------------------------------------------------------ messages */
-
-/*
- * A sandboxed child may log at most LOG_BURST lines per second; a child
- * taken over by an attacker must not be able to flood the system log.
- */
-static int
-log_allowed(struct logquota *q, const char *who)
-{
-	uint64_t	 now = mono_ms();
-
-	if (now - q->window_ms >= 1000) {
-		if (q->dropped > 0)
-			log_warnx("%s: %u log lines suppressed", who, q->dropped);
-		q->window_ms = now;
-		q->lines = 0;
-		q->dropped = 0;
-	}
-	if (q->lines >= LOG_BURST) {
-		q->dropped++;
-		return 0;
-	}
-	q->lines++;
-	return 1;
-}
 
 static void
 log_from_child(const char *who, struct logquota *q, const struct ipc_msg *im)
@@ -753,19 +1133,15 @@ log_from_child(const char *who, struct logquota *q, const struct ipc_msg *im)
 	uint8_t		 pri;
 	char		 line[1024];
 
-	if (!log_allowed(q, who))
+	if (!log_allowed(q, who, LOG_BURST))
 		return;
 	rd_init(&r, im->data, im->len);
 	pri = rd_u8(&r);
 	s = rd_str(&r, &len);
 	if (rd_done(&r) == -1 || len >= sizeof(line))
 		return;
-	memcpy(line, s, len);
-	line[len] = '\0';
-	/* A child's line is data: keep it printable. */
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	/* A child's line is data: only printable UTF-8 reaches the log. */
+	printable_text(line, sizeof(line), s, len);
 	if (pri <= LOG_ERR)
 		log_warnx("%s: %s", who, line);
 	else if (pri >= LOG_DEBUG)
@@ -815,11 +1191,8 @@ handle_worker(struct session *s, const struct ipc_msg *im)
 			session_kill(s, "bad CLOSING");
 			return;
 		}
-		memcpy(s->reason, p, len);
-		s->reason[len] = '\0';
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)s->reason[i] < 0x20)
-				s->reason[i] = '?';
+		printable_text(s->reason, sizeof(s->reason), p, len);
+		s->worker_reason = 1;
 		break;
 	default:
 		session_kill(s, "request not allowed");
@@ -860,6 +1233,9 @@ handle_broker(const struct ipc_msg *im)
 			session_shutdown(s, reason);
 		}
 		break;
+	case IMSG_M_BROKER_PONG:
+		child_pong(&m.broker, im);
+		break;
 	case IMSG_M_LOG:
 		log_from_child("broker", &m.broker.logq, im);
 		break;
@@ -897,6 +1273,9 @@ handle_authd(const struct ipc_msg *im)
 			    (int)len, p);
 		m.authd.ready = 1;
 		break;
+	case IMSG_M_AUTHD_PONG:
+		child_pong(&m.authd, im);
+		break;
 	case IMSG_M_LOG:
 		log_from_child("auth", &m.authd.logq, im);
 		break;
@@ -924,19 +1303,28 @@ broker_lost(void)
 static void
 authd_lost(void)
 {
-	struct session	*s;
+	struct session		*s;
+	struct authcheck	*c;
 
 	log_warnx("password checker exited; restarting it");
 	ipc_clear(&m.authd.chan);
 	m.authd.pid = 0;
 	m.authd.ready = 0;
-	TAILQ_FOREACH(s, &m.sessions, entry) {
-		if (s->state != S_AUTHPENDING)
-			continue;
-		m.auth_pending--;
-		s->auth_req = 0;
-		s->tries--;
-		auth_reply_fail(s, AUTH_BUSY_REASON, 0);
+	/*
+	 * The check it was working on is lost, through no fault of the
+	 * session's: it may try again.  The queued ones wait for the new
+	 * checker.
+	 */
+	if ((c = m.auth_current) != NULL) {
+		m.auth_current = NULL;
+		count_attempt(c->source, c->user, 1);
+		if ((s = session_by_id(c->session)) != NULL &&
+		    s->state == S_AUTHPENDING && s->auth_req == c->req) {
+			s->auth_req = 0;
+			s->tries--;
+			auth_reply_fail(s, AUTH_BUSY_REASON, 0);
+		}
+		authcheck_free(c);
 	}
 }
 
@@ -1018,6 +1406,8 @@ reload(void)
 		strlcpy(nc.privsep_dir, m.conf->privsep_dir,
 		    sizeof(nc.privsep_dir));
 		*m.conf = nc;
+		fit_descriptor_limit();
+		connrate_init();
 		log_info("SIGHUP: configuration reloaded");
 	}
 	if (m.authd.pid != 0 && (ufd = open_users_file()) != -1 &&
@@ -1103,19 +1493,83 @@ load_host_key(void)
 	log_info("host key %s", fpr);
 }
 
+/*
+ * Written as root, possibly in a directory someone else can write to: a
+ * symbolic or hard link planted there must not make us write through it.
+ */
 static void
 write_pidfile(void)
 {
-	FILE	*f;
+	struct stat	 st;
+	char		 line[32];
+	int		 fd, n;
 
 	if (strcmp(m.conf->pidfile, "none") == 0)
 		return;
-	if ((f = fopen(m.conf->pidfile, "we")) == NULL) {
+	if ((fd = open(m.conf->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0644)) == -1) {
 		log_warn("pid file %s", m.conf->pidfile);
 		return;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid()) {
+		log_warnx("pid file %s: not a regular file of ours with one "
+		    "link; not written", m.conf->pidfile);
+		close(fd);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write_full(fd, line, (size_t)n) == -1)
+		log_warn("pid file %s", m.conf->pidfile);
+	close(fd);
+}
+
+/*
+ * Every session costs the master one descriptor, and an accept a few more
+ * for a moment.  The soft limit is raised to the hard one, and a
+ * MaxSessions that the limit cannot cover is lowered to what it can, so
+ * the master never runs out of descriptors for its own work.
+ */
+static void
+fit_descriptor_limit(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 overhead, need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("setrlimit");
+	}
+	overhead = FD_RESERVE + MAX_LINGER + FD_PER_ACCEPT +
+	    (rlim_t)m.nlisteners;
+	need = overhead + m.conf->max_sessions;
+	m.max_sessions = m.conf->max_sessions;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_cur <= overhead)
+		fatalx("the descriptor limit (%llu) is too low to serve anyone",
+		    (unsigned long long)rl.rlim_cur);
+	m.max_sessions = (unsigned)(rl.rlim_cur - overhead);
+	log_warnx("MaxSessions %u needs %llu descriptors but the limit is "
+	    "%llu: serving at most %u sessions", m.conf->max_sessions,
+	    (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+	    m.max_sessions);
+}
+
+static void
+connrate_init(void)
+{
+	uint64_t	 drain_ms = 0;
+
+	throttle_free(&m.connrate);
+	if (m.conf->conn_rate[0] > 0)
+		drain_ms = ((uint64_t)m.conf->conn_rate[1] * 1000 +
+		    m.conf->conn_rate[0] - 1) / m.conf->conn_rate[0];
+	throttle_init(&m.connrate, 4096, drain_ms);
 }
 
 /* ------------------------------------------------------------ main loop */
@@ -1156,6 +1610,8 @@ check_deadlines(void)
 		if (m.authd.pid == 0 && now - m.authd.started_ms >= RESTART_MIN_MS)
 			start_authd();
 	}
+	child_ping(&m.broker, IMSG_B_PING, now);
+	child_ping(&m.authd, IMSG_A_PING, now);
 	if (!m.announced_ready && m.broker.ready && m.authd.ready) {
 		m.announced_ready = 1;
 		write_pidfile();
@@ -1168,7 +1624,8 @@ begin_shutdown(void)
 {
 	struct session	*s;
 
-	log_info("received SIGTERM; shutting down");
+	log_info("received %s; shutting down",
+	    m.term_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	m.shutting_down = 1;
 	m.shutdown_deadline = mono_ms() + SHUTDOWN_WAIT_MS;
 	TAILQ_FOREACH(s, &m.sessions, entry)
@@ -1197,7 +1654,8 @@ finish_shutdown(void)
 #define PFD_SIG		0
 #define PFD_BROKER	1
 #define PFD_AUTHD	2
-#define PFD_FIXED	3
+#define PFD_STDERR	3
+#define PFD_FIXED	4
 
 static void
 master_loop(void)
@@ -1207,7 +1665,7 @@ master_loop(void)
 	size_t		 cap = 0, n, i, base, polled_linger;
 	struct session	*s, *next;
 	char		 drainbuf[256];
-	int		 r;
+	int		 r, listening;
 
 	for (;;) {
 		if (m.got_term && !m.shutting_down)
@@ -1244,9 +1702,12 @@ master_loop(void)
 		    m.authd.chan.fd : -1;
 		pfd[PFD_AUTHD].events = POLLIN |
 		    (m.authd.pid && ipc_pending(&m.authd.chan) ? POLLOUT : 0);
+		pfd[PFD_STDERR].fd = m.errpipe[0];
+		pfd[PFD_STDERR].events = POLLIN;
 		base = PFD_FIXED;
+		listening = !m.shutting_down && mono_ms() >= m.accept_resume_ms;
 		for (i = 0; i < (size_t)m.nlisteners; i++) {
-			pfd[base + i].fd = m.shutting_down ? -1 : m.listeners[i];
+			pfd[base + i].fd = listening ? m.listeners[i] : -1;
 			pfd[base + i].events = POLLIN;
 		}
 		base += (size_t)m.nlisteners;
@@ -1264,7 +1725,7 @@ master_loop(void)
 			owner[i++] = s;
 		}
 
-		r = poll(pfd, n, 1000);
+		r = poll(pfd, n, listening ? 1000 : ACCEPT_BACKOFF_MS / 4);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1273,6 +1734,8 @@ master_loop(void)
 		if (pfd[PFD_SIG].revents & POLLIN)
 			while (read(m.sigpipe[0], drainbuf, sizeof(drainbuf)) > 0)
 				;
+		if (pfd[PFD_STDERR].revents & (POLLIN | POLLHUP))
+			read_child_stderr();
 		if (m.broker.pid && pfd[PFD_BROKER].revents & (POLLIN | POLLHUP)) {
 			if (ipc_read(&m.broker.chan) <= 0) {
 				/* Its exit is handled when it is reaped. */
@@ -1292,15 +1755,10 @@ master_loop(void)
 			(void)ipc_flush(&m.authd.chan);
 		for (i = 0; i < (size_t)m.nlisteners; i++)
 			if (pfd[PFD_FIXED + i].revents & POLLIN)
-				for (int k = 0; k < ACCEPT_BATCH; k++) {
-					unsigned before = m.nsessions;
-					int nl = m.nlinger;
-
-					accept_one(m.listeners[i]);
-					if (m.nsessions == before &&
-					    m.nlinger == nl)
+				for (int k = 0; k < ACCEPT_BATCH &&
+				    mono_ms() >= m.accept_resume_ms; k++)
+					if (!accept_one(m.listeners[i]))
 						break;	/* nothing more to take */
-				}
 		for (i = 0; i < polled_linger; i++) {
 			size_t	 k = PFD_FIXED + (size_t)m.nlisteners + i;
 
@@ -1342,6 +1800,7 @@ master_loop(void)
 		}
 		if (m.broker.pid && ipc_pending(&m.broker.chan))
 			(void)ipc_flush(&m.broker.chan);
+		authq_dispatch();
 		if (m.authd.pid && ipc_pending(&m.authd.chan))
 			(void)ipc_flush(&m.authd.chan);
 	}
@@ -1349,22 +1808,101 @@ master_loop(void)
 	free(owner);
 }
 
+#ifdef SECCHAT_TEST_HOOKS
+/*
+ * Test builds only: shorten the liveness check, start session ids just
+ * before they wrap, and lower the descriptor limit below what MaxSessions
+ * was fitted to, so the tests can reach these paths in seconds.
+ */
+static void
+master_test_hooks(void)
+{
+	struct rlimit	 rl;
+	const char	*v, *errstr;
+	long long	 n;
+
+	if ((v = getenv("SECCHAT_TEST_PING_MS")) != NULL &&
+	    (n = strtonum(v, 10, 600000, &errstr)) > 0) {
+		ping_interval_ms = (uint64_t)n;
+		ping_timeout_ms = 2 * (uint64_t)n;
+	}
+	if ((v = getenv("SECCHAT_TEST_FIRST_SESSION_ID")) != NULL &&
+	    (n = strtonum(v, 1, UINT32_MAX, &errstr)) > 0)
+		m.next_id = (uint32_t)(n - 1);
+	if ((v = getenv("SECCHAT_TEST_MASTER_NOFILE")) != NULL &&
+	    (n = strtonum(v, 8, 1 << 20, &errstr)) > 0 &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = (rlim_t)n;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("setrlimit");
+	}
+}
+#endif
+
+/* The children's stderr: a line at a time into the log, as their text. */
+static void
+read_child_stderr(void)
+{
+	char	 chunk[512];
+	ssize_t	 n, i;
+
+	while ((n = read(m.errpipe[0], chunk, sizeof(chunk))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (chunk[i] != '\n' &&
+			    m.errlen < sizeof(m.errline) - 1) {
+				m.errline[m.errlen++] = chunk[i];
+				continue;
+			}
+			if (m.errlen > 0 && log_allowed(&m.errlogq,
+			    "child stderr", LOG_BURST)) {
+				char	 line[CHILD_ERR_LINE];
+
+				printable_text(line, sizeof(line),
+				    (const uint8_t *)m.errline, m.errlen);
+				log_warnx("child stderr: %s", line);
+			}
+			m.errlen = 0;
+			if (chunk[i] != '\n')
+				m.errline[m.errlen++] = chunk[i];
+		}
+	}
+}
+
 int
 master_main(struct config *conf, const struct master_opts *opts)
 {
+	struct stat	 st;
+	int		 fl;
+
 	m.conf = conf;
 	m.opts = opts;
 	TAILQ_INIT(&m.sessions);
+	TAILQ_INIT(&m.authq);
 	throttle_init(&m.throttle, 4096, (uint64_t)conf->auth_fail_window * 1000);
+	connrate_init();
+	memset(title_room, ' ', TITLE_ROOM);
 	if ((m.devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
+	/* Non-blocking at both ends: a child never waits to write there. */
+	if (pipe2(m.errpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	/* A log file is only appended to, whoever holds it. */
+	if (opts->log_stderr && fstat(STDERR_FILENO, &st) == 0 &&
+	    S_ISREG(st.st_mode) && (fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
+		(void)fcntl(STDERR_FILENO, F_SETFL, fl | O_APPEND);
 	/* Checked once, here, where a mistake stops the start. */
 	if (geteuid() == 0 && sandbox_lookup_user(conf->privsep_user,
 	    &m.privsep_uid, &m.privsep_gid) == -1)
 		fatalx("PrivsepUser %s does not exist or is root",
 		    conf->privsep_user);
+	if (geteuid() == 0)
+		check_privsep_directory(conf->privsep_dir);
 	load_host_key();
 	bind_listeners();
+	fit_descriptor_limit();
+#ifdef SECCHAT_TEST_HOOKS
+	master_test_hooks();
+#endif
 	if (!opts->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	/* Until here errors went to the terminal; now to syslog unless -e. */

@@ -14,10 +14,12 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,10 +40,69 @@ sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+int
+sandbox_check_dir(const char *dir, char *err, size_t errlen)
+{
+	char		 real[PATH_MAX], path[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (dir[0] != '/') {
+		snprintf(err, errlen, "%s: not an absolute path", dir);
+		return -1;
+	}
+	if (realpath(dir, real) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* A link anywhere on the way could lead anywhere, "/" included. */
+	if (strcmp(real, dir) != 0) {
+		snprintf(err, errlen, "%s: the path has a symbolic link or is "
+		    "not in canonical form (it is %s)", dir, real);
+		return -1;
+	}
+	if (strlcpy(path, real, sizeof(path)) >= sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	for (;;) {
+		if (lstat(path, &st) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		/*
+		 * Above the directory itself, a sticky one (/tmp) is safe:
+		 * nobody else can rename or remove what root made in it.
+		 */
+		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+		    ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (strcmp(path, dir) == 0 || !(st.st_mode & S_ISVTX)))) {
+			snprintf(err, errlen, "%s: %s must be a directory owned "
+			    "by root and not writable by group or others, as "
+			    "must every directory above it (unless sticky)",
+			    dir, path);
+			return -1;
+		}
+		if (strcmp(path, "/") == 0)
+			return 0;
+		if ((slash = strrchr(path, '/')) == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+void
+check_privsep_directory(const char *dir)
+{
+	char	 err[PATH_MAX + 256];
+
+	if (sandbox_check_dir(dir, err, sizeof(err)) == -1)
+		fatalx("PrivsepDirectory %s", err);
+}
+
 static void
 drop_privileges(uid_t uid, gid_t gid, const char *dir)
 {
-	struct stat	 st;
 
 	if (geteuid() != 0) {
 		log_debug("not root: no chroot or user change");
@@ -49,12 +110,7 @@ drop_privileges(uid_t uid, gid_t gid, const char *dir)
 	}
 	if (uid == 0)
 		fatalx("privilege separation user must not be root");
-	if (stat(dir, &st) == -1)
-		fatal("privilege separation directory %s", dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		fatalx("privilege separation directory %s must be a directory "
-		    "owned by root and not writable by group or others", dir);
+	check_privsep_directory(dir);
 	if (chroot(dir) == -1)
 		fatal("chroot %s", dir);
 	if (chdir("/") == -1)

@@ -13,6 +13,8 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
 /* Sanitizer runtimes make system calls of their own (reports, leak checks). */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZER_BUILD 1
@@ -44,6 +46,15 @@ void	sandbox_enter_ids(enum sandbox_role, uid_t, gid_t, const char *dir,
 	    int maxfd);
 /* uid and gid of a user that exists and is not root; 0 or -1. */
 int	sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid);
+/*
+ * The chroot directory, as sshd checks ChrootDirectory: an absolute path
+ * with no symbolic link in it, a directory, and it and every directory
+ * above it owned by root and not writable by group or others.  0, or -1
+ * with err set.
+ */
+int	sandbox_check_dir(const char *dir, char *err, size_t errlen);
+/* The same, exiting with the reason on failure. */
+void	check_privsep_directory(const char *dir);
 /* 1 if this build has a seccomp filter. */
 int	sandbox_has_seccomp(void);
 

@@ -144,7 +144,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	/* A child's one operand is room for its process title (master.c). */
+	if (optind != argc && (role == NULL || optind + 1 != argc))
 		usage();
 
 	if (role != NULL) {

@@ -139,6 +139,49 @@ throttle_fail(struct throttle *t, const char *key, uint64_t now_ms)
 }
 
 void
+throttle_unfail(struct throttle *t, const char *key, uint64_t now_ms)
+{
+	struct throttle_entry	*e;
+
+	if ((e = lookup(t, key, now_ms)) == NULL)
+		return;
+	if (e->failures <= 1)
+		remove_at(t, (size_t)(e - t->v));
+	else
+		e->failures--;
+}
+
+#define BUCKET_UNIT	1000	/* one event, in thousandths */
+
+int
+throttle_admit(struct throttle *t, const char *key, uint64_t now_ms,
+    unsigned rate, unsigned burst)
+{
+	struct throttle_entry	*e;
+	uint64_t		 level, drained;
+
+	if (rate == 0 || burst == 0)
+		return 1;
+	if ((e = lookup(t, key, now_ms)) == NULL) {
+		if ((e = new_entry(t, now_ms)) == NULL)
+			return 1;	/* no memory: do not refuse for it */
+		memset(e, 0, sizeof(*e));
+		strlcpy(e->key, key, sizeof(e->key));
+		e->last_ms = now_ms;
+	}
+	/* A clock that steps back drains nothing. */
+	drained = now_ms > e->last_ms ? (now_ms - e->last_ms) * rate : 0;
+	level = e->failures > drained ? e->failures - drained : 0;
+	e->last_ms = now_ms;
+	if (level + BUCKET_UNIT > (uint64_t)burst * BUCKET_UNIT) {
+		e->failures = (unsigned)level;
+		return 0;
+	}
+	e->failures = (unsigned)(level + BUCKET_UNIT);
+	return 1;
+}
+
+void
 throttle_forget(struct throttle *t, const char *key)
 {
 	size_t	 i;

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define THROTTLE_KEY_MAX	64
+/* "p:" + an IPv6 address + "/" + a user name fits. */
+#define THROTTLE_KEY_MAX	128
 
 struct throttle_entry {
 	char		key[THROTTLE_KEY_MAX];
@@ -31,5 +32,16 @@ void	throttle_free(struct throttle *);
 unsigned throttle_count(struct throttle *, const char *key, uint64_t now_ms);
 void	throttle_fail(struct throttle *, const char *key, uint64_t now_ms);
 void	throttle_forget(struct throttle *, const char *key);
+/* Take back one failure (an attempt counted when made, that succeeded). */
+void	throttle_unfail(struct throttle *, const char *key, uint64_t now_ms);
+/*
+ * A leaky bucket per key for rates: every admitted event adds one, and the
+ * level drains at rate per second; an event that would take the level past
+ * burst is refused (0), and adds nothing.  The table's window must be the
+ * time a full bucket takes to drain, burst * 1000 / rate ms: an entry that
+ * old has drained and is forgotten.
+ */
+int	throttle_admit(struct throttle *, const char *key, uint64_t now_ms,
+	    unsigned rate, unsigned burst);
 
 #endif
