@@ -147,6 +147,7 @@ static struct {
 	unsigned		 nsessions;
 	unsigned		 nstartups;	/* sessions not logged in yet */
 	uint32_t		 next_id;
+	uint32_t		 last_id;	/* ids wrap after it */
 	int			 ids_wrapped;
 	uint32_t		 next_req;
 	struct authqueue	 authq;		/* not yet at the checker */
@@ -624,19 +625,24 @@ format_peer(const struct sockaddr_storage *ss, char *addr, size_t addrlen,
 
 /*
  * Session ids are 32 bits: after they wrap around, an id still in use is
- * skipped, so that no message can be taken for another session's.
+ * skipped, so that no message can be taken for another session's.  Of
+ * nsessions + 1 ids in a row one is free; 0 if none is (never, with 2^32).
  */
 static uint32_t
 session_id_new(void)
 {
-	for (;;) {
-		if (++m.next_id == 0) {
-			m.next_id = 1;
+	unsigned	 tries;
+
+	for (tries = 0; tries <= m.nsessions; tries++) {
+		if (m.next_id >= m.last_id) {
+			m.next_id = 0;
 			m.ids_wrapped = 1;
 		}
+		m.next_id++;
 		if (!m.ids_wrapped || session_by_id(m.next_id) == NULL)
 			return m.next_id;
 	}
+	return 0;
 }
 
 static void
@@ -662,6 +668,15 @@ new_session(int cfd, const char *addr, const char *source, const char *peer)
 		refuse(cfd, peer, "server out of resources");
 		return;
 	}
+	if ((s->id = session_id_new()) == 0) {
+		close(mp[0]);
+		close(mp[1]);
+		close(bp[0]);
+		close(bp[1]);
+		free(s);
+		refuse(cfd, peer, "server full");
+		return;
+	}
 	fds[0] = cfd;
 	fds[1] = mp[1];
 	fds[2] = bp[1];
@@ -675,7 +690,6 @@ new_session(int cfd, const char *addr, const char *source, const char *peer)
 		free(s);
 		return;
 	}
-	s->id = session_id_new();
 	s->state = S_PREAUTH;
 	s->start_ms = mono_ms();
 	strlcpy(s->addr, addr, sizeof(s->addr));
@@ -1346,7 +1360,7 @@ reap(void)
 	struct session	*s;
 	pid_t		 pid;
 	int		 status;
-	char		 why[128];
+	char		 why[192];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == m.broker.pid || pid == m.authd.pid) {
@@ -1371,7 +1385,10 @@ reap(void)
 				strlcat(why, "; ", sizeof(why));
 				strlcat(why, s->reason, sizeof(why));
 			}
-		} else
+		} else if (s->worker_reason)
+			/* The worker's words, marked as such. */
+			snprintf(why, sizeof(why), "worker: %s", s->reason);
+		else
 			strlcpy(why, s->reason, sizeof(why));
 		if (s->state == S_ACTIVE)
 			log_info("Disconnected %s from %s: %s", s->user, s->peer,
@@ -1810,8 +1827,8 @@ master_loop(void)
 
 #ifdef SECCHAT_TEST_HOOKS
 /*
- * Test builds only: shorten the liveness check, start session ids just
- * before they wrap, and lower the descriptor limit below what MaxSessions
+ * Test builds only: shorten the liveness check, make session ids wrap
+ * after a few, and lower the descriptor limit below what MaxSessions
  * was fitted to, so the tests can reach these paths in seconds.
  */
 static void
@@ -1826,9 +1843,9 @@ master_test_hooks(void)
 		ping_interval_ms = (uint64_t)n;
 		ping_timeout_ms = 2 * (uint64_t)n;
 	}
-	if ((v = getenv("SECCHAT_TEST_FIRST_SESSION_ID")) != NULL &&
+	if ((v = getenv("SECCHAT_TEST_SESSION_IDS")) != NULL &&
 	    (n = strtonum(v, 1, UINT32_MAX, &errstr)) > 0)
-		m.next_id = (uint32_t)(n - 1);
+		m.last_id = (uint32_t)n;
 	if ((v = getenv("SECCHAT_TEST_MASTER_NOFILE")) != NULL &&
 	    (n = strtonum(v, 8, 1 << 20, &errstr)) > 0 &&
 	    getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -1878,6 +1895,7 @@ master_main(struct config *conf, const struct master_opts *opts)
 	m.opts = opts;
 	TAILQ_INIT(&m.sessions);
 	TAILQ_INIT(&m.authq);
+	m.last_id = UINT32_MAX;
 	throttle_init(&m.throttle, 4096, (uint64_t)conf->auth_fail_window * 1000);
 	connrate_init();
 	memset(title_room, ' ', TITLE_ROOM);
