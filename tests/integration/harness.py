@@ -401,8 +401,12 @@ class RawClient:
     """The protocol from doc/protocol.md, written independently of the C
     code, with ways to misbehave."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=WAIT):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=WAIT, source=None):
+        """source: a loopback address (127.0.0.0/8) to connect from, so
+        that one test can be many sources."""
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.buf = b""
         self.tx = self.rx = None
         self.server_static = None

@@ -30,13 +30,7 @@ d = Daemon(users=[("u%d" % i, "pw%d" % i) for i in range(12)],
 
 
 def raw_from(src, port):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.settimeout(20)
-    s.connect(("127.0.0.1", port))
-    r = RawClient.__new__(RawClient)
-    r.sock, r.buf, r.tx, r.rx, r.server_static = s, b"", None, None, None
-    return r
+    return RawClient(port, source=src)
 
 
 def login_ok(r, user, pw):
