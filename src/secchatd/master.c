@@ -293,14 +293,14 @@ spawn(const char *role, const int *fds, int nfds)
 		return pid;
 	}
 	/*
-	 * Child.  Move every descriptor it keeps out of the way first, then
-	 * into place: one of them may sit where another must go.
+	 * Child.  Move every descriptor it keeps above the slots they go to
+	 * first, then into place: one of them may sit where another must go.
 	 */
 	for (i = 0; i < nfds; i++)
-		if ((high[i] = fcntl(fds[i], F_DUPFD, 64)) == -1)
+		if ((high[i] = fcntl(fds[i], F_DUPFD, CHILD_FD_FIRST + nfds)) == -1)
 			_exit(127);
-	if ((nullfd = fcntl(m.devnull, F_DUPFD, 64)) == -1 ||
-	    (errfd = fcntl(m.errpipe[1], F_DUPFD, 64)) == -1)
+	if ((nullfd = fcntl(m.devnull, F_DUPFD, CHILD_FD_FIRST + nfds)) == -1 ||
+	    (errfd = fcntl(m.errpipe[1], F_DUPFD, CHILD_FD_FIRST + nfds)) == -1)
 		_exit(127);
 	for (i = 0; i < nfds; i++)
 		if (dup2(high[i], CHILD_FD_FIRST + i) == -1)
