@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "tap.h"
+#include "util.h"
 
 static void
 test_growth(void)
@@ -209,6 +210,50 @@ test_endian(void)
 	tap_ok(get_u16(p) == 0x00ff, "get_u16 does not sign-extend");
 }
 
+/* What reaches the log of a less trusted process's text. */
+static void
+test_printable(void)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*out;
+		const char	*what;
+	} cases[] = {
+		{ "plain", 5, "plain", "ASCII kept" },
+		{ "h\xc3\xa9llo", 6, "h\xc3\xa9llo", "UTF-8 kept" },
+		{ "a\x1b[2Jb", 6, "a?[2Jb", "ESC (C0) replaced" },
+		{ "a\nb\rc", 5, "a?b?c", "newline and CR replaced" },
+		{ "a\x7f", 2, "a?", "DEL replaced" },
+		{ "a\xc2\x9b" "31mb", 7, "a?31mb", "C1 CSI (U+009B) replaced" },
+		{ "a\xc2\x85", 3, "a?", "C1 NEL (U+0085) replaced" },
+		{ "\xc2\xa0", 2, "\xc2\xa0", "U+00A0 kept" },
+		{ "a\xff\xfe" "b", 4, "a??b", "invalid bytes replaced" },
+		{ "\xc0\xaf", 2, "??", "overlong encoding replaced" },
+		{ "\xed\xa0\x80", 3, "???", "surrogate replaced" },
+		{ "x\xe2\x82", 3, "x??", "truncated sequence replaced" },
+		{ "a\0b", 3, "a?b", "NUL replaced" },
+	};
+	char	 out[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		printable_text(out, sizeof(out), (const uint8_t *)cases[i].in,
+		    cases[i].len);
+		tap_ok(strcmp(out, cases[i].out) == 0, "printable_text: %s",
+		    cases[i].what);
+	}
+	/* Cut to fit, at a character boundary. */
+	printable_text(out, 4, (const uint8_t *)"ab\xc3\xa9", 4);
+	tap_ok(strcmp(out, "ab") == 0, "printable_text: cut before a "
+	    "character that does not fit");
+	printable_text(out, 5, (const uint8_t *)"ab\xc3\xa9", 4);
+	tap_ok(strcmp(out, "ab\xc3\xa9") == 0, "printable_text: exactly "
+	    "full");
+	printable_text(out, 1, (const uint8_t *)"abc", 3);
+	tap_ok(out[0] == '\0', "printable_text: room for the NUL only");
+}
+
 int
 main(void)
 {
@@ -218,5 +263,6 @@ main(void)
 	test_put();
 	test_reader();
 	test_endian();
+	test_printable();
 	return tap_done();
 }

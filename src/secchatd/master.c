@@ -1205,6 +1205,9 @@ handle_worker(struct session *s, const struct ipc_msg *im)
 			session_kill(s, "bad CLOSING");
 			return;
 		}
+		/* The master's own reason, when it ended the session, wins. */
+		if (s->reason[0] != '\0' && !s->worker_reason)
+			break;
 		printable_text(s->reason, sizeof(s->reason), p, len);
 		s->worker_reason = 1;
 		break;
@@ -1280,8 +1283,8 @@ handle_authd(const struct ipc_msg *im)
 			return;
 		}
 		if (ok)
-			log_info("users file %s: %.*s users", m.conf->usersfile,
-			    (int)len, p);
+			log_info("users file %s: %.*s user%s", m.conf->usersfile,
+			    (int)len, p, len == 1 && p[0] == '1' ? "" : "s");
 		else
 			log_warnx("users file %s: %.*s", m.conf->usersfile,
 			    (int)len, p);
@@ -1926,7 +1929,14 @@ master_main(struct config *conf, const struct master_opts *opts)
 	/* Until here errors went to the terminal; now to syslog unless -e. */
 	log_init(opts->log_stderr, opts->verbose, "secchatd");
 	setup_signals();
-	setproctitle("master");
+	/*
+	 * libbsd marks the end of argv[0] with a '.' when the title is
+	 * shorter, which ps shows as a stray " .": the title names the
+	 * configuration, and is padded to argv[0]'s length if need be.
+	 */
+	setproctitle("master [%s]%*s", opts->config_path,
+	    (int)(opts->argv0_len > strlen(opts->config_path) + 18 ?
+	    opts->argv0_len - strlen(opts->config_path) - 18 : 0), "");
 	m.broker.started_ms = m.authd.started_ms = mono_ms();
 	if (start_broker() == -1 || start_authd() == -1)
 		fatalx("cannot start the broker and the password checker");

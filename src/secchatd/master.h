@@ -10,6 +10,7 @@
 struct master_opts {
 	const char	*config_path;
 	const char	*self_path;	/* absolute path for re-exec */
+	size_t		 argv0_len;	/* strlen(argv[0]), for the title */
 	int		 foreground;
 	int		 log_stderr;
 	int		 verbose;

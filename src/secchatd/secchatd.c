@@ -179,6 +179,7 @@ main(int argc, char *argv[])
 	opts.config_path = confpath;
 	find_self(self, sizeof(self), argv[0]);
 	opts.self_path = self;
+	opts.argv0_len = strlen(argv[0]);
 	opts.verbose = conf.log_verbose;
 	return master_main(&conf, &opts);
 }

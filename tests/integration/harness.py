@@ -215,7 +215,8 @@ class Daemon:
             raise RuntimeError("secchatd did not start:\n" +
                                "\n".join(self.log.all))
         self.port = int(m.group(1))
-        if not self.log.expect(r"\bready\b"):
+        # The master says "ready" alone; a child's debug lines may say more.
+        if not self.log.expect(r"^ready$"):
             raise RuntimeError("secchatd not ready:\n" +
                                "\n".join(self.log.all))
         return self
