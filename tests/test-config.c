@@ -131,6 +131,10 @@ test_defaults(void)
 	tap_ok(cfg.flood_burst == 20 && cfg.flood_rate == 2 &&
 	    cfg.send_queue == 1048576 && cfg.history == 50,
 	    "default: flood, queue and history");
+	tap_ok(cfg.history_bytes == 64 * 1024 * 1024 &&
+	    cfg.room_history_bytes == 256 * 1024,
+	    "default: HistoryBytes 64M, RoomHistoryBytes 256K");
+	tap_ok(cfg.max_per_user == 16, "default: MaxSessionsPerUser 16");
 	tap_ok(cfg.alive_interval == 120 && cfg.alive_timeout == 30 &&
 	    cfg.auth_fail_limit == 10 && cfg.auth_fail_window == 300 &&
 	    cfg.max_auth_pending == 64, "default: keep-alive and auth limits");
@@ -162,6 +166,9 @@ test_keywords(void)
 	    "FloodRate 100000\n"
 	    "SendQueueSize 65536\n"
 	    "HistoryLength 0\n"
+	    "HistoryBytes 2M\n"
+	    "RoomHistoryBytes 64K\n"
+	    "MaxSessionsPerUser 3\n"
 	    "ClientAliveInterval 60\n"
 	    "ClientAliveTimeout 10\n"
 	    "MaxAuthFailuresPerSource 3\n"
@@ -191,6 +198,9 @@ test_keywords(void)
 	tap_ok(cfg.flood_rate == 100000, "FloodRate");
 	tap_ok(cfg.send_queue == 65536, "SendQueueSize");
 	tap_ok(cfg.history == 0, "HistoryLength 0 (off)");
+	tap_ok(cfg.history_bytes == 2 * 1024 * 1024, "HistoryBytes");
+	tap_ok(cfg.room_history_bytes == 64 * 1024, "RoomHistoryBytes");
+	tap_ok(cfg.max_per_user == 3, "MaxSessionsPerUser");
 	tap_ok(cfg.alive_interval == 60, "ClientAliveInterval");
 	tap_ok(cfg.alive_timeout == 10, "ClientAliveTimeout");
 	tap_ok(cfg.auth_fail_limit == 3, "MaxAuthFailuresPerSource");
@@ -212,6 +222,16 @@ test_keywords(void)
 	tap_ok(parses("HistoryLength 10000\nSendQueueSize 268435456\n") &&
 	    cfg.history == 10000 && cfg.send_queue == 268435456,
 	    "upper bounds are allowed");
+	tap_ok(parses("HistoryBytes 1024M\nRoomHistoryBytes 1073741824\n"
+	    "MaxSessionsPerUser 65536\n") &&
+	    cfg.history_bytes == 1073741824 &&
+	    cfg.room_history_bytes == 1073741824 &&
+	    cfg.max_per_user == 65536,
+	    "HistoryBytes, RoomHistoryBytes, MaxSessionsPerUser: maximum");
+	tap_ok(parses("HistoryBytes 64K\nRoomHistoryBytes 16384\n"
+	    "MaxSessionsPerUser 1\n") && cfg.history_bytes == 65536 &&
+	    cfg.room_history_bytes == 16384 && cfg.max_per_user == 1,
+	    "HistoryBytes, RoomHistoryBytes, MaxSessionsPerUser: minimum");
 }
 
 static void
@@ -356,6 +376,30 @@ test_errors(void)
 	    "invalid (allowed 1..100000)", "blanks inside a number");
 	fails("HistoryLength 10001\n", "t.conf:1: HistoryLength: value "
 	    "\"10001\" is too large (allowed 0..10000)", "HistoryLength max");
+	fails("HistoryBytes 1073741825\n", "t.conf:1: HistoryBytes: size "
+	    "\"1073741825\" is too large (allowed 64K..1024M bytes)",
+	    "HistoryBytes: one past the maximum");
+	fails("HistoryBytes 65535\n", "t.conf:1: HistoryBytes: size "
+	    "\"65535\" is too small (allowed 64K..1024M bytes)",
+	    "HistoryBytes: one below the minimum");
+	fails("RoomHistoryBytes 1025M\n", "t.conf:1: RoomHistoryBytes: size "
+	    "\"1025M\" is too large (allowed 16K..1024M bytes)",
+	    "RoomHistoryBytes: past the maximum");
+	fails("RoomHistoryBytes 1073741825\n", "t.conf:1: RoomHistoryBytes: "
+	    "size \"1073741825\" is too large (allowed 16K..1024M bytes)",
+	    "RoomHistoryBytes: one past the maximum");
+	fails("RoomHistoryBytes 16383\n", "t.conf:1: RoomHistoryBytes: size "
+	    "\"16383\" is too small (allowed 16K..1024M bytes)",
+	    "RoomHistoryBytes: one below the minimum");
+	fails("RoomHistoryBytes 1G\n", "t.conf:1: RoomHistoryBytes: size "
+	    "\"1G\" is invalid (allowed 16K..1024M bytes)",
+	    "RoomHistoryBytes: no G suffix");
+	fails("MaxSessionsPerUser 65537\n", "t.conf:1: MaxSessionsPerUser: "
+	    "value \"65537\" is too large (allowed 1..65536)",
+	    "MaxSessionsPerUser: one past the maximum");
+	fails("MaxSessionsPerUser 0\n", "t.conf:1: MaxSessionsPerUser: "
+	    "value \"0\" is too small (allowed 1..65536)",
+	    "MaxSessionsPerUser: one below the minimum");
 	tap_ok(parses("Port 0\n") && strcmp(cfg.port, "0") == 0,
 	    "Port 0 asks for an ephemeral port");
 	fails("Port 65536\n", "t.conf:1: Port: port \"65536\" is too large "
@@ -547,6 +591,9 @@ test_print(void)
 	    has_line(out, "floodburst 20") && has_line(out, "floodrate 2") &&
 	    has_line(out, "sendqueuesize 1048576") &&
 	    has_line(out, "historylength 50") &&
+	    has_line(out, "historybytes 67108864") &&
+	    has_line(out, "roomhistorybytes 262144") &&
+	    has_line(out, "maxsessionsperuser 16") &&
 	    has_line(out, "clientaliveinterval 120") &&
 	    has_line(out, "clientalivetimeout 30") &&
 	    has_line(out, "maxauthfailurespersource 10") &&
@@ -558,7 +605,7 @@ test_print(void)
 	    has_line(out, "persourceconnectionrate 10:30") &&
 	    has_line(out, "persourcenetblocksize 32:64") &&
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
-	tap_ok(count_lines(out) == 30, "-T: 29 keywords, 30 lines (got %d)",
+	tap_ok(count_lines(out) == 32, "-T: 31 keywords, 32 lines (got %d)",
 	    count_lines(out));
 	free(out);
 

@@ -40,6 +40,7 @@
 
 #include "broker.h"
 #include "buf.h"
+#include "history.h"
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
@@ -53,6 +54,19 @@
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
 #define FLUSH_HOLD_MS		5	/* how long output waits for company */
+/*
+ * A session's input buffer holds at most a partial message and one read
+ * chunk, which ipc.c keeps below a whole payload.
+ */
+#define SESSION_IN_MAX		(IPC_HDRLEN + 2 * IPC_MAX_PAYLOAD)
+/*
+ * Memory that does not grow with the configuration: code, stack, the
+ * master channel (MASTER_OUT_MAX), the scratch buffers.
+ */
+#define BROKER_AS_BASE		(64ULL * 1024 * 1024)
+#define BROKER_AS_FLOOR		(256ULL * 1024 * 1024)
+#define ALLOC_SLACK		32	/* a small block's allocator overhead */
+#define PAGE_SLACK		4096	/* a large block's, rounded to pages */
 
 /* Why a session went away, as others see it in DEPARTED. */
 #define WHY_PART		"left"
@@ -106,21 +120,12 @@ struct session {
 	TAILQ_ENTRY(session)	 dirty_entry;
 };
 
-struct history {
-	uint64_t	 time;
-	uint8_t		 kind;		/* HISTORY_SAY or HISTORY_ACTION */
-	char		 sender[SECCHAT_NAME_MAX + 1];
-	char		*text;
-	size_t		 textlen;
-};
-
 struct room {
 	RB_ENTRY(room)		 entry;
 	char			 name[SECCHAT_NAME_MAX + 1];
 	TAILQ_HEAD(, member)	 members;
 	size_t			 nmembers;
-	struct history		*hist;		/* ring of init.history */
-	size_t			 hfirst, hcount;
+	struct history_room	 hist;
 };
 
 static int	user_cmp(struct user *, struct user *);
@@ -145,6 +150,7 @@ static struct {
 	struct user_tree	 users;
 	struct session_tree	 sessions;
 	struct room_tree	 rooms;
+	struct history_store	 hist;		/* every room's history */
 	TAILQ_HEAD(, session)	 all;
 	TAILQ_HEAD(, session)	 dead;
 	TAILQ_HEAD(, session)	 dirty;		/* sessions with output queued */
@@ -409,87 +415,58 @@ room_create(const char *name)
 		return NULL;
 	strlcpy(r->name, name, sizeof(r->name));
 	TAILQ_INIT(&r->members);
+	history_room_init(&r->hist);
 	RB_INSERT(room_tree, &b.rooms, r);
 	return r;
-}
-
-static void
-history_clear(struct room *r)
-{
-	size_t	 i;
-
-	if (r->hist == NULL)
-		return;
-	for (i = 0; i < b.init.history; i++) {
-		if (r->hist[i].text != NULL) {
-			sodium_memzero(r->hist[i].text, r->hist[i].textlen);
-			free(r->hist[i].text);
-		}
-	}
-	free(r->hist);
-	r->hist = NULL;
-	r->hfirst = r->hcount = 0;
 }
 
 static void
 room_destroy(struct room *r)
 {
 	RB_REMOVE(room_tree, &b.rooms, r);
-	history_clear(r);
+	history_room_clear(&b.hist, &r->hist);
 	free(r);
 }
 
-/* Keep a copy of a message in r's ring; memory only, never written out. */
-static void
-history_add(struct room *r, uint64_t now, uint8_t kind, const char *sender,
-    const struct wire_str *text)
+static int
+encode_history(const struct room *r, const struct history_entry *e)
 {
-	struct history	*h;
-	char		*copy;
+	struct wire_msg		 m;
 
-	if (b.init.history == 0)
-		return;
-	if (r->hist == NULL &&
-	    (r->hist = calloc(b.init.history, sizeof(*r->hist))) == NULL)
-		return;
-	if ((copy = malloc(text->len)) == NULL)
-		return;
-	memcpy(copy, text->p, text->len);
-	if (r->hcount == b.init.history) {
-		h = &r->hist[r->hfirst];
-		r->hfirst = (r->hfirst + 1) % b.init.history;
-		sodium_memzero(h->text, h->textlen);
-		free(h->text);
-	} else {
-		h = &r->hist[(r->hfirst + r->hcount) % b.init.history];
-		r->hcount++;
-	}
-	h->time = now;
-	h->kind = kind;
-	strlcpy(h->sender, sender, sizeof(h->sender));
-	h->text = copy;
-	h->textlen = text->len;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_HISTORY;
+	m.time = e->time;
+	m.byte = e->kind;
+	wstr(&m.s[0], r->name, strlen(r->name));
+	wstr(&m.s[1], e->sender, strlen(e->sender));
+	wstr(&m.s[2], e->text, e->textlen);
+	m.ns = 3;
+	return encode(&m);
 }
 
+/*
+ * The room's history, oldest first.  A room may keep more than one
+ * session's queue holds (RoomHistoryBytes against SendQueueSize): the
+ * newcomer gets the newest entries that fit in half its queue, so that
+ * joining never costs it its session.
+ */
 static void
 send_history(struct session *s, const struct room *r)
 {
-	const struct history	*h;
-	struct wire_msg		 m;
-	size_t			 i;
+	const struct history_entry	*e, *first = NULL;
+	size_t				 space, used = buf_used(&s->peer.out);
 
-	for (i = 0; i < r->hcount && !s->dead; i++) {
-		h = &r->hist[(r->hfirst + i) % b.init.history];
-		memset(&m, 0, sizeof(m));
-		m.type = MSG_HISTORY;
-		m.time = h->time;
-		m.byte = h->kind;
-		wstr(&m.s[0], r->name, strlen(r->name));
-		wstr(&m.s[1], h->sender, strlen(h->sender));
-		wstr(&m.s[2], h->text, h->textlen);
-		m.ns = 3;
-		send_msg(s, &m);
+	space = b.outmax / 2 > used ? b.outmax / 2 - used : 0;
+	TAILQ_FOREACH_REVERSE(e, &r->hist.entries, history_list, in_room) {
+		if (encode_history(r, e) == -1 ||
+		    IPC_HDRLEN + buf_used(&b.msg) > space)
+			break;
+		space -= IPC_HDRLEN + buf_used(&b.msg);
+		first = e;
 	}
+	for (e = first; e != NULL && !s->dead; e = TAILQ_NEXT(e, in_room))
+		if (encode_history(r, e) == 0)
+			send_encoded(s);
 }
 
 /* Point m's list at b.list (NULL when empty: the buffer may be unallocated). */
@@ -720,7 +697,9 @@ do_say(struct session *s, const struct wire_msg *in, uint64_t now)
 		return;
 	}
 	room_send(r, s);
-	history_add(r, now, kind, s->user->name, &in->s[1]);
+	/* Kept in memory only, never written out. */
+	(void)history_add(&b.hist, &r->hist, now, kind, s->user->name,
+	    in->s[1].p, in->s[1].len);
 }
 
 static void
@@ -1216,6 +1195,54 @@ loop(void)
 
 /* ------------------------------------------------------------ setup */
 
+/*
+ * The most a buffer limited to max bytes grows to: buf_reserve() starts
+ * at 256 bytes and doubles.
+ */
+static uint64_t
+buf_cap_bound(uint64_t max)
+{
+	uint64_t	 cap = 256;
+
+	while (cap < max)
+		cap *= 2;
+	return cap;
+}
+
+/*
+ * Everything the broker holds is bounded by its configuration:
+ *  - history: HistoryBytes, counted as the entries really cost;
+ *  - per session: its output queue (SendQueueSize, which also holds the
+ *    history a newcomer is sent) and its input buffer, both as large as
+ *    buf_reserve() may make them; the session, its user, its two poll
+ *    slots; and MaxRoomsPerSession memberships, each of which may keep a
+ *    room alive;
+ *  - a base that does not grow.
+ * The sum is doubled: the allocator cannot always reuse a freed block for
+ * a request of another size, and a growing queue's old and new blocks
+ * exist at once while realloc copies.  The limit is a backstop for what
+ * the accounting misses, not the accounting itself.
+ */
+uint64_t
+broker_memory_limit(const struct broker_init *bi)
+{
+	uint64_t	 queue, rooms, per_session, held, limit;
+
+	queue = bi->send_queue < SESSION_OUT_MIN ? SESSION_OUT_MIN :
+	    bi->send_queue;
+	rooms = bi->max_rooms == 0 ? 1 : bi->max_rooms;
+	per_session = buf_cap_bound(queue) + PAGE_SLACK +
+	    buf_cap_bound(SESSION_IN_MAX) + PAGE_SLACK +
+	    sizeof(struct session) + ALLOC_SLACK +
+	    sizeof(struct user) + ALLOC_SLACK +
+	    sizeof(struct pollfd) + sizeof(struct session *) +
+	    rooms * (sizeof(struct member) + sizeof(struct room) +
+	    2 * ALLOC_SLACK);
+	held = bi->history_bytes + (uint64_t)bi->max_sessions * per_session;
+	limit = BROKER_AS_BASE + 2 * held;
+	return limit < BROKER_AS_FLOOR ? BROKER_AS_FLOOR : limit;
+}
+
 static void
 read_init(void)
 {
@@ -1286,7 +1313,8 @@ broker_free(void)
 int
 broker_main(int verbose)
 {
-	int	 maxfd;
+	uint64_t	 memlimit;
+	int		 maxfd;
 
 	log_setverbose(verbose);
 	log_setproc("broker");
@@ -1311,14 +1339,19 @@ broker_main(int verbose)
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
 	maxfd = broker_maxfd();
-	sandbox_enter(SANDBOX_BROKER, b.init.privsep_user,
-	    b.init.privsep_dir, maxfd);
+	memlimit = broker_memory_limit(&b.init);
+	history_init(&b.hist, b.init.history, b.init.room_history_bytes,
+	    b.init.history_bytes);
+	sandbox_enter_limited(SANDBOX_BROKER, b.init.privsep_user,
+	    b.init.privsep_dir, maxfd, memlimit);
 	if ((b.lobby = room_create(LOBBY)) == NULL)
 		fatal("calloc");
 	if (ipc_compose(&b.master, IMSG_M_BROKER_READY, 0, -1, NULL, 0) == -1)
 		fatal("ipc_compose");
-	log_debug("ready: up to %d descriptors, history %u, queue %zu bytes",
-	    maxfd, b.init.history, b.outmax);
+	log_debug("ready: up to %d descriptors, history %u entries, %u bytes "
+	    "(%u per room), queue %zu bytes, memory limit %llu bytes", maxfd,
+	    b.init.history, b.init.history_bytes, b.init.room_history_bytes,
+	    b.outmax, (unsigned long long)memlimit);
 
 	(void)loop();
 	(void)ipc_flush_all(&b.master);

@@ -9,7 +9,16 @@
 #ifndef SECCHAT_BROKER_H
 #define SECCHAT_BROKER_H
 
+#include <stdint.h>
+
+struct broker_init;
+
 /* Entry point of "secchatd -R broker"; the master channel is fd 3. */
 int	broker_main(int verbose);
+/*
+ * The broker's address-space limit, in bytes, for the configuration it is
+ * given: what its limits let it hold, with room for the allocator.
+ */
+uint64_t broker_memory_limit(const struct broker_init *);
 
 #endif

@@ -87,6 +87,10 @@ static const struct keyword keywords[] = {
 	{ "FloodRate", KW_NUMBER, FIELD(flood_rate), 1, 100000 },
 	{ "SendQueueSize", KW_SIZE, FIELD(send_queue), 16 * KIB, 256 * MIB },
 	{ "HistoryLength", KW_NUMBER, FIELD(history), 0, 10000 },
+	{ "HistoryBytes", KW_SIZE, FIELD(history_bytes),
+	    64 * KIB, 1024 * MIB },
+	{ "RoomHistoryBytes", KW_SIZE, FIELD(room_history_bytes),
+	    16 * KIB, 1024 * MIB },
 	{ "ClientAliveInterval", KW_TIME, FIELD(alive_interval), 1, 86400 },
 	{ "ClientAliveTimeout", KW_TIME, FIELD(alive_timeout), 1, 3600 },
 	{ "MaxAuthFailuresPerSource", KW_NUMBER, FIELD(auth_fail_limit),
@@ -153,6 +157,8 @@ config_defaults(struct config *cfg)
 	cfg->flood_rate = 2;
 	cfg->send_queue = 1024 * 1024;
 	cfg->history = 50;
+	cfg->history_bytes = 64 * 1024 * 1024;
+	cfg->room_history_bytes = 256 * 1024;
 	cfg->alive_interval = 120;
 	cfg->alive_timeout = 30;
 	cfg->auth_fail_limit = 10;

@@ -50,6 +50,8 @@ struct config {
 	unsigned	flood_rate;		/* FloodRate, messages/s (2) */
 	unsigned	send_queue;		/* SendQueueSize, bytes (1 MiB) */
 	unsigned	history;		/* HistoryLength (50; 0 = off) */
+	unsigned	history_bytes;		/* HistoryBytes, all rooms (64 MiB) */
+	unsigned	room_history_bytes;	/* RoomHistoryBytes (256 KiB) */
 	unsigned	alive_interval;		/* ClientAliveInterval, s (120) */
 	unsigned	alive_timeout;		/* ClientAliveTimeout, s (30) */
 	unsigned	auth_fail_limit;	/* MaxAuthFailuresPerSource (10) */

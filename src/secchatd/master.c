@@ -407,6 +407,9 @@ start_broker(void)
 	bi.send_queue = m.conf->send_queue;
 	bi.max_rooms = m.conf->max_rooms;
 	bi.max_message = m.conf->max_message;
+	bi.max_sessions = m.conf->max_sessions;
+	bi.history_bytes = m.conf->history_bytes;
+	bi.room_history_bytes = m.conf->room_history_bytes;
 	bi.verbose = m.opts->verbose;
 	strlcpy(bi.privsep_user, m.conf->privsep_user, sizeof(bi.privsep_user));
 	strlcpy(bi.privsep_dir, m.conf->privsep_dir, sizeof(bi.privsep_dir));

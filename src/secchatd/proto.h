@@ -39,6 +39,9 @@ struct broker_init {
 	uint32_t	send_queue;
 	uint32_t	max_rooms;
 	uint32_t	max_message;
+	uint32_t	max_sessions;		/* these three size its memory */
+	uint32_t	history_bytes;
+	uint32_t	room_history_bytes;
 	int32_t		verbose;
 	char		privsep_user[64];
 	char		privsep_dir[1024];

@@ -20,6 +20,7 @@
 #endif
 #include <pwd.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,8 +137,30 @@ set_limit(int resource, rlim_t value)
 		fatal("setrlimit");
 }
 
+#ifndef SANITIZER_BUILD
+/*
+ * value, or the hard limit the process inherited if that is lower: a
+ * limit set from outside (ulimit -v) is kept, and raising it would fail.
+ */
+static rlim_t
+lower_limit(int resource, uint64_t value)
+{
+	struct rlimit	 rl;
+	rlim_t		 v;
+
+	v = value >= (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)value;
+	if (getrlimit(resource, &rl) == 0 && rl.rlim_max < v)
+		v = rl.rlim_max;
+	return v;
+}
+#endif
+
+/*
+ * as_limit: RLIMIT_AS for a role whose memory follows its configuration
+ * (the broker); the others have fixed limits.  0: none.
+ */
 static void
-set_limits(enum sandbox_role role, int maxfd)
+set_limits(enum sandbox_role role, int maxfd, uint64_t as_limit)
 {
 #ifdef SECCHAT_TEST_HOOKS
 	/*
@@ -161,32 +184,26 @@ set_limits(enum sandbox_role role, int maxfd)
 		set_limit(RLIMIT_AS, 1024UL * 1024 * 1024);
 		break;
 	case SANDBOX_BROKER:
+		if (as_limit != 0)
+			set_limit(RLIMIT_AS, lower_limit(RLIMIT_AS, as_limit));
 		break;
 	}
 #else
+	/*
+	 * Sanitizer runtimes reserve terabytes of shadow memory and may
+	 * start a symbolizer.
+	 */
 	(void)role;
+	(void)as_limit;
 #endif
 }
 
-void
-sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
-    int maxfd)
-{
-	uid_t	 uid = 0;
-	gid_t	 gid = 0;
-
-	if (geteuid() == 0 && sandbox_lookup_user(user, &uid, &gid) == -1)
-		fatalx("privilege separation user %s does not exist or is "
-		    "root", user);
-	sandbox_enter_ids(role, uid, gid, dir, maxfd);
-}
-
-void
-sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
-    const char *dir, int maxfd)
+static void
+enter(enum sandbox_role role, uid_t uid, gid_t gid, const char *dir,
+    int maxfd, uint64_t as_limit)
 {
 	drop_privileges(uid, gid, dir);
-	set_limits(role, maxfd);
+	set_limits(role, maxfd, as_limit);
 #ifdef HAVE_SYS_PRCTL_H
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -202,6 +219,33 @@ sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
 #ifdef HAVE_MALLOC_TRIM
 	malloc_trim(0);
 #endif
+}
+
+void
+sandbox_enter_limited(enum sandbox_role role, const char *user,
+    const char *dir, int maxfd, uint64_t as_limit)
+{
+	uid_t	 uid = 0;
+	gid_t	 gid = 0;
+
+	if (geteuid() == 0 && sandbox_lookup_user(user, &uid, &gid) == -1)
+		fatalx("privilege separation user %s does not exist or is "
+		    "root", user);
+	enter(role, uid, gid, dir, maxfd, as_limit);
+}
+
+void
+sandbox_enter(enum sandbox_role role, const char *user, const char *dir,
+    int maxfd)
+{
+	sandbox_enter_limited(role, user, dir, maxfd, 0);
+}
+
+void
+sandbox_enter_ids(enum sandbox_role role, uid_t uid, gid_t gid,
+    const char *dir, int maxfd)
+{
+	enter(role, uid, gid, dir, maxfd, 0);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Sanitizer runtimes make system calls of their own (reports, leak checks). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -37,6 +38,12 @@ enum sandbox_role {
  */
 void	sandbox_enter(enum sandbox_role, const char *user, const char *dir,
 	    int maxfd);
+/*
+ * The same with an address-space limit in bytes (RLIMIT_AS), for a
+ * process whose memory follows its configuration: the broker.
+ */
+void	sandbox_enter_limited(enum sandbox_role, const char *user,
+	    const char *dir, int maxfd, uint64_t as_limit);
 /*
  * The same with the user already looked up (by the master, once): the
  * worker then never loads the name service, which costs every one of
