@@ -2,7 +2,7 @@
 AUTH are counted and cannot queue work without bound, simultaneous first
 attempts cannot all pass the per-source limit, and a real user who
 mistyped once gets in while a guesser spread over many addresses works on
-the same account."""
+the same account.  MaxSessionsPerUser bounds one account's sessions."""
 
 import os
 import re
@@ -161,6 +161,46 @@ try:
            "later" in parse_str(rep, 2)[0],
            "a source with MaxAuthTries failures at the attacked account is "
            "throttled for it")
+finally:
+    d.cleanup()
+
+# ------------------------------------------------------------ per user
+d = Daemon(users=[("erin", "erin-pw"), ("frank", "frank-pw")],
+           extra_conf="MaxSessionsPerUser 2\n")
+try:
+    d.start()
+    held = []
+    for i in range(2):
+        r = RawClient(d.port)
+        rep = r.login("erin", "erin-pw")
+        held.append(r)
+    tap.ok(rep is not None and rep[0] == MSG["AUTH_OK"],
+           "MaxSessionsPerUser 2: two sessions of one account log in")
+    r = RawClient(d.port)
+    rep = r.login("erin", "erin-pw")
+    tap.ok(rep is not None and rep[0] == MSG["AUTH_FAIL"] and
+           parse_str(rep, 2)[0] == "too many sessions for this user",
+           "a third is refused, saying why")
+    tap.ok(r.closed(), "and closed")
+    r.close()
+    tap.ok(d.log.expect(r"refused login for erin from 127\.0\.0\.1 port "
+                        r"\d+: too many sessions for this user") is not None,
+           "the refusal is logged")
+    r = RawClient(d.port)
+    rep = r.login("frank", "frank-pw")
+    tap.ok(rep is not None and rep[0] == MSG["AUTH_OK"],
+           "another account is not affected")
+    r.close()
+    held.pop().close()
+    tap.ok(d.log.expect(r"Disconnected erin") is not None,
+           "one of erin's sessions ends")
+    r = RawClient(d.port)
+    rep = r.login("erin", "erin-pw")
+    tap.ok(rep is not None and rep[0] == MSG["AUTH_OK"],
+           "then erin can log in again")
+    r.close()
+    for x in held:
+        x.close()
 finally:
     d.cleanup()
 
