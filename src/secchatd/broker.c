@@ -50,7 +50,6 @@
 
 #define LOBBY			"lobby"
 #define MASTER_OUT_MAX		(8 * 1024 * 1024)
-#define BROKER_MAXFD_CAP	65536
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
 #define FLUSH_HOLD_MS		5	/* how long output waits for company */
@@ -111,6 +110,7 @@ struct session {
 	TAILQ_ENTRY(session)	 all;
 	/* Set when the session is ended; it is removed by reap(). */
 	int			 dead;
+	int			 unlisted;	/* its id was given to a new session */
 	const char		*why;		/* for DEPARTED */
 	const char		*kick;		/* for the master, or NULL */
 	TAILQ_ENTRY(session)	 dead_entry;
@@ -610,7 +610,8 @@ session_remove(struct session *s)
 	while ((mb = LIST_FIRST(&s->rooms)) != NULL)
 		room_leave(mb, s->why, now);
 	user_drop_session(s);
-	RB_REMOVE(session_tree, &b.sessions, s);
+	if (!s->unlisted)
+		RB_REMOVE(session_tree, &b.sessions, s);
 	TAILQ_REMOVE(&b.all, s, all);
 	b.nsessions--;
 	ipc_clear(&s->peer);
@@ -968,8 +969,16 @@ new_session(const struct ipc_msg *im)
 		fatalx("malformed SESSION from master");
 	if ((fd = ipc_claim_fd(&b.master)) == -1)
 		fatalx("SESSION from master without a descriptor");
-	if (session_find(im->session) != NULL)
-		fatalx("SESSION %u from master is already known", im->session);
+	/*
+	 * The master reuses an id only after that session's worker has
+	 * exited, but its end may not have reached us yet: the master's word
+	 * wins, and the old session ends now as a lost connection.
+	 */
+	if ((s = session_find(im->session)) != NULL) {
+		session_end(s, "connection lost", NULL);
+		RB_REMOVE(session_tree, &b.sessions, s);
+		s->unlisted = 1;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
 	if (set_nonblock(fd) == -1)
@@ -1267,20 +1276,15 @@ read_init(void)
 }
 
 /*
- * The most descriptors the broker may hold: one per session, and the
- * sandbox fixes the limit for good.  Take as many as the hard limit allows
- * (raising the soft limit needs no privilege), up to a sane cap.
+ * The most descriptors the broker may hold, fixed for good by the sandbox:
+ * 0-2, the master's channel, one socket per session the master may start
+ * (MaxSessions as it was at the daemon's start: a reload cannot raise it),
+ * and the descriptors that may arrive before their messages are read.
  */
 static int
 broker_maxfd(void)
 {
-	struct rlimit	 rl;
-	rlim_t		 lim = BROKER_MAXFD_CAP;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_max != RLIM_INFINITY && rl.rlim_max < lim)
-		lim = rl.rlim_max;
-	return (int)lim - 1;
+	return CHILD_FD_FIRST + 1 + (int)b.init.max_sessions + IPC_MAX_FDS + 4;
 }
 
 static void

@@ -160,6 +160,7 @@ static struct {
 	struct logquota		 connlogq, acceptlogq;
 	uint64_t		 accept_resume_ms;
 	unsigned		 max_sessions;	/* MaxSessions, within the fd limit */
+	unsigned		 started_max_sessions;	/* the most, until restart */
 	int			 errpipe[2];	/* children's stderr */
 	char			 errline[CHILD_ERR_LINE];
 	size_t			 errlen;
@@ -407,7 +408,7 @@ start_broker(void)
 	bi.send_queue = m.conf->send_queue;
 	bi.max_rooms = m.conf->max_rooms;
 	bi.max_message = m.conf->max_message;
-	bi.max_sessions = m.conf->max_sessions;
+	bi.max_sessions = m.max_sessions;
 	bi.history_bytes = m.conf->history_bytes;
 	bi.room_history_bytes = m.conf->room_history_bytes;
 	bi.verbose = m.opts->verbose;
@@ -898,6 +899,35 @@ throttle_keys(struct throttle_keys *k, const char *source, const char *user)
 	snprintf(k->pair, sizeof(k->pair), "p:%s %s", source, user);
 }
 
+/* Checks queued or at the checker: from a source, for a user, for both. */
+struct pending_counts {
+	unsigned	 source, user, pair;
+};
+
+static void
+pending_add(const struct authcheck *c, const char *source, const char *user,
+    struct pending_counts *n)
+{
+	int	 same_source = strcmp(c->source, source) == 0;
+	int	 same_user = strcmp(c->user, user) == 0;
+
+	n->source += same_source;
+	n->user += same_user;
+	n->pair += same_source && same_user;
+}
+
+static void
+pending_count(const char *source, const char *user, struct pending_counts *n)
+{
+	struct authcheck	*c;
+
+	memset(n, 0, sizeof(*n));
+	if (m.auth_current != NULL)
+		pending_add(m.auth_current, source, user, n);
+	TAILQ_FOREACH(c, &m.authq, entry)
+		pending_add(c, source, user, n);
+}
+
 /*
  * A source may fail MaxAuthFailuresPerSource times in a window, at any
  * accounts.  Once an account has drawn twice that many failures from
@@ -905,20 +935,30 @@ throttle_keys(struct throttle_keys *k, const char *source, const char *user)
  * a guesser spread over many addresses gains little from each, while the
  * account's own user, who mistyped once or twice, still gets in with the
  * right password.
+ *
+ * Attempts are counted when they are made (count_attempt), but the ones
+ * still waiting for the checker are not failures yet: many users behind
+ * one address logging in at once are held back by
+ * MaxAuthPendingPerSource ("server busy"), not refused as guessers.
  */
 static int
 throttled(const char *source, const char *user)
 {
 	struct throttle_keys	 k;
+	struct pending_counts	 p;
 	uint64_t		 now = mono_ms();
+	unsigned		 n;
 
 	throttle_keys(&k, source, user);
-	if (throttle_count(&m.throttle, k.source, now) >=
-	    m.conf->auth_fail_limit)
+	pending_count(source, user, &p);
+	n = throttle_count(&m.throttle, k.source, now);
+	if (n - (p.source < n ? p.source : n) >= m.conf->auth_fail_limit)
 		return 1;
-	return throttle_count(&m.throttle, k.user, now) >=
-	    2 * m.conf->auth_fail_limit &&
-	    throttle_count(&m.throttle, k.pair, now) >= m.conf->max_auth_tries;
+	n = throttle_count(&m.throttle, k.user, now);
+	if (n - (p.user < n ? p.user : n) < 2 * m.conf->auth_fail_limit)
+		return 0;
+	n = throttle_count(&m.throttle, k.pair, now);
+	return n - (p.pair < n ? p.pair : n) >= m.conf->max_auth_tries;
 }
 
 /*
@@ -954,22 +994,6 @@ user_sessions(const char *user)
 	TAILQ_FOREACH(s, &m.sessions, entry)
 		if (s->state == S_ACTIVE && strcmp(s->user, user) == 0)
 			n++;
-	return n;
-}
-
-/* Checks queued or at the checker for one source. */
-static unsigned
-checks_from(const char *source)
-{
-	struct authcheck	*c;
-	unsigned		 n = 0;
-
-	TAILQ_FOREACH(c, &m.authq, entry)
-		if (strcmp(c->source, source) == 0)
-			n++;
-	if (m.auth_current != NULL &&
-	    strcmp(m.auth_current->source, source) == 0)
-		n++;
 	return n;
 }
 
@@ -1023,6 +1047,7 @@ static void
 handle_auth(struct session *s, struct reader *r)
 {
 	struct authcheck	*c;
+	struct pending_counts	 pending;
 	const uint8_t		*key, *user, *pw;
 	size_t			 ulen, pwlen;
 
@@ -1046,13 +1071,14 @@ handle_auth(struct session *s, struct reader *r)
 		s->user[ulen] = '\0';
 	} else
 		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+	pending_count(s->source, s->user, &pending);
 	if (throttled(s->source, s->user)) {
 		log_conn("throttled login for %s from %s", s->user, s->peer);
 		auth_reply_fail(s, AUTH_THROTTLED_REASON, 1);
 		return;
 	}
 	if (m.auth_pending >= m.conf->max_auth_pending || !m.authd.ready ||
-	    checks_from(s->source) >= m.conf->max_auth_pending_source ||
+	    pending.source >= m.conf->max_auth_pending_source ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		log_conn("throttled login for %s from %s: too many password "
 		    "checks waiting", s->user, s->peer);
@@ -1428,6 +1454,16 @@ reload(void)
 		    sizeof(nc.privsep_user));
 		strlcpy(nc.privsep_dir, m.conf->privsep_dir,
 		    sizeof(nc.privsep_dir));
+		/*
+		 * The broker's descriptor and memory limits were sized from
+		 * MaxSessions when it started: more takes a restart.
+		 */
+		if (nc.max_sessions > m.started_max_sessions) {
+			log_warnx("SIGHUP: MaxSessions %u is more than at "
+			    "start; %u until a restart", nc.max_sessions,
+			    m.started_max_sessions);
+			nc.max_sessions = m.started_max_sessions;
+		}
 		*m.conf = nc;
 		fit_descriptor_limit();
 		connrate_init();
@@ -1924,6 +1960,7 @@ master_main(struct config *conf, const struct master_opts *opts)
 	load_host_key();
 	bind_listeners();
 	fit_descriptor_limit();
+	m.started_max_sessions = m.conf->max_sessions;
 #ifdef SECCHAT_TEST_HOOKS
 	master_test_hooks();
 #endif
