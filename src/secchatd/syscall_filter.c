@@ -198,14 +198,6 @@ kill_if_any(struct program *p, unsigned int mask)
 	ret(p, KILL);
 }
 
-/* Kill unless A has bit. */
-static void
-kill_unless_set(struct program *p, unsigned int bit)
-{
-	emit(p, BPF_JMP | BPF_JSET | BPF_K, bit, 1, 0);
-	ret(p, KILL);
-}
-
 /* Kill if A >= k, unsigned: a negative int is a large number here. */
 static void
 kill_if_at_least(struct program *p, unsigned int k)
@@ -346,6 +338,14 @@ rule_mremap(struct program *p)
 }
 
 #ifndef SANITIZER_BUILD
+/* Kill unless A has bit. */
+static void
+kill_unless_set(struct program *p, unsigned int bit)
+{
+	emit(p, BPF_JMP | BPF_JSET | BPF_K, bit, 1, 0);
+	ret(p, KILL);
+}
+
 /*
  * mmap: never PROT_EXEC, and only private anonymous memory (flags as
  * above): no descriptor is mapped (a TCP socket can be, which opens the
