@@ -5,9 +5,13 @@
  * object, and the program is short enough to read.
  *
  * The program checks the architecture (anything else is killed), then
- * allows the listed system calls, allows mmap and mprotect only without
- * PROT_EXEC, fails open/openat/stat/access with EACCES (libc may try to
- * read locale or time zone files), and kills the process on anything else.
+ * allows the listed system calls; allows fcntl, sendto, the clocks,
+ * futex, mremap, mmap, mprotect and madvise only with the arguments the
+ * code needs (syscall_filter.c says which and why: above all no O_ASYNC,
+ * F_SETOWN or F_SETSIG, with which a process could signal any other of
+ * its uid, and no PROT_EXEC); fails open/openat/stat/access with EACCES
+ * (libc may try to read locale or time zone files); and kills the process
+ * on anything else.
  */
 #ifndef SECCHAT_SYSCALL_FILTER_H
 #define SECCHAT_SYSCALL_FILTER_H
@@ -17,7 +21,7 @@
 #ifdef HAVE_SECCOMP
 #include <linux/filter.h>
 
-/* Enough for every system call on the list twice over. */
+/* Room for every rule, with the sanitizer builds' longer list. */
 #define SYSCALL_FILTER_MAX	256
 
 /*

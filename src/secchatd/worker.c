@@ -44,7 +44,6 @@
 #define CLOSE_LINGER_MS		2000
 #define IDLE_TRIM_MS		1000	/* quiet this long: give memory back */
 #define BROKER_GONE_WAIT_MS	2000
-#define TEST_FORBIDDEN_SYSCALL	"secchat-test:forbidden-syscall"
 
 enum wstate {
 	W_HELLO,		/* waiting for the client's hello */
@@ -364,14 +363,125 @@ text_too_long(const struct wire_msg *m)
 }
 
 #ifdef SECCHAT_TEST_HOOKS
+/*
+ * Planted code, in test builds only (--enable-test-hooks): a table of
+ * named misbehaviours that stand in for an attacker who has taken the
+ * worker over, so that the test suite can check what the sandbox lets
+ * such code do.  A row runs
+ *
+ *  - when a logged-in client says the text "secchat-test-hook:NAME" in a
+ *    room, before the message would go to the broker; or
+ *  - at worker start, once the sandbox is in place and before the client
+ *    has been read, if the environment variable SECCHAT_TEST_WORKER_HOOK
+ *    is NAME, or NAME@ADDRESS to run it only for clients that connect
+ *    from ADDRESS (the master passes SECCHAT_TEST_* variables on to its
+ *    children in test builds), so that an attack from a connection that
+ *    has not even sent its hello can be tested.
+ *
+ * To add a misbehaviour, write a function that does what the attacker
+ * would and add a TEST_HOOK row with its name.  The row holds the whole
+ * text, so a test can tell a test-hooks build by finding the text in the
+ * binary.  A hook the sandbox lets through returns, and the worker goes
+ * on as if nothing happened.
+ */
 #include <sys/syscall.h>
-/* Test builds only: make a system call the sandbox forbids. */
+#include <fcntl.h>
+#include <signal.h>
+
+#define TEST_HOOK_PREFIX	"secchat-test-hook:"
+#define TEST_HOOK(name, run)	{ TEST_HOOK_PREFIX name, run }
+
+/* A system call outside the allow-list: the socket a worker never has. */
 static void
-test_hook(const struct wire_msg *m)
+hook_forbidden_syscall(void)
 {
-	if (m->type == MSG_SAY && m->s[1].len == strlen(TEST_FORBIDDEN_SYSCALL) &&
-	    memcmp(m->s[1].p, TEST_FORBIDDEN_SYSCALL, m->s[1].len) == 0)
-		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+
+/*
+ * Signals by proxy: have the kernel send SIGKILL, on the client socket's
+ * next I/O, to every process of the group the master leads and the
+ * worker's uid may signal: all the other workers, the broker and the
+ * password checker (and the master, if it is not root).  The master
+ * leads its group when it has detached (daemon(3)); if it does not, the
+ * group is empty and nothing is sent, so a run against a filter that lets
+ * this through cannot reach whoever started the daemon.  The master's pid
+ * is in the peer credentials of the channel it created.
+ */
+static void
+hook_fcntl_async(void)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fl;
+
+	if (getsockopt(w.master.fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) == -1 || cred.pid <= 1)
+		fatalx("test hook fcntl-async: no master pid");
+	(void)fcntl(w.cfd, F_SETOWN, -cred.pid);
+	(void)fcntl(w.cfd, F_SETSIG, SIGKILL);
+	if ((fl = fcntl(w.cfd, F_GETFL)) != -1)
+		(void)fcntl(w.cfd, F_SETFL, fl | O_ASYNC);
+}
+
+static const struct test_hook {
+	const char	*text;		/* TEST_HOOK_PREFIX, then the name */
+	void		(*run)(void);
+} test_hooks[] = {
+	TEST_HOOK("forbidden-syscall", hook_forbidden_syscall),
+	TEST_HOOK("fcntl-async", hook_fcntl_async),
+};
+
+static const struct test_hook *
+test_hook_find(const char *name, size_t len)
+{
+	const char	*n;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(test_hooks) / sizeof(test_hooks[0]); i++) {
+		n = test_hooks[i].text + strlen(TEST_HOOK_PREFIX);
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return &test_hooks[i];
+	}
+	return NULL;
+}
+
+/* A logged-in client said something: run the hook it names, if any. */
+static void
+test_hook_said(const struct wire_msg *m)
+{
+	const struct test_hook	*h;
+	size_t			 plen = strlen(TEST_HOOK_PREFIX);
+
+	if (m->type != MSG_SAY || m->s[1].len <= plen ||
+	    memcmp(m->s[1].p, TEST_HOOK_PREFIX, plen) != 0)
+		return;
+	if ((h = test_hook_find(m->s[1].p + plen, m->s[1].len - plen)) != NULL)
+		h->run();
+}
+
+/* At start: the hook the environment names, for this client's address. */
+static void
+test_hook_at_start(void)
+{
+	const struct test_hook	*h;
+	const char		*v, *at;
+	size_t			 alen;
+
+	if ((v = getenv("SECCHAT_TEST_WORKER_HOOK")) == NULL || *v == '\0')
+		return;
+	if ((at = strchr(v, '@')) != NULL) {
+		/* The peer is "ADDRESS port N". */
+		alen = strlen(at + 1);
+		if (strncmp(w.init.peer, at + 1, alen) != 0 ||
+		    strncmp(w.init.peer + alen, " port ", 6) != 0)
+			return;
+	} else
+		at = v + strlen(v);
+	if ((h = test_hook_find(v, (size_t)(at - v))) == NULL)
+		fatalx("SECCHAT_TEST_WORKER_HOOK: no hook named %.*s",
+		    (int)(at - v), v);
+	h->run();
 }
 #endif
 
@@ -406,7 +516,7 @@ handle_active(const uint8_t *p, size_t len)
 		break;
 	}
 #ifdef SECCHAT_TEST_HOOKS
-	test_hook(&m);
+	test_hook_said(&m);
 #endif
 	if (text_too_long(&m))
 		return;
@@ -862,6 +972,9 @@ worker_main(int verbose)
 	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||
 	    set_nonblock(w.broker.fd) == -1)
 		fatal("set_nonblock");
+#ifdef SECCHAT_TEST_HOOKS
+	test_hook_at_start();
+#endif
 	buf_init(&w.cin, CLIENT_IN_MAX);
 	buf_init(&w.cout, CLIENT_OUT_MAX);
 	w.start_ms = w.last_rx_ms = w.last_io_ms = mono_ms();

@@ -198,7 +198,10 @@ class Daemon:
             raise RuntimeError("secchat-passwd add %s: %s" %
                                (name, r.stderr.decode()))
 
-    def start(self, args=()):
+    def start(self, args=(), own_group=False):
+        """own_group: the daemon leads a process group of its own, as it
+        does once it has detached, so that a test can aim at that group
+        without reaching the test runner's."""
         env = dict(os.environ)
         # LeakSanitizer cannot work in a chroot under seccomp (it needs
         # /proc and ptrace): off for the daemon, on for the client.
@@ -208,7 +211,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             WRAP + [self.secchatd, "-D", "-e", "-f", self.conf] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=env)
+            stderr=subprocess.PIPE, env=env, start_new_session=own_group)
         self.log = Lines(self.proc.stderr, "secchatd")
         m = self.log.expect(r"listening on 127\.0\.0\.1 port (\d+)")
         if not m:

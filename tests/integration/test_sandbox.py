@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Tap, Daemon, Client, RawClient, MSG, SECCHATD,  # noqa
                      IS_ROOT, proc_status, wait_for)
 
-HOOK = b"secchat-test:forbidden-syscall"
+HOOK = b"secchat-test-hook:forbidden-syscall"
 
 tap = Tap()
 d = Daemon()
