@@ -75,7 +75,7 @@ struct worker {
 	double			 tokens;
 	uint64_t		 tokens_ms;
 	int			 client_eof;
-	int			 client_rd_eof;	/* it sends no more (W_LEAVING) */
+	int			 client_rd_eof;	/* no more input (W_LEAVING) */
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			 close_reason[128];
 };
@@ -708,8 +708,8 @@ check_timers(int busy)
 		if (w.broker.eof && buf_used(&w.broker.in) == 0)
 			worker_close(NULL, "client left");
 		else if (now >= w.close_deadline)
-			worker_close(NULL, "client left before its last answers "
-			    "were sent");
+			worker_close(NULL, "client left before its last "
+			    "answers were sent");
 		return;
 	}
 	if (w.state < W_ACTIVE &&
@@ -801,7 +801,8 @@ worker_loop(void)
 		pfd[2].fd = w.broker.eof ? -1 : w.broker.fd;
 		/* LOGGED_IN arrives from the broker while we wait for auth. */
 		if ((w.state == W_ACTIVE || w.state == W_AUTHWAIT ||
-		    w.state == W_LEAVING) && buf_used(&w.cout) <= CLIENT_OUT_HIGH)
+		    w.state == W_LEAVING) &&
+		    buf_used(&w.cout) <= CLIENT_OUT_HIGH)
 			pfd[2].events |= POLLIN;
 		if (ipc_pending(&w.broker))
 			pfd[2].events |= POLLOUT;
