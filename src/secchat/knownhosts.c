@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -317,6 +318,107 @@ kh_lookup(const struct knownhosts *kh, const char *hostport,
 	if (linep != NULL)
 		*linep = first;
 	return KH_MISMATCH;
+}
+
+int
+kh_remember(struct knownhosts *kh, const char *hostport,
+    const uint8_t pub[KEY_LEN], size_t line)
+{
+	struct kh_entry	 e;
+
+	memset(&e, 0, sizeof(e));
+	if (strlcpy(e.hostport, hostport, sizeof(e.hostport)) >=
+	    sizeof(e.hostport))
+		return -1;
+	memcpy(e.pub, pub, KEY_LEN);
+	e.line = line;
+	return kh_push(kh, &e);
+}
+
+/* Append to out; -1 if it does not fit. */
+static int __attribute__((format(printf, 4, 5)))
+append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out + *used, outlen - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen - *used) {
+		*used = outlen - 1;
+		return -1;
+	}
+	*used += (size_t)n;
+	return 0;
+}
+
+int
+kh_other_names(const struct knownhosts *kh, const char *hostport,
+    const uint8_t pub[KEY_LEN], const char *path, char *out, size_t outlen)
+{
+	const struct kh_entry	*e;
+	size_t			 i, j, used = 0, listed = 0, more = 0;
+	int			 dup;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	for (i = 0; i < kh->n; i++) {
+		e = &kh->entries[i];
+		if (strcmp(e->hostport, hostport) == 0 ||
+		    sodium_memcmp(e->pub, pub, KEY_LEN) != 0)
+			continue;
+		/* A host listed twice with this key is one name. */
+		for (j = 0, dup = 0; j < i && !dup; j++) {
+			const struct kh_entry *o = &kh->entries[j];
+
+			dup = strcmp(o->hostport, e->hostport) == 0 &&
+			    sodium_memcmp(o->pub, pub, KEY_LEN) == 0;
+		}
+		if (dup)
+			continue;
+		if (listed == KH_OTHER_NAMES_MAX) {
+			more++;
+			continue;
+		}
+		if (listed++ == 0 && append(out, outlen, &used, "This key is "
+		    "known by the following other names:") == -1)
+			return -1;
+		if (append(out, outlen, &used, "\n    %s:%zu: %s", path,
+		    e->line, e->hostport) == -1)
+			return -1;
+	}
+	if (more > 0)
+		return append(out, outlen, &used, "\n    and %zu more", more);
+	if (listed == 0)
+		return append(out, outlen, &used, "This key is not known by "
+		    "any other names.");
+	return 0;
+}
+
+int
+kh_answer(const char *answer, const char *fp)
+{
+	const char	*p = answer;
+	size_t		 len, fplen = strlen(fp);
+
+	p += strspn(p, " \t");
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len == 3 && strncasecmp(p, "yes", 3) == 0)
+		return KH_ANSWER_YES;
+	if (len == 2 && strncasecmp(p, "no", 2) == 0)
+		return KH_ANSWER_NO;
+	if (len < 7 || strncasecmp(p, "SHA256:", 7) != 0)
+		return KH_ANSWER_OTHER;
+	if (p[len - 1] == '.')
+		len--;
+	if (len == fplen && strncasecmp(p, fp, 7) == 0 &&
+	    memcmp(p + 7, fp + 7, len - 7) == 0)
+		return KH_ANSWER_YES;
+	return KH_ANSWER_WRONG_FP;
 }
 
 int

@@ -85,6 +85,36 @@ enum kh_status kh_lookup(const struct knownhosts *, const char *hostport,
 int	kh_add(const char *path, const char *hostport,
 	    const uint8_t pub[KEY_LEN], char *err, size_t errlen);
 
+/*
+ * Add an entry to the list in memory only (after kh_add() has put it in
+ * the file, so that the key is known for the rest of the run).  0 or -1.
+ */
+int	kh_remember(struct knownhosts *, const char *hostport,
+	    const uint8_t pub[KEY_LEN], size_t line);
+
+/*
+ * What the first-contact question says about other names of a key: the
+ * hosts other than hostport that the list holds pub for, one per line with
+ * the file (path) and line, or that there are none.  Returns 0, or -1 if
+ * out is too small (it then holds as much as fits).
+ */
+#define KH_OTHER_NAMES_MAX	8	/* listed; the rest are counted */
+int	kh_other_names(const struct knownhosts *, const char *hostport,
+	    const uint8_t pub[KEY_LEN], const char *path, char *out,
+	    size_t outlen);
+
+/*
+ * An answer to "continue connecting (yes/no/[fingerprint])?": as ssh, the
+ * fingerprint itself (fp, "SHA256:...") is a yes.  Case does not matter
+ * in yes, no and "SHA256:", does in the rest; blanks around the answer and
+ * a final '.' after a fingerprint (copied with the sentence) are ignored.
+ */
+#define KH_ANSWER_YES		1
+#define KH_ANSWER_NO		0
+#define KH_ANSWER_OTHER		-1	/* neither: ask again */
+#define KH_ANSWER_WRONG_FP	-2	/* a fingerprint, but not fp's */
+int	kh_answer(const char *answer, const char *fp);
+
 /* Format one file line, with its newline.  Returns its length or -1. */
 int	kh_format_line(const char *hostport, const uint8_t pub[KEY_LEN],
 	    char *out, size_t outlen);

@@ -18,6 +18,11 @@
 #include "wire.h"
 
 #define VIS_FLAGS	(VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL)
+/*
+ * Longer runs of spaces in a message are shown by their length: padding
+ * must not push text to where it would pass for a line of its own.
+ */
+#define SPACE_RUN_MAX	16
 
 static int	utf8_passes;	/* the terminal takes printable UTF-8 */
 
@@ -98,10 +103,10 @@ put_byte(FILE *fp, unsigned char c, unsigned char next)
 }
 
 static void
-put_safe(FILE *fp, const char *s)
+put_safe_n(FILE *fp, const char *s, size_t left)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 left = strlen(s), n, i;
+	size_t			 n, i;
 	unsigned long		 cp;
 
 	while (left > 0) {
@@ -128,6 +133,37 @@ put_safe(FILE *fp, const char *s)
 		p += n;
 		left -= n;
 	}
+}
+
+static void
+put_safe(FILE *fp, const char *s)
+{
+	put_safe_n(fp, s, strlen(s));
+}
+
+/*
+ * put_safe() for the text of a message on the terminal: a run of more than
+ * SPACE_RUN_MAX spaces is written as "[N spaces]".
+ */
+static void
+put_text(FILE *fp, const char *s)
+{
+	const char	*p = s, *run;
+	size_t		 n;
+
+	if (s == NULL)
+		return;
+	while ((run = strchr(p, ' ')) != NULL) {
+		n = strspn(run, " ");
+		if (n <= SPACE_RUN_MAX) {
+			put_safe_n(fp, p, (size_t)(run - p) + n);
+		} else {
+			put_safe_n(fp, p, (size_t)(run - p));
+			fprintf(fp, "[%zu spaces]", n);
+		}
+		p = run + n;
+	}
+	put_safe(fp, p);
 }
 
 char *
@@ -180,6 +216,15 @@ put_rest(FILE *fp, const char *s)
 	if (s != NULL && *s != '\0') {
 		fputc(' ', fp);
 		put_safe(fp, s);
+	}
+}
+
+static void
+put_text_rest(FILE *fp, const char *s)
+{
+	if (s != NULL && *s != '\0') {
+		fputc(' ', fp);
+		put_text(fp, s);
 	}
 }
 
@@ -346,20 +391,21 @@ tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
 		fputc('<', fp);
 		put_safe(fp, ev->user);
 		fputs("> ", fp);
-		put_safe(fp, ev->text);
+		put_text(fp, ev->text);
 		return 1;
 	case CS_EV_ACTION:
 		fprintf(fp, "%s ", hm);
 		put_room_tag(fp, ev->room, current);
 		fputs("* ", fp);
 		put_safe(fp, ev->user);
-		put_rest(fp, ev->text);
+		put_text_rest(fp, ev->text);
 		return 1;
 	case CS_EV_PRIVATE:
-		fprintf(fp, "%s -> ", hm);
+		/* The same form as our own, "[private to bob]". */
+		fprintf(fp, "%s [private from ", hm);
 		put_safe(fp, ev->user);
-		fputs(" (private): ", fp);
-		put_safe(fp, ev->text);
+		fputs("] ", fp);
+		put_text(fp, ev->text);
 		return 1;
 	case CS_EV_HISTORY:
 		fprintf(fp, "[history] %s ", hm);
@@ -367,12 +413,12 @@ tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
 		if (ev->code == HISTORY_ACTION) {
 			fputs("* ", fp);
 			put_safe(fp, ev->user);
-			put_rest(fp, ev->text);
+			put_text_rest(fp, ev->text);
 		} else {
 			fputc('<', fp);
 			put_safe(fp, ev->user);
 			fputs("> ", fp);
-			put_safe(fp, ev->text);
+			put_text(fp, ev->text);
 		}
 		return 1;
 	default:
@@ -439,11 +485,12 @@ tty_status(FILE *fp, const struct cs_event *ev)
 		put_safe(fp, ev->text);
 		break;
 	case CS_EV_SERVER_ERROR:
-		fprintf(fp, "error: %s", error_name(ev->code));
-		if (ev->text != NULL && *ev->text != '\0') {
-			fputs(": ", fp);
+		/* The server's text says it all; else the code's name. */
+		fputs("error: ", fp);
+		if (ev->text != NULL && *ev->text != '\0')
 			put_safe(fp, ev->text);
-		}
+		else
+			fputs(error_name(ev->code), fp);
 		break;
 	case CS_EV_BYE:
 		fputs("the server said goodbye", fp);
@@ -487,7 +534,7 @@ out_tty_own_private(const char *to, const char *text)
 	fprintf(fp, "%s [private to ", hm);
 	put_safe(fp, to);
 	fputs("] ", fp);
-	put_safe(fp, text);
+	put_text(fp, text);
 	return finish(fp, &line, 1);
 }
 

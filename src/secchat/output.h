@@ -44,7 +44,9 @@ char	*out_pipe_line(const struct cs_event *);
 
 /*
  * The interactive line for an event, or NULL if it has none.  room is the
- * current room: messages to other rooms are tagged with their room.
+ * current room: messages to other rooms are tagged with their room.  In
+ * the text of a message, a run of more than 16 spaces is shown as
+ * "[N spaces]" (tty_print() does the rest: see tty_wrap()).
  */
 char	*out_tty_line(const struct cs_event *, const char *room);
 

@@ -53,12 +53,25 @@
 #define EXIT_HOSTKEY		5
 #define EXIT_REFUSED		6
 #define EXIT_DISCONNECTED	7
+#define EXIT_UNDELIVERED	8	/* pipe mode: a request failed */
 
-#define LOGIN_TIMEOUT_MS	60000	/* server silent before login */
-#define CLOSE_TIMEOUT_MS	5000	/* waiting for the close after BYE */
+#define HELLO_TIMEOUT_MS	30000	/* hello and handshake, by default */
+#define SLOW_NOTE_MS		3000	/* then say what we are waiting for */
+#define LOGIN_TIMEOUT_MS	60000	/* the answer to AUTH */
+#define CLOSE_TIMEOUT_MS	20000	/* silence after our BYE */
 #define STDIN_LINE_MAX		(CS_TEXT_MAX + 64)
 #define OUTPUT_HIGH_WATER	65536	/* stop reading input above this */
 #define MAX_ROOMS		256
+#define MAX_RECONNECTS		3	/* after a login timeout */
+/*
+ * A PING after every PING_EVERY requests: its PONG shows that the server
+ * has read them (it reads at its flood rate, secchatd.conf(5)).  Pipe mode
+ * reads no more input while PINGS_OUT_MAX are unanswered, so that at the
+ * end of input only a few requests wait to be read and the wait for the
+ * server's close (CLOSE_TIMEOUT_MS of silence) always sees progress.
+ */
+#define PING_EVERY		8
+#define PINGS_OUT_MAX		2
 
 enum hostkey_policy {
 	HK_ASK,
@@ -92,19 +105,34 @@ struct client {
 	struct csession	*cs;
 	int		 fd;
 	int		 interactive;
+	/* Until login, for connecting again (wiped then). */
+	uint8_t		 priv[KEY_LEN], pub[KEY_LEN];
+	int		 have_login;
+	char		 password[CS_PASSWORD_MAX + 2];
 	int		 password_from_tty;
+	int		 prompted;		/* a person answered on this
+						   connection */
+	int		 reconnects;
+	int		 login_timeout;		/* the server said so */
 	char		 user[SECCHAT_NAME_MAX + 1];
 	int		 status;		/* exit status so far */
 	int		 status_set;
 	int		 ready;			/* logged in */
 	int		 quitting;		/* we said BYE */
 	uint64_t	 deadline;		/* mono ms, 0: none */
+	uint64_t	 slow_note_at;		/* mono ms, 0: none */
+	unsigned long	 failures;		/* requests not sent, refused */
+	/* Our PINGs (see PING_EVERY). */
+	unsigned int	 since_ping;
+	unsigned int	 pings_out;
+	uint64_t	 ping_token;
 	/* Rooms. */
 	char		 current[SECCHAT_NAME_MAX + 1];
 	char		 rooms[MAX_ROOMS][SECCHAT_NAME_MAX + 1];
 	size_t		 nrooms;
 	/* Standard input in pipe mode. */
 	int		 stdin_open;
+	int		 stdin_eof;
 	char		*inbuf;
 	size_t		 inlen;
 	int		 skipping;		/* dropping an over-long line */
@@ -115,6 +143,10 @@ static int	sigpipe[2] = { -1, -1 };
 
 static void	note(struct client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	refuse(struct client *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	leave(struct client *, const char *);
+static void	pump_stdin(struct client *);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -133,6 +165,14 @@ set_status(struct client *c, int status)
 		c->status = status;
 		c->status_set = 1;
 	}
+}
+
+/* A status that overrides whatever was set before. */
+static void
+force_status(struct client *c, int status)
+{
+	c->status = status;
+	c->status_set = 1;
 }
 
 /*
@@ -164,6 +204,25 @@ note(struct client *c, const char *fmt, ...)
 	}
 	free(safe);
 	free(msg);
+}
+
+/*
+ * A request that is not sent, and why.  In pipe mode it makes the exit
+ * status EXIT_UNDELIVERED: a script must learn that a line was lost.
+ */
+static void
+refuse(struct client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		err(EXIT_ERROR, "vasprintf");
+	va_end(ap);
+	note(c, "%s", msg);
+	free(msg);
+	c->failures++;
 }
 
 /* ---------------------------------------------------------------- options */
@@ -519,22 +578,25 @@ check_interrupted(void)
  * re-raises the signal itself if ^C interrupts it.
  */
 static int
-ask_password(const struct client *c, const char *why, char *buf, size_t size)
+ask_password(struct client *c, const char *why, char *buf, size_t size)
 {
-	char	 prompt[256];
+	char	 prompt[512];
 
 	snprintf(prompt, sizeof(prompt), "%s%s@%s's password: ", why,
 	    c->user, c->o->host);
+	c->prompted = 1;
 	if (readpassphrase(prompt, buf, size, RPP_REQUIRE_TTY) == NULL)
 		return -1;
 	return 0;
 }
 
+/* The password, into c->password, where it stays until login. */
 static void
-get_password(struct client *c, char *buf, size_t size)
+get_password(struct client *c)
 {
 	const struct options	*o = c->o;
-	char			 what[64];
+	char			 what[64], *buf = c->password;
+	size_t			 size = sizeof(c->password);
 
 	if (o->password_file != NULL) {
 		if (read_password_file(o->password_file, buf, size) == -1)
@@ -561,16 +623,25 @@ get_password(struct client *c, char *buf, size_t size)
 static void
 get_user(struct client *c)
 {
-	char	 buf[256];
+	struct passwd	*pw;
+	char		 buf[256];
 
 	if (c->o->user != NULL) {
 		strlcpy(c->user, c->o->user, sizeof(c->user));
 		return;
 	}
+	/* As ssh does: the login name, if it can be a secchat user name. */
+	if ((pw = getpwuid(getuid())) != NULL &&
+	    valid_username(pw->pw_name, strlen(pw->pw_name))) {
+		strlcpy(c->user, pw->pw_name, sizeof(c->user));
+		return;
+	}
+	c->prompted = 1;
 	if (readpassphrase("User: ", buf, sizeof(buf),
 	    RPP_ECHO_ON | RPP_REQUIRE_TTY) == NULL) {
 		check_interrupted();
-		errx(EXIT_USAGE, "no user name: give one with -u USER");
+		errx(EXIT_USAGE, "no user name (the login name cannot be "
+		    "one): give one with -u USER");
 	}
 	if (!valid_username(buf, strlen(buf))) {
 		char *safe = out_safe(buf);
@@ -663,6 +734,37 @@ connect_server(struct client *c)
 	return fd;
 }
 
+static int
+hello_timeout_ms(const struct client *c)
+{
+	return c->o->connect_timeout > 0 ? c->o->connect_timeout * 1000 :
+	    HELLO_TIMEOUT_MS;
+}
+
+/* Connect, and start a session on the connection. */
+static void
+start_session(struct client *c)
+{
+	struct cs_params	 params;
+	uint64_t		 now;
+
+	c->fd = connect_server(c);
+	memset(&params, 0, sizeof(params));
+	params.priv = c->priv;
+	params.pub = c->pub;
+	params.suites = c->o->suites;
+	params.nsuites = c->o->nsuites;
+	if ((c->cs = cs_new(&params)) == NULL)
+		errx(EXIT_ERROR, "cannot start a session");
+	c->prompted = 0;
+	c->login_timeout = 0;
+	/* ConnectTimeout bounds the hello and the handshake too. */
+	now = mono_ms();
+	c->deadline = now + (uint64_t)hello_timeout_ms(c);
+	c->slow_note_at = hello_timeout_ms(c) > SLOW_NOTE_MS ?
+	    now + SLOW_NOTE_MS : 0;
+}
+
 /* ---------------------------------------------------------------- host keys */
 
 static void
@@ -693,7 +795,8 @@ warn_changed(struct client *c, const uint8_t *key, size_t line)
 static int
 remember_key(struct client *c, const uint8_t *key)
 {
-	char	 errbuf[512];
+	struct knownhosts	 fresh;
+	char			 errbuf[512];
 
 	if (kh_add(c->o->known_hosts, c->hostport, key, errbuf,
 	    sizeof(errbuf)) == -1) {
@@ -702,6 +805,20 @@ remember_key(struct client *c, const uint8_t *key)
 	}
 	note(NULL, "Warning: permanently added '%s' (%s) to the list of "
 	    "known hosts.", c->hostport, KH_KEYTYPE);
+	/*
+	 * Known from now on, should we have to connect again: the file
+	 * again (for its line numbers), else the key alone.
+	 */
+	kh_init(&fresh);
+	if (kh_load(&fresh, c->o->known_hosts, errbuf, sizeof(errbuf)) == 0 &&
+	    kh_lookup(&fresh, c->hostport, key, NULL) == KH_MATCH) {
+		kh_free(&c->kh);
+		c->kh = fresh;
+	} else {
+		kh_free(&fresh);
+		if (kh_remember(&c->kh, c->hostport, key, 0) == -1)
+			err(EXIT_ERROR, "kh_remember");
+	}
 	return 0;
 }
 
@@ -709,25 +826,40 @@ remember_key(struct client *c, const uint8_t *key)
 static int
 ask_yes_no(struct client *c, const uint8_t *key)
 {
-	char	 fp[FINGERPRINT_LEN], answer[32], prompt[2048];
+	char	 fp[FINGERPRINT_LEN], answer[128], prompt[4096];
+	char	 names[2048];
 
 	keys_fingerprint(key, fp);
+	/* A list too long for the buffer is cut short: no harm. */
+	(void)kh_other_names(&c->kh, c->hostport, key, c->o->known_hosts,
+	    names, sizeof(names));
 	snprintf(prompt, sizeof(prompt),
 	    "The authenticity of server '%s (%s)' can't be established.\n"
 	    "%s key fingerprint is %s.\n"
-	    "This key is not known by any other names.\n"
-	    "Are you sure you want to continue connecting (yes/no)? ",
-	    c->hostport, c->addr, KH_KEYTYPE, fp);
+	    "%s\n"
+	    "Are you sure you want to continue connecting "
+	    "(yes/no/[fingerprint])? ",
+	    c->hostport, c->addr, KH_KEYTYPE, fp, names);
+	c->prompted = 1;
 	for (;;) {
 		if (readpassphrase(prompt, answer, sizeof(answer),
 		    RPP_ECHO_ON | RPP_REQUIRE_TTY) == NULL)
 			return -1;
-		if (strcasecmp(answer, "yes") == 0)
+		switch (kh_answer(answer, fp)) {
+		case KH_ANSWER_YES:
 			return 1;
-		if (strcasecmp(answer, "no") == 0)
+		case KH_ANSWER_NO:
 			return 0;
-		snprintf(prompt, sizeof(prompt), "Please type 'yes' or "
-		    "'no': ");
+		case KH_ANSWER_WRONG_FP:
+			snprintf(prompt, sizeof(prompt), "That fingerprint is "
+			    "not the server's.\nPlease type 'yes', 'no' or "
+			    "the fingerprint: ");
+			break;
+		default:
+			snprintf(prompt, sizeof(prompt), "Please type 'yes', "
+			    "'no' or the fingerprint: ");
+			break;
+		}
 	}
 }
 
@@ -846,8 +978,12 @@ join_refused(struct client *c, unsigned int code)
 
 /* ---------------------------------------------------------------- commands */
 
+/*
+ * Say goodbye.  The server answers everything sent before, then closes
+ * the connection (doc/protocol.md 7.6): we read until it does.
+ */
 static void
-leave(struct client *c)
+leave(struct client *c, const char *reason)
 {
 	int	 rc;
 
@@ -857,15 +993,36 @@ leave(struct client *c)
 	if (!c->ready)
 		set_status(c, EXIT_ERROR);
 	set_status(c, EXIT_OK);
-	if ((rc = cs_bye(c->cs, "exit")) != 0)
+	if (reason == NULL || *reason == '\0')
+		reason = "exit";
+	if ((rc = cs_bye(c->cs, reason)) == CS_E_TEXT)
+		rc = cs_bye(c->cs, "exit");
+	if (rc != 0)
 		note(c, "cannot say goodbye: %s", cs_strerror(rc));
 	c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
 	c->stdin_open = 0;
 	tty_stop();
+	if (c->interactive && c->pings_out > 0)
+		note(c, "waiting for the server to take in your last lines "
+		    "(interrupt again to leave at once)");
+}
+
+/*
+ * A request has been queued.  Every PING_EVERY of them a PING follows,
+ * whose PONG shows that the server has read that far.
+ */
+static void
+sent(struct client *c)
+{
+	if (++c->since_ping < PING_EVERY)
+		return;
+	c->since_ping = 0;
+	if (cs_ping(c->cs, ++c->ping_token) == 0)
+		c->pings_out++;
 }
 
 static void
-show_help(struct client *c)
+show_help(void)
 {
 	static const char *const help[] = {
 		"text            say text in the current room",
@@ -875,7 +1032,8 @@ show_help(struct client *c)
 		"/part [ROOM]    leave a room (the current one)",
 		"/who [ROOM]     list the members of a room",
 		"/rooms          list the rooms",
-		"/quit, exit     leave",
+		"/help           list the commands",
+		"/quit [REASON]  leave (also: exit)",
 		"//text          say text that starts with a slash",
 	};
 	size_t	 i;
@@ -888,16 +1046,22 @@ show_help(struct client *c)
 	}
 }
 
+/* The result of a cs_*() request: counted if sent, told if not. */
 static void
-report_send(struct client *c, int rc, const char *what)
+report_send(struct client *c, int rc, const char *what, const char *text)
 {
-	if (rc == 0)
+	char		 why[128];
+	const char	*problem;
+
+	if (rc == 0) {
+		sent(c);
 		return;
-	if (rc == CS_E_TEXT)
-		note(c, "%s: text is empty, longer than %d bytes or not valid "
-		    "UTF-8; not sent", what, CS_TEXT_MAX);
+	}
+	if (rc == CS_E_TEXT && text != NULL && (problem =
+	    cs_text_problem(text, strlen(text), why, sizeof(why))) != NULL)
+		refuse(c, "%s: the text %s; not sent", what, problem);
 	else
-		note(c, "%s: %s; not sent", what, cs_strerror(rc));
+		refuse(c, "%s: %s; not sent", what, cs_strerror(rc));
 }
 
 /* The room a command names, or the current one. */
@@ -906,13 +1070,13 @@ room_arg(struct client *c, const char *arg, const char *cmd)
 {
 	if (*arg != '\0') {
 		if (!valid_roomname(arg, strlen(arg))) {
-			note(c, "%s: invalid room name \"%s\"", cmd, arg);
+			refuse(c, "%s: invalid room name \"%s\"", cmd, arg);
 			return NULL;
 		}
 		return arg;
 	}
 	if (c->current[0] == '\0') {
-		note(c, "%s: you are in no room; name one", cmd);
+		refuse(c, "%s: you are in no room; name one", cmd);
 		return NULL;
 	}
 	return c->current;
@@ -933,12 +1097,12 @@ say(struct client *c, const char *text)
 	int	 rc;
 
 	if (c->current[0] == '\0') {
-		note(c, "you are in no room: /join ROOM first");
+		refuse(c, "you are in no room: /join ROOM first");
 		return;
 	}
-	if ((rc = cs_say(c->cs, c->current, text)) != 0)
-		report_send(c, rc, "message");
-	else if (c->interactive)
+	rc = cs_say(c->cs, c->current, text);
+	report_send(c, rc, "message", text);
+	if (rc == 0 && c->interactive)
 		echo(c, out_tty_own(CS_EV_MESSAGE, c->current, c->user, text,
 		    c->current));
 }
@@ -949,16 +1113,16 @@ act(struct client *c, const char *text)
 	int	 rc;
 
 	if (*text == '\0') {
-		note(c, "usage: /me ACTION");
+		refuse(c, "usage: /me ACTION");
 		return;
 	}
 	if (c->current[0] == '\0') {
-		note(c, "you are in no room: /join ROOM first");
+		refuse(c, "you are in no room: /join ROOM first");
 		return;
 	}
-	if ((rc = cs_act(c->cs, c->current, text)) != 0)
-		report_send(c, rc, "/me");
-	else if (c->interactive)
+	rc = cs_act(c->cs, c->current, text);
+	report_send(c, rc, "/me", text);
+	if (rc == 0 && c->interactive)
 		echo(c, out_tty_own(CS_EV_ACTION, c->current, c->user, text,
 		    c->current));
 }
@@ -972,16 +1136,16 @@ cmd_msg(struct client *c, char *arg)
 	if (*text != '\0')
 		*text++ = '\0';
 	if (*arg == '\0' || *text == '\0') {
-		note(c, "usage: /msg USER TEXT");
+		refuse(c, "usage: /msg USER TEXT");
 		return;
 	}
 	if (!valid_username(arg, strlen(arg))) {
-		note(c, "/msg: invalid user name \"%s\"", arg);
+		refuse(c, "/msg: invalid user name \"%s\"", arg);
 		return;
 	}
-	if ((rc = cs_privmsg(c->cs, arg, text)) != 0)
-		report_send(c, rc, "/msg");
-	else if (c->interactive)
+	rc = cs_privmsg(c->cs, arg, text);
+	report_send(c, rc, "/msg", text);
+	if (rc == 0 && c->interactive)
 		echo(c, out_tty_own_private(arg, text));
 }
 
@@ -991,17 +1155,17 @@ cmd_join(struct client *c, const char *arg)
 	int	 rc;
 
 	if (*arg == '\0' || strchr(arg, ' ') != NULL) {
-		note(c, "usage: /join ROOM");
+		refuse(c, "usage: /join ROOM");
 		return;
 	}
 	if (!valid_roomname(arg, strlen(arg))) {
-		note(c, "/join: invalid room name \"%s\" (1 to %d of A-Z, a-z, "
-		    "0-9, _, . and -)", arg, SECCHAT_NAME_MAX);
+		refuse(c, "/join: invalid room name \"%s\" (1 to %d of A-Z, "
+		    "a-z, 0-9, _, . and -)", arg, SECCHAT_NAME_MAX);
 		return;
 	}
-	if ((rc = cs_join(c->cs, arg)) != 0)
-		report_send(c, rc, "/join");
-	else
+	rc = cs_join(c->cs, arg);
+	report_send(c, rc, "/join", NULL);
+	if (rc == 0)
 		set_current(c, arg);
 }
 
@@ -1015,11 +1179,9 @@ cmd_part(struct client *c, const char *arg)
 
 	if ((room = room_arg(c, arg, "/part")) == NULL)
 		return;
-	if ((rc = cs_part(c->cs, room)) != 0) {
-		report_send(c, rc, "/part");
-		return;
-	}
-	if (strcmp(room, c->current) != 0)
+	rc = cs_part(c->cs, room);
+	report_send(c, rc, "/part", NULL);
+	if (rc != 0 || strcmp(room, c->current) != 0)
 		return;
 	for (i = c->nrooms; i > 0; i--)
 		if (strcmp(c->rooms[i - 1], c->current) != 0)
@@ -1027,36 +1189,45 @@ cmd_part(struct client *c, const char *arg)
 	set_current(c, i > 0 ? c->rooms[i - 1] : "");
 }
 
-/* Run a /command; line points after the slash. */
+static int
+blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Run a /command; line points after the slash.  Names are case-blind. */
 static void
 command(struct client *c, char *line)
 {
-	char		*arg = line + strcspn(line, " ");
+	char		*arg = line + strcspn(line, " \t"), *end;
 	const char	*room;
 
 	if (*arg != '\0')
 		*arg++ = '\0';
-	arg += strspn(arg, " ");
+	arg += strspn(arg, " \t");
+	/* Blanks after the arguments are no part of them. */
+	for (end = arg + strlen(arg); end > arg && blank(end[-1]); end--)
+		end[-1] = '\0';
 
-	if (strcmp(line, "quit") == 0)
-		leave(c);
-	else if (strcmp(line, "help") == 0)
-		show_help(c);
-	else if (strcmp(line, "me") == 0)
+	if (strcasecmp(line, "quit") == 0)
+		leave(c, arg);
+	else if (strcasecmp(line, "help") == 0)
+		show_help();
+	else if (strcasecmp(line, "me") == 0)
 		act(c, arg);
-	else if (strcmp(line, "msg") == 0)
+	else if (strcasecmp(line, "msg") == 0)
 		cmd_msg(c, arg);
-	else if (strcmp(line, "join") == 0)
+	else if (strcasecmp(line, "join") == 0)
 		cmd_join(c, arg);
-	else if (strcmp(line, "part") == 0)
+	else if (strcasecmp(line, "part") == 0)
 		cmd_part(c, arg);
-	else if (strcmp(line, "who") == 0) {
+	else if (strcasecmp(line, "who") == 0) {
 		if ((room = room_arg(c, arg, "/who")) != NULL)
-			report_send(c, cs_who(c->cs, room), "/who");
-	} else if (strcmp(line, "rooms") == 0)
-		report_send(c, cs_rooms(c->cs), "/rooms");
+			report_send(c, cs_who(c->cs, room), "/who", NULL);
+	} else if (strcasecmp(line, "rooms") == 0)
+		report_send(c, cs_rooms(c->cs), "/rooms", NULL);
 	else
-		note(c, "unknown command /%s; /help lists commands", line);
+		refuse(c, "unknown command /%s; /help lists commands", line);
 }
 
 static void
@@ -1064,10 +1235,11 @@ handle_line(struct client *c, char *line)
 {
 	if (c->quitting || !c->ready)
 		return;
-	if (line[0] == '\0')
+	/* Nothing to say: an empty or blank line is not sent. */
+	if (line[strspn(line, " \t")] == '\0')
 		return;
 	if (strcmp(line, "exit") == 0)
-		leave(c);
+		leave(c, "exit");
 	else if (line[0] == '/' && line[1] == '/')
 		say(c, line + 1);
 	else if (line[0] == '/')
@@ -1084,7 +1256,7 @@ tty_line(void *arg, const char *line)
 	char		*copy;
 
 	if (line == NULL) {
-		leave(c);
+		leave(c, "exit");
 		return;
 	}
 	if ((copy = strdup(line)) == NULL)
@@ -1098,27 +1270,43 @@ tty_line(void *arg, const char *line)
 static void
 pipe_line(struct client *c, char *line, size_t len)
 {
+	char		 why[128];
+	const char	*problem;
+
 	c->lineno++;
-	if (memchr(line, '\0', len) != NULL) {
-		note(c, "input line %lu holds a NUL byte; not sent", c->lineno);
-		return;
-	}
-	if (!valid_utf8((const uint8_t *)line, len)) {
-		note(c, "input line %lu is not valid UTF-8; not sent",
-		    c->lineno);
+	/* A file with DOS line ends: the CR is part of the line's end. */
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (len > 0 && (problem = cs_text_problem(line, len, why,
+	    sizeof(why))) != NULL) {
+		refuse(c, "input line %lu %s; not sent", c->lineno, problem);
 		return;
 	}
 	handle_line(c, line);
 }
 
-/* Split what has been read into lines; keep the partial last one. */
+/* Whether pipe mode may act on another line now (see PING_EVERY). */
+static int
+window_open(const struct client *c)
+{
+	return c->pings_out < PINGS_OUT_MAX &&
+	    buf_used(cs_output(c->cs)) < OUTPUT_HIGH_WATER;
+}
+
+/*
+ * Act on the whole lines read so far, as far as the window allows; at the
+ * end of input, on the last line even without a newline, and then leave.
+ */
 static void
-split_lines(struct client *c)
+pump_stdin(struct client *c)
 {
 	char	*start = c->inbuf, *nl;
 	size_t	 left = c->inlen, n;
 
-	while (left > 0 && (nl = memchr(start, '\n', left)) != NULL) {
+	if (c->interactive || !c->ready)
+		return;
+	while (!c->quitting && window_open(c) && left > 0 &&
+	    (nl = memchr(start, '\n', left)) != NULL) {
 		n = (size_t)(nl - start);
 		*nl = '\0';
 		if (c->skipping)
@@ -1130,15 +1318,19 @@ split_lines(struct client *c)
 	}
 	memmove(c->inbuf, start, left);
 	c->inlen = left;
-	if (c->inlen == STDIN_LINE_MAX) {
-		if (!c->skipping) {
-			c->lineno++;
-			note(c, "input line %lu is longer than %d bytes; not "
-			    "sent", c->lineno, STDIN_LINE_MAX);
-		}
-		c->skipping = 1;
+	if (c->quitting || !c->stdin_eof)
+		return;
+	if (c->inlen > 0 && memchr(c->inbuf, '\n', c->inlen) != NULL)
+		return;		/* whole lines wait for the window */
+	if (c->inlen > 0) {
+		if (!window_open(c))
+			return;
+		c->inbuf[c->inlen] = '\0';
+		if (!c->skipping)
+			pipe_line(c, c->inbuf, c->inlen);
 		c->inlen = 0;
 	}
+	leave(c, "exit");
 }
 
 static void
@@ -1152,7 +1344,7 @@ read_stdin(struct client *c)
 		if (n > 0)
 			tty_feed(buf, (size_t)n, tty_line, c);
 		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			leave(c);
+			leave(c, "exit");
 		return;
 	}
 	n = read(STDIN_FILENO, c->inbuf + c->inlen, STDIN_LINE_MAX - c->inlen);
@@ -1160,21 +1352,24 @@ read_stdin(struct client *c)
 		if (errno == EINTR || errno == EAGAIN)
 			return;
 		note(c, "standard input: %s", strerror(errno));
-		leave(c);
+		c->stdin_eof = 1;
+		pump_stdin(c);
 		return;
 	}
-	if (n == 0) {
-		/* A last line without a newline still counts. */
-		if (c->inlen > 0 && !c->skipping) {
-			c->inbuf[c->inlen] = '\0';
-			pipe_line(c, c->inbuf, c->inlen);
-		}
-		c->inlen = 0;
-		leave(c);
-		return;
-	}
+	if (n == 0)
+		c->stdin_eof = 1;
 	c->inlen += (size_t)n;
-	split_lines(c);
+	pump_stdin(c);
+	if (c->inlen == STDIN_LINE_MAX &&
+	    memchr(c->inbuf, '\n', c->inlen) == NULL) {
+		if (!c->skipping) {
+			c->lineno++;
+			refuse(c, "input line %lu is longer than %d bytes; not "
+			    "sent", c->lineno, STDIN_LINE_MAX);
+		}
+		c->skipping = 1;
+		c->inlen = 0;
+	}
 }
 
 /* ---------------------------------------------------------------- events */
@@ -1196,11 +1391,39 @@ show(struct client *c, const struct cs_event *ev)
 			free(line);
 			/* Nobody reads our output any more. */
 			set_status(c, EXIT_ERROR);
-			leave(c);
+			leave(c, "exit");
 			return;
 		}
 		free(line);
 	}
+}
+
+/* Forget what was kept only for connecting again. */
+static void
+forget_login(struct client *c)
+{
+	sodium_memzero(c->password, sizeof(c->password));
+	sodium_memzero(c->priv, sizeof(c->priv));
+	c->have_login = 0;
+}
+
+/*
+ * Connect again with the login we already have: the server stopped
+ * waiting (LoginGraceTime) while a person answered a prompt.  Returns -1
+ * if we have tried often enough.
+ */
+static int
+reconnect(struct client *c, const char *why)
+{
+	if (!c->have_login || c->reconnects >= MAX_RECONNECTS)
+		return -1;
+	c->reconnects++;
+	note(c, "%s; connecting again", why);
+	cs_free(c->cs);
+	c->cs = NULL;
+	close(c->fd);
+	start_session(c);
+	return 0;
 }
 
 static void
@@ -1208,6 +1431,7 @@ logged_in(struct client *c, const struct cs_event *ev)
 {
 	c->ready = 1;
 	c->deadline = 0;
+	forget_login(c);
 	strlcpy(c->user, ev->user, sizeof(c->user));
 	if (c->interactive) {
 		if (tty_start(STDIN_FILENO, STDOUT_FILENO) == -1)
@@ -1221,42 +1445,47 @@ logged_in(struct client *c, const struct cs_event *ev)
 static void
 auth_failed(struct client *c, const struct cs_event *ev)
 {
-	const char	*reason = ev->text != NULL ? ev->text : "";
-	char		 pw[CS_PASSWORD_MAX + 2];
+	const char	*reason = ev->text != NULL && *ev->text != '\0' ?
+			    ev->text : "no reason given";
+	char		 why[256];
 	int		 rc;
 
 	show(c, ev);
-	if (ev->code == 0) {
+	if (ev->code == 0 || !c->password_from_tty) {
 		note(c, "authentication failed: the server did not accept the "
-		    "password for %s: %s", c->user, *reason ? reason :
-		    "no more tries");
+		    "password for %s: %s", c->user, reason);
 		set_status(c, EXIT_AUTH);
+		forget_login(c);
+		if (ev->code > 0)
+			leave(c, "exit");
 		return;
 	}
-	note(c, "authentication failed: the server did not accept the "
-	    "password for %s: %s (%u %s left)", c->user, *reason ? reason :
-	    "no reason given", ev->code, ev->code == 1 ? "try" : "tries");
-	set_status(c, EXIT_AUTH);
-	if (!c->password_from_tty) {
-		leave(c);
+	/* One line, then the prompt: as ssh does. */
+	snprintf(why, sizeof(why), "Permission denied: %s (%u %s left).\n",
+	    reason, ev->code, ev->code == 1 ? "try" : "tries");
+	if (ask_password(c, why, c->password, sizeof(c->password)) == -1) {
+		/* An interrupt ends secchat as at the first prompt. */
+		if (errno == EINTR)
+			force_status(c, EXIT_ERROR);
+		else
+			set_status(c, EXIT_AUTH);
+		forget_login(c);
+		leave(c, "exit");
 		return;
 	}
-	if (ask_password(c, "Permission denied, please try again.\n", pw,
-	    sizeof(pw)) == -1 || pw[0] == '\0' ||
-	    strlen(pw) > CS_PASSWORD_MAX) {
-		sodium_memzero(pw, sizeof(pw));
-		leave(c);
+	if (c->password[0] == '\0' || strlen(c->password) > CS_PASSWORD_MAX) {
+		set_status(c, EXIT_AUTH);
+		forget_login(c);
+		leave(c, "exit");
 		return;
 	}
-	rc = cs_auth(c->cs, pw, strlen(pw));
-	sodium_memzero(pw, sizeof(pw));
+	rc = cs_auth(c->cs, c->password, strlen(c->password));
 	if (rc != 0) {
 		note(c, "cannot send the password: %s", cs_strerror(rc));
-		leave(c);
+		set_status(c, EXIT_ERROR);
+		leave(c, "exit");
 		return;
 	}
-	/* The user may have taken their time: the server's clock runs. */
-	c->status_set = 0;
 	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
 }
 
@@ -1266,6 +1495,13 @@ server_bye(struct client *c, const struct cs_event *ev)
 	const char	*reason = ev->text != NULL ? ev->text : "";
 
 	show(c, ev);
+	c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
+	/* Taken care of when the connection closes: see closed(). */
+	if (!c->ready && !c->quitting && strcmp(reason, "login timeout") == 0 &&
+	    c->have_login) {
+		c->login_timeout = 1;
+		return;
+	}
 	/* After the last failed login the BYE only repeats the news. */
 	if (!c->quitting && !(c->status_set && c->status == EXIT_AUTH)) {
 		tty_stop();
@@ -1273,7 +1509,6 @@ server_bye(struct client *c, const struct cs_event *ev)
 		    reason);
 		set_status(c, EXIT_DISCONNECTED);
 	}
-	c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
 }
 
 static void
@@ -1289,6 +1524,14 @@ refused(struct client *c, const struct cs_event *ev)
 static void
 closed(struct client *c, const struct cs_event *ev)
 {
+	if (c->login_timeout) {
+		c->login_timeout = 0;
+		if (reconnect(c, "the server stopped waiting for the login "
+		    "(login timeout)") == 0)
+			return;
+		note(c, "disconnected by the server: login timeout");
+		set_status(c, EXIT_DISCONNECTED);
+	}
 	tty_stop();
 	/* A loss already reported (a read error, say) is not told twice. */
 	if (ev->code == CS_CLOSE_LOST && !c->status_set) {
@@ -1299,31 +1542,66 @@ closed(struct client *c, const struct cs_event *ev)
 }
 
 /*
+ * Whether the server has closed the connection while we waited for a
+ * person.  Before handshake message 3 it has nothing to say (it cannot
+ * encrypt yet), so anything to read means it has given up.
+ */
+static int
+server_gave_up(const struct client *c)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && pfd.revents != 0;
+}
+
+/*
  * The server has shown its key.  Only once it is trusted do we ask for
  * the login, as ssh does, and send it in handshake message 3.
  */
 static void
 server_key(struct client *c, const struct cs_event *ev)
 {
-	char	 pw[CS_PASSWORD_MAX + 2];
 	int	 rc;
 
+	c->deadline = 0;
+	c->slow_note_at = 0;
 	if (!check_host_key(c, ev->key)) {
 		note(c, "host key verification failed");
 		set_status(c, EXIT_HOSTKEY);
 		(void)cs_verdict(c->cs, 0);
 		return;
 	}
-	get_user(c);
-	get_password(c, pw, sizeof(pw));
-	rc = cs_set_login(c->cs, c->user, pw, strlen(pw));
-	sodium_memzero(pw, sizeof(pw));
+	if (!c->have_login) {
+		get_user(c);
+		get_password(c);
+		c->have_login = 1;
+	}
+	/*
+	 * The server's login clock (LoginGraceTime) has run since we
+	 * connected, and a person may have taken longer than it allows: if
+	 * the server has given up, connect again, now with the answers.
+	 */
+	if (c->prompted && server_gave_up(c) && reconnect(c, "the server "
+	    "stopped waiting while you answered (login timeout)") == 0)
+		return;
+	rc = cs_set_login(c->cs, c->user, c->password, strlen(c->password));
 	if (rc == 0)
 		rc = cs_verdict(c->cs, 1);
 	if (rc != 0)
 		errx(EXIT_ERROR, "cannot send the login: %s", cs_strerror(rc));
-	/* The prompts may have taken long; the login clock starts now. */
 	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+}
+
+static void
+pong(struct client *c, const struct cs_event *ev)
+{
+	/* Only our own PINGs are answered with PONG. */
+	if (c->pings_out > 0 && ev->token <= c->ping_token)
+		c->pings_out--;
+	pump_stdin(c);
 }
 
 static void
@@ -1362,8 +1640,13 @@ handle_event(struct client *c, struct cs_event *ev)
 		room_parted(c, ev->room);
 		break;
 	case CS_EV_SERVER_ERROR:
+		/* The answer to one of our requests: it failed. */
+		c->failures++;
 		show(c, ev);
 		join_refused(c, ev->code);
+		break;
+	case CS_EV_PONG:
+		pong(c, ev);
 		break;
 	default:
 		show(c, ev);
@@ -1376,6 +1659,7 @@ drain_events(struct client *c)
 {
 	struct cs_event	*ev;
 
+	/* A handler may start a new session: c->cs is read afresh. */
 	while ((ev = cs_event_next(c->cs)) != NULL) {
 		handle_event(c, ev);
 		cs_event_free(ev);
@@ -1459,7 +1743,7 @@ read_signals(struct client *c)
 				}
 				if (!c->ready)
 					set_status(c, EXIT_ERROR);
-				leave(c);
+				leave(c, "exit");
 				break;
 			}
 		}
@@ -1488,6 +1772,9 @@ socket_read(struct client *c)
 		cs_eof(c->cs);
 		return;
 	}
+	/* The server is still at work on what we sent: keep waiting. */
+	if (c->quitting)
+		c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
 	(void)cs_input(c->cs, buf, (size_t)n);
 	sodium_memzero(buf, (size_t)n);
 }
@@ -1521,26 +1808,59 @@ socket_write(struct client *c)
 static int
 poll_timeout(const struct client *c)
 {
-	uint64_t	 now;
+	uint64_t	 now, due = c->deadline;
 
-	if (c->deadline == 0)
+	if (c->slow_note_at != 0 && (due == 0 || c->slow_note_at < due))
+		due = c->slow_note_at;
+	if (due == 0)
 		return -1;
 	now = mono_ms();
-	return now >= c->deadline ? 0 : (int)(c->deadline - now);
+	return now >= due ? 0 : (int)(due - now);
+}
+
+/* A silent server: say what we wait for rather than show nothing. */
+static void
+slow_server(struct client *c)
+{
+	c->slow_note_at = 0;
+	if (cs_state(c->cs) != CS_ST_HELLO &&
+	    cs_state(c->cs) != CS_ST_HANDSHAKE)
+		return;
+	note(c, "no answer yet from %s port %s; waiting up to %d s for its %s",
+	    c->addr, c->o->port, hello_timeout_ms(c) / 1000,
+	    cs_state(c->cs) == CS_ST_HELLO ? "hello" : "handshake");
 }
 
 static void
 timed_out(struct client *c)
 {
 	c->deadline = 0;
-	if (c->quitting || cs_state(c->cs) == CS_ST_CLOSING ||
-	    cs_finished(c->cs)) {
-		/* We said goodbye; the server need not answer. */
-		set_status(c, EXIT_OK);
-	} else {
-		tty_stop();
-		note(c, "timed out waiting for the server");
+	tty_stop();
+	switch (cs_state(c->cs)) {
+	case CS_ST_HELLO:
+	case CS_ST_HANDSHAKE:
+		note(c, "timed out after %d s waiting for the server's %s: is "
+		    "%s port %s a secchat server?", hello_timeout_ms(c) / 1000,
+		    cs_state(c->cs) == CS_ST_HELLO ? "hello" : "handshake",
+		    c->addr, c->o->port);
+		set_status(c, EXIT_CONNECT);
+		break;
+	case CS_ST_AUTH:
+		note(c, "timed out waiting for the server to answer the login");
 		set_status(c, EXIT_ERROR);
+		break;
+	default:
+		if (c->quitting || cs_state(c->cs) == CS_ST_CLOSING) {
+			note(c, "timed out waiting for the server to close the "
+			    "connection: answers to the last requests may be "
+			    "missing");
+			if (c->status == EXIT_OK)
+				force_status(c, EXIT_ERROR);
+		} else {
+			note(c, "timed out waiting for the server");
+			set_status(c, EXIT_ERROR);
+		}
+		break;
 	}
 	cs_free(c->cs);
 	c->cs = NULL;
@@ -1552,7 +1872,6 @@ run(struct client *c)
 	struct pollfd	 pfd[3];
 	int		 n;
 
-	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
 	for (;;) {
 		drain_events(c);
 		if (cs_finished(c->cs) && buf_used(cs_output(c->cs)) == 0)
@@ -1565,8 +1884,13 @@ run(struct client *c)
 		pfd[1].events = POLLIN;
 		pfd[2].fd = STDIN_FILENO;
 		pfd[2].events = POLLIN;
-		n = (c->stdin_open && !c->quitting &&
-		    buf_used(cs_output(c->cs)) < OUTPUT_HIGH_WATER) ? 3 : 2;
+		n = 2;
+		if (c->stdin_open && !c->quitting && !c->stdin_eof) {
+			if (c->interactive ? buf_used(cs_output(c->cs)) <
+			    OUTPUT_HIGH_WATER : window_open(c) &&
+			    c->inlen < STDIN_LINE_MAX)
+				n = 3;
+		}
 		if (poll(pfd, (nfds_t)n, poll_timeout(c)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1580,6 +1904,8 @@ run(struct client *c)
 			socket_read(c);
 		if (n == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_stdin(c);
+		if (c->slow_note_at != 0 && mono_ms() >= c->slow_note_at)
+			slow_server(c);
 		if (c->deadline != 0 && mono_ms() >= c->deadline) {
 			timed_out(c);
 			return;
@@ -1623,8 +1949,6 @@ main(int argc, char *argv[])
 {
 	struct options		 o;
 	struct client		 c;
-	struct cs_params	 params;
-	uint8_t			 priv[KEY_LEN], pub[KEY_LEN];
 	char			*dir, *khpath = NULL;
 
 	setlocale(LC_CTYPE, "");
@@ -1634,11 +1958,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(&o, argc, argv);
 
+	memset(&c, 0, sizeof(c));
 	dir = config_dir();
-	load_identity(&o, dir, priv, pub);
+	load_identity(&o, dir, c.priv, c.pub);
 	if (o.show_fingerprint) {
-		print_fingerprint(&o, dir, pub);
-		sodium_memzero(priv, sizeof(priv));
+		print_fingerprint(&o, dir, c.pub);
+		sodium_memzero(c.priv, sizeof(c.priv));
 		return EXIT_OK;
 	}
 	if (o.known_hosts == NULL) {
@@ -1647,7 +1972,6 @@ main(int argc, char *argv[])
 		o.known_hosts = khpath;
 	}
 
-	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fd = -1;
 	c.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -1661,22 +1985,19 @@ main(int argc, char *argv[])
 		errx(EXIT_USAGE, "invalid host name \"%s\"", o.host);
 	load_known_hosts(&c);
 
-	c.fd = connect_server(&c);
-
-	memset(&params, 0, sizeof(params));
-	params.priv = priv;
-	params.pub = pub;
-	params.suites = o.suites;
-	params.nsuites = o.nsuites;
-	c.cs = cs_new(&params);
-	sodium_memzero(priv, sizeof(priv));
-	if (c.cs == NULL)
-		errx(EXIT_ERROR, "cannot start a session");
-
+	start_session(&c);
 	setup_signals(&c);
 	run(&c);
 	tty_stop();
+	forget_login(&c);
 	close(c.fd);
+	/* Pipe mode: a script must learn that not everything went through. */
+	if (!c.interactive && c.status == EXIT_OK && c.failures > 0) {
+		note(NULL, "%lu request%s from standard input failed or %s not "
+		    "sent (see above)", c.failures, c.failures == 1 ? "" : "s",
+		    c.failures == 1 ? "was" : "were");
+		c.status = EXIT_UNDELIVERED;
+	}
 	kh_free(&c.kh);
 	free(c.inbuf);
 	free(khpath);

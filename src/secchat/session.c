@@ -683,6 +683,64 @@ cs_strerror(int e)
 	return "unknown error";
 }
 
+/* Length of the well-formed UTF-8 character at p (1..4), or 0. */
+static size_t
+utf8_char_len(const uint8_t *p, size_t left)
+{
+	size_t	 n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	return valid_utf8(p, n) ? n : 0;
+}
+
+const char *
+cs_text_problem(const char *text, size_t len, char *buf, size_t buflen)
+{
+	const uint8_t	*p = (const uint8_t *)text;
+	const char	*what;
+	size_t		 i, n;
+
+	if (len == 0) {
+		strlcpy(buf, "is empty", buflen);
+		return buf;
+	}
+	if (len > CS_TEXT_MAX) {
+		snprintf(buf, buflen, "is longer than %d bytes", CS_TEXT_MAX);
+		return buf;
+	}
+	for (i = 0; i < len; i += n) {
+		what = NULL;
+		if (p[i] == '\0')
+			what = "a NUL byte";
+		else if (p[i] == '\r')
+			what = "a carriage return (CR)";
+		else if (p[i] == '\n')
+			what = "a line feed (LF)";
+		if (what != NULL) {
+			snprintf(buf, buflen, "holds %s at byte %zu", what,
+			    i + 1);
+			return buf;
+		}
+		if ((n = utf8_char_len(p + i, len - i)) == 0) {
+			snprintf(buf, buflen, "is not valid UTF-8 at byte %zu",
+			    i + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- receiving */
 
 /* An owned copy of a decoded string (which holds no NUL). */

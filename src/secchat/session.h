@@ -167,6 +167,13 @@ int		 cs_ping(struct csession *, uint64_t token);
 /* Say goodbye; the session then waits for the server to close. */
 int		 cs_bye(struct csession *, const char *reason);
 const char	*cs_strerror(int);
+/*
+ * What keeps text from going in a message, for a person: "is empty",
+ * "holds a carriage return (CR) at byte 4", "is not valid UTF-8 at byte
+ * 9"...; NULL if nothing does.  The answer is written to buf.
+ */
+const char	*cs_text_problem(const char *text, size_t len, char *buf,
+		    size_t buflen);
 
 enum cs_state	 cs_state(const struct csession *);
 /* True when nothing more will happen but flushing the output. */

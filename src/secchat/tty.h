@@ -1,11 +1,11 @@
 /*
  * tty.h: the interactive line editor.
  *
- * One input line at the bottom of the terminal, edited in raw mode.  Lines
- * from the server are printed above it with tty_print(), which clears the
- * input line, prints, and redraws the prompt and the partial input with
- * the cursor where it was.  A line wider than the terminal scrolls
- * sideways.  The terminal keeps generating signals (^C, ^Z, ^\): the
+ * One input line after the last line of output, edited in raw mode.
+ * Lines from the server are printed above it with tty_print(), which
+ * clears the input line, prints, and redraws the prompt and the partial
+ * input with the cursor where it was.  An input line wider than the
+ * terminal scrolls sideways.  Typed text is UTF-8 whatever the locale.  The terminal keeps generating signals (^C, ^Z, ^\): the
  * caller catches them and calls tty_suspend()/tty_resume()/tty_stop().
  */
 #ifndef SECCHAT_TTY_H
@@ -32,8 +32,19 @@ void	tty_resume(void);
 int	tty_active(void);
 
 void	tty_set_prompt(const char *);
-/* Print a line (already made safe) above the input line. */
+/*
+ * Print a line (already made safe) above the input line, in rows of the
+ * terminal's width as tty_wrap() makes them.
+ */
 void	tty_print(const char *);
+/*
+ * s cut into rows (joined by '\n') that fit a terminal cols wide without
+ * touching its last column.  Rows after the first are indented, so that
+ * only the start of a line is at the left edge: however a message is
+ * padded, no part of it can pass for a line of its own.  A row breaks
+ * at a space where one is in its second half.  NULL if out of memory.
+ */
+char	*tty_wrap(const char *s, unsigned int cols);
 /* Re-read the terminal width (after SIGWINCH) and redraw. */
 void	tty_winch(void);
 /* Ring the bell. */

@@ -73,10 +73,12 @@
 #define WHY_LOST		"connection lost"
 #define WHY_SLOW		"send queue full"
 #define WHY_PROTO		"protocol error"
+#define QUIT_REASON_MAX		160	/* bytes of a BYE reason passed on */
 
 enum session_state {
 	S_NEW,		/* socket known, user not yet: accepts nothing */
-	S_ACTIVE	/* logged in */
+	S_ACTIVE,	/* logged in */
+	S_QUIT		/* said BYE: its last answers are being written */
 };
 
 struct session;
@@ -168,6 +170,7 @@ static struct {
 
 static void	session_end(struct session *, const char *, const char *);
 static void	mark_dirty(struct session *);
+static void	flush_one(struct session *);
 
 static int
 user_cmp(struct user *x, struct user *y)
@@ -875,6 +878,50 @@ do_rooms(struct session *s)
 	send_msg(s, &m);
 }
 
+/*
+ * DEPARTED's reason for a BYE: "quit", or "quit: " and the client's own
+ * reason, cut short at a character boundary.  "exit" is what clients say
+ * when the user gave no reason.
+ */
+static void
+quit_reason(char *out, size_t outlen, const struct wire_str *reason)
+{
+	size_t	 len = reason->len;
+
+	if (len == 0 || (len == 4 && memcmp(reason->p, "exit", 4) == 0)) {
+		strlcpy(out, WHY_QUIT, outlen);
+		return;
+	}
+	if (len > QUIT_REASON_MAX) {
+		len = QUIT_REASON_MAX;
+		while (len > 0 && ((uint8_t)reason->p[len] & 0xc0) == 0x80)
+			len--;
+	}
+	snprintf(out, outlen, "%s: %.*s", WHY_QUIT, (int)len, reason->p);
+}
+
+/*
+ * The client said BYE.  The answers to everything it sent before are
+ * already queued, in order; the session leaves its rooms and its user now,
+ * and stays only until that queue has been written.  Then its channel is
+ * closed, which tells the worker that nothing more will come and that it
+ * may close the connection.
+ */
+static void
+session_quit(struct session *s, const struct wire_str *reason)
+{
+	struct member	*mb;
+	char		 why[sizeof(WHY_QUIT) + 2 + QUIT_REASON_MAX + 1];
+	uint64_t	 now = now_ms();
+
+	quit_reason(why, sizeof(why), reason);
+	while ((mb = LIST_FIRST(&s->rooms)) != NULL)
+		room_leave(mb, why, now);
+	user_drop_session(s);
+	s->state = S_QUIT;
+	flush_one(s);
+}
+
 /* One client application message, relayed by the session's worker. */
 static void
 handle_app(struct session *s, const uint8_t *p, size_t len)
@@ -907,7 +954,7 @@ handle_app(struct session *s, const uint8_t *p, size_t len)
 		do_rooms(s);
 		break;
 	case MSG_BYE:
-		session_end(s, WHY_QUIT, NULL);
+		session_quit(s, &m.s[0]);
 		break;
 	default:
 		/* PING, PONG, AUTH: the worker deals with those itself. */
@@ -923,6 +970,9 @@ handle_app(struct session *s, const uint8_t *p, size_t len)
 static void
 handle_session(struct session *s, const struct ipc_msg *im)
 {
+	/* Nothing after a BYE is acted on. */
+	if (s->state == S_QUIT)
+		return;
 	if (s->state != S_ACTIVE) {
 		session_end(s, WHY_PROTO,
 		    "protocol error: message before login");
@@ -1100,8 +1150,8 @@ flush_one(struct session *s)
 		return;
 	if (ipc_flush(&s->peer) == -1)
 		session_end(s, WHY_LOST, NULL);
-	else
-		s->blocked = ipc_pending(&s->peer);
+	else if (!(s->blocked = ipc_pending(&s->peer)) && s->state == S_QUIT)
+		session_end(s, WHY_QUIT, NULL);	/* its last answer is out */
 }
 
 /*

@@ -42,6 +42,7 @@
 #define CLIENT_OUT_MAX		(CLIENT_OUT_HIGH + 2 * (FRAME_MAX + 64))
 #define CLIENT_SNDBUF		(128 * 1024)
 #define CLOSE_LINGER_MS		2000
+#define LEAVE_WAIT_MS		10000	/* BYE: the broker's last answers */
 #define IDLE_TRIM_MS		1000	/* quiet this long: give memory back */
 #define BROKER_GONE_WAIT_MS	2000
 
@@ -52,6 +53,7 @@ enum wstate {
 	W_AUTHWAIT,		/* the master is checking the password */
 	W_AUTHRETRY,		/* waiting for another AUTH record */
 	W_ACTIVE,
+	W_LEAVING,		/* BYE passed on: relaying the last answers */
 	W_CLOSING		/* flushing the last bytes out */
 };
 
@@ -72,6 +74,7 @@ struct worker {
 	double			 tokens;
 	uint64_t		 tokens_ms;
 	int			 client_eof;
+	int			 client_rd_eof;	/* no more input (W_LEAVING) */
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			 close_reason[128];
 };
@@ -509,8 +512,16 @@ handle_active(const uint8_t *p, size_t len)
 		    "protocol error: AUTH after login");
 		return;
 	case MSG_BYE:
+		/*
+		 * The answers to what came before are still to come from the
+		 * broker: it answers in order, then closes our channel, and
+		 * only then do we close the connection.
+		 */
 		to_broker(p, len);
-		worker_close(NULL, "client left");
+		if (w.state == W_ACTIVE) {
+			w.state = W_LEAVING;
+			w.close_deadline = mono_ms() + LEAVE_WAIT_MS;
+		}
 		return;
 	default:
 		break;
@@ -566,7 +577,8 @@ process_client_input(void)
 	size_t		 plen, used;
 	int		 r;
 
-	while (w.state != W_CLOSING && w.state != W_AUTHWAIT) {
+	while (w.state != W_CLOSING && w.state != W_AUTHWAIT &&
+	    w.state != W_LEAVING) {
 		if (w.state == W_ACTIVE && !flood_ready())
 			break;
 		if (w.state == W_ACTIVE && buf_used(&w.cout) > CLIENT_OUT_HIGH)
@@ -607,6 +619,21 @@ read_client(void)
 	uint8_t	*d;
 	ssize_t	 n;
 
+	if (w.state == W_LEAVING) {
+		/*
+		 * Nothing after BYE counts, but it is read: closing a socket
+		 * with unread input resets the connection, and the reset could
+		 * destroy the answers still on their way to the client.
+		 */
+		n = read(w.cfd, scratch, sizeof(scratch));
+		if (n == 0)
+			w.client_rd_eof = 1;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			w.client_eof = 1;
+			worker_close(NULL, "connection lost");
+		}
+		return;
+	}
 	if ((d = buf_reserve(&w.cin, 16384)) == NULL)
 		return;		/* full: process first */
 	n = read(w.cfd, d, 16384);
@@ -723,7 +750,7 @@ handle_broker(const struct ipc_msg *im)
 		setproctitle("worker [%s] %s", w.init.peer, w.user);
 		break;
 	case IMSG_W_APP:
-		if (w.state != W_ACTIVE)
+		if (w.state != W_ACTIVE && w.state != W_LEAVING)
 			fatalx("APP from broker before login");
 		if (im->len == 0 || im->len > RECORD_MAX_PLAINTEXT)
 			fatalx("bad APP length from broker");
@@ -786,6 +813,15 @@ check_timers(int busy)
 	}
 	if (w.state == W_CLOSING)
 		return;
+	if (w.state == W_LEAVING) {
+		/* The broker closes our channel after its last answer. */
+		if (w.broker.eof && buf_used(&w.broker.in) == 0)
+			worker_close(NULL, "client left");
+		else if (now >= w.close_deadline)
+			worker_close(NULL, "client left before its last "
+			    "answers were sent");
+		return;
+	}
 	if (w.state < W_ACTIVE &&
 	    now - w.start_ms >= (uint64_t)w.init.login_grace * 1000) {
 		worker_close("login timeout", "login grace time exceeded");
@@ -818,17 +854,18 @@ next_timeout(void)
 	uint64_t	 now = mono_ms(), due = now + 1000;
 
 	/*
-	 * Closing, only the linger deadline counts: check_timers() acts on
-	 * nothing else, and a deadline it ignores would make poll() spin.
+	 * Closing or leaving, only that state's deadline counts:
+	 * check_timers() acts on no other, and a deadline it ignores would
+	 * make poll() spin.
 	 */
-	if (w.state == W_CLOSING)
+	if (w.state == W_CLOSING || w.state == W_LEAVING)
 		due = w.close_deadline;
 	else if (w.state < W_ACTIVE)
 		due = w.start_ms + (uint64_t)w.init.login_grace * 1000;
 	else if (w.init.alive_interval > 0)
 		due = w.ping_ms ? w.ping_ms + (uint64_t)w.init.alive_timeout * 1000 :
 		    w.last_rx_ms + (uint64_t)w.init.alive_interval * 1000;
-	if (w.state != W_CLOSING) {
+	if (w.state != W_CLOSING && w.state != W_LEAVING) {
 		if (w.state == W_ACTIVE && !flood_ready() && now + 50 < due)
 			due = now + 50;
 		if (w.broker_gone_ms != 0 &&
@@ -863,7 +900,7 @@ worker_loop(void)
 		}
 		memset(pfd, 0, sizeof(pfd));
 		pfd[0].fd = w.cfd;
-		if (!w.client_eof && w.state != W_CLOSING &&
+		if (!w.client_eof && !w.client_rd_eof && w.state != W_CLOSING &&
 		    w.state != W_AUTHWAIT &&
 		    (w.state != W_ACTIVE || flood_ready()))
 			pfd[0].events |= POLLIN;
@@ -873,7 +910,8 @@ worker_loop(void)
 		pfd[1].events = POLLIN | (ipc_pending(&w.master) ? POLLOUT : 0);
 		pfd[2].fd = w.broker.eof ? -1 : w.broker.fd;
 		/* LOGGED_IN arrives from the broker while we wait for auth. */
-		if ((w.state == W_ACTIVE || w.state == W_AUTHWAIT) &&
+		if ((w.state == W_ACTIVE || w.state == W_AUTHWAIT ||
+		    w.state == W_LEAVING) &&
 		    buf_used(&w.cout) <= CLIENT_OUT_HIGH)
 			pfd[2].events |= POLLIN;
 		if (ipc_pending(&w.broker))
@@ -907,7 +945,8 @@ worker_loop(void)
 				w.broker_gone_ms = mono_ms();
 			}
 			drain_ipc(&w.broker, handle_broker);
-		} else if (w.state == W_ACTIVE && buf_used(&w.cout) <= CLIENT_OUT_HIGH)
+		} else if ((w.state == W_ACTIVE || w.state == W_LEAVING) &&
+		    buf_used(&w.cout) <= CLIENT_OUT_HIGH)
 			drain_ipc(&w.broker, handle_broker);
 		/* Send what the broker gave us now, not after another poll. */
 		if (buf_used(&w.cout) > 0 && !w.client_eof &&

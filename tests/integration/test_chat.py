@@ -76,7 +76,8 @@ try:
            "a private message to nobody gets an error")
 
     a.close_stdin()
-    tap.ok(a.wait() == 0, "EOF on stdin leaves cleanly")
+    tap.ok(a.wait() == 8, "EOF on stdin leaves cleanly, with status 8 "
+           "for the /msg the server refused")
     tap.ok(c.out.expect(r" departed (lobby|side) alice quit$") is not None,
            "carol sees alice leave")
     # History: a newcomer to the lobby gets the recent messages, marked.

@@ -1,6 +1,10 @@
 """The interactive client in a real terminal (tmux): an incoming message
 does not garble the half-typed line, and escape sequences a peer sends are
-made visible instead of reaching the terminal."""
+made visible instead of reaching the terminal.  In the C locale of a fresh
+system, typed UTF-8 and Tabs are sent; messages are shown so that no part
+of one can pass for a line of its own; a narrower terminal leaves no stale
+input line; errors and private messages read right; commands are
+case-blind; /quit takes a reason."""
 
 import os
 import shutil
@@ -36,7 +40,9 @@ try:
     pw = os.path.join(home, "password")
     with open(pw, "w") as f:
         f.write("alice-pw\n")
-    cmd = ("env XDG_CONFIG_HOME=%s HOME=%s ASAN_OPTIONS=detect_leaks=0 "
+    # No LANG, as on a fresh minimal system.
+    cmd = ("env -u LANG -u LC_CTYPE LC_ALL=C XDG_CONFIG_HOME=%s HOME=%s "
+           "ASAN_OPTIONS=detect_leaks=0 "
            "%s -p %d -u alice -P %s -o StrictHostKeyChecking=accept-new "
            "127.0.0.1" % (home, home, SECCHAT, d.port, pw))
     r = tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100",
@@ -77,10 +83,70 @@ try:
            "the escape sequence is shown as visible text")
     title = tmux("display-message", "-p", "-t", "chat", "#{pane_title}").stdout
     tap.ok("owned" not in title, "an OSC sequence did not set the title")
-    tmux("send-keys", "-t", "chat", "-l", "exit")
-    tmux("send-keys", "-t", "chat", "Enter")
-    tap.ok(bob.out.expect(r" departed lobby alice quit$") is not None,
-           "exit in the terminal leaves")
+
+    def typed(text):
+        tmux("send-keys", "-t", "chat", "-l", text)
+        tmux("send-keys", "-t", "chat", "Enter")
+
+    def rows():
+        return [l.rstrip() for l in screen().splitlines()]
+
+    typed("h\u00e9llo w\u00f6rld")
+    m = bob.out.expect(r" message lobby alice (.*)$")
+    tap.ok(m is not None and m.group(1) == "h\u00e9llo w\u00f6rld",
+           "C locale: typed UTF-8 is sent, not dropped (got %r)" %
+           (m.group(1) if m else None))
+    tap.ok(wait_for(lambda: "locale is not UTF-8" in screen()),
+           "and the user is told once why it is shown escaped")
+    typed("one\ttwo")
+    m = bob.out.expect(r" message lobby alice (.*)$")
+    tap.ok(m is not None and m.group(1) == "one     two",
+           "a Tab is sent as spaces, not dropped (got %r)" %
+           (m.group(1) if m else None))
+
+    bob.send("/msg alice psst")
+    tap.ok(wait_for(lambda: "psst" in screen()), "a private message arrives")
+    line = [l for l in rows() if "psst" in l]
+    tap.ok(line and "[private from bob] psst" in line[0] and
+           "->" not in line[0], "it reads as from bob: %r" % line)
+    typed("/msg nobody hi")
+    tap.ok(wait_for(lambda: "no such user online: nobody" in screen()),
+           "an error to a request is shown")
+    line = [l for l in rows() if "no such user online" in l]
+    tap.ok(line and line[0].count("no such user") == 1,
+           "and says it once: %r" % line)
+    typed("/HELP")
+    tap.ok(wait_for(lambda: "list the commands" in screen()),
+           "commands are case-blind, and /help lists /help")
+
+    # Padding that a terminal would wrap so that the fake line starts a
+    # row of its own (the window is 100 columns; "HH:MM <bob> " is 12).
+    bob.send("hi" + " " * 86 + "12:34 <carol> fake")
+    tap.ok(wait_for(lambda: "fake" in screen()), "a padded message arrives")
+    tap.diag("screen:\n" + screen())
+    tap.ok(not [l for l in rows() if l.startswith("12:34 <carol>")],
+           "no part of it starts a row as if it were a line of its own")
+    bob.send("x" * 150)
+    tap.ok(wait_for(lambda: "xxxxxx" in screen()), "a long message arrives")
+    xs = [l for l in rows() if "xxxxxx" in l]
+    tap.ok(len(xs) == 2 and xs[1].startswith("      x") and
+           all(len(l) < 100 for l in xs),
+           "it is cut into rows that fit, the second indented: %r" % xs)
+
+    # A half-typed line wider than the narrowed window.
+    tmux("send-keys", "-t", "chat", "-l", "y" * 80)
+    tap.ok(wait_for(lambda: "y" * 80 in screen()), "a long half-typed line")
+    tmux("resize-window", "-t", "chat", "-x", "40")
+    tap.ok(wait_for(lambda: [l for l in rows() if l.startswith("[lobby]")
+                             and len(l) <= 40]), "the window narrows")
+    tap.ok(wait_for(lambda: len([l for l in rows() if "yyyy" in l]) == 1),
+           "the input line is redrawn once, with no stale part left: %r" %
+           [l for l in rows() if "yyyy" in l])
+    tmux("send-keys", "-t", "chat", "C-u")
+
+    typed("/quit gone home")
+    tap.ok(bob.out.expect(r" departed lobby alice quit: gone home$")
+           is not None, "/quit takes a reason, which the others see")
     bob.send("exit")
     bob.wait()
 finally:
