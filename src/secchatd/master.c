@@ -936,29 +936,41 @@ pending_count(const char *source, const char *user, struct pending_counts *n)
  * account's own user, who mistyped once or twice, still gets in with the
  * right password.
  *
- * Attempts are counted when they are made (count_attempt), but the ones
- * still waiting for the checker are not failures yet: many users behind
- * one address logging in at once are held back by
- * MaxAuthPendingPerSource ("server busy"), not refused as guessers.
+ * Attempts are counted when they are made (count_attempt).  Without the
+ * ones still waiting for the checker (with_pending 0) the counts are the
+ * failures: past a limit, the answer is "too many failed logins", final.
+ * With them, the counts say whether one more check could go past a limit
+ * once they are answered: then the answer is "server busy", so that many
+ * users behind one address logging in at once are held back, not refused
+ * as guessers, and no more checks are made than the limits allow.
  */
+/* a - b, or 0: an entry evicted from a full table counts fewer. */
+static unsigned
+less(unsigned a, unsigned b)
+{
+	return a > b ? a - b : 0;
+}
+
 static int
-throttled(const char *source, const char *user)
+throttled(const char *source, const char *user, int with_pending)
 {
 	struct throttle_keys	 k;
 	struct pending_counts	 p;
 	uint64_t		 now = mono_ms();
-	unsigned		 n;
 
 	throttle_keys(&k, source, user);
-	pending_count(source, user, &p);
-	n = throttle_count(&m.throttle, k.source, now);
-	if (n - (p.source < n ? p.source : n) >= m.conf->auth_fail_limit)
+	if (with_pending)
+		memset(&p, 0, sizeof(p));
+	else
+		pending_count(source, user, &p);
+	if (less(throttle_count(&m.throttle, k.source, now), p.source) >=
+	    m.conf->auth_fail_limit)
 		return 1;
-	n = throttle_count(&m.throttle, k.user, now);
-	if (n - (p.user < n ? p.user : n) < 2 * m.conf->auth_fail_limit)
+	if (less(throttle_count(&m.throttle, k.user, now), p.user) <
+	    2 * m.conf->auth_fail_limit)
 		return 0;
-	n = throttle_count(&m.throttle, k.pair, now);
-	return n - (p.pair < n ? p.pair : n) >= m.conf->max_auth_tries;
+	return less(throttle_count(&m.throttle, k.pair, now), p.pair) >=
+	    m.conf->max_auth_tries;
 }
 
 /*
@@ -1072,13 +1084,14 @@ handle_auth(struct session *s, struct reader *r)
 	} else
 		strlcpy(s->user, "(invalid name)", sizeof(s->user));
 	pending_count(s->source, s->user, &pending);
-	if (throttled(s->source, s->user)) {
+	if (throttled(s->source, s->user, 0)) {
 		log_conn("throttled login for %s from %s", s->user, s->peer);
 		auth_reply_fail(s, AUTH_THROTTLED_REASON, 1);
 		return;
 	}
 	if (m.auth_pending >= m.conf->max_auth_pending || !m.authd.ready ||
 	    pending.source >= m.conf->max_auth_pending_source ||
+	    throttled(s->source, s->user, 1) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		log_conn("throttled login for %s from %s: too many password "
 		    "checks waiting", s->user, s->peer);

@@ -37,7 +37,14 @@
 #include "wire.h"
 #include "worker.h"
 
+/*
+ * The client input buffer holds the largest frame and some of the next, so
+ * a full buffer always holds a whole frame: reading can only be held up by
+ * what is done with frames (login, flood control, a full output queue),
+ * never by a frame that cannot be completed.
+ */
 #define CLIENT_IN_MAX		(FRAME_HDRLEN + FRAME_MAX + 4096)
+#define CLIENT_READ_CHUNK	16384	/* at most this much per read() */
 #define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading the broker */
 #define CLIENT_OUT_MAX		(CLIENT_OUT_HIGH + 2 * (FRAME_MAX + 64))
 #define CLIENT_SNDBUF		(128 * 1024)
@@ -45,6 +52,9 @@
 #define LEAVE_WAIT_MS		10000	/* BYE: the broker's last answers */
 #define IDLE_TRIM_MS		1000	/* quiet this long: give memory back */
 #define BROKER_GONE_WAIT_MS	2000
+
+_Static_assert(CLIENT_IN_MAX >= FRAME_HDRLEN + FRAME_MAX,
+    "the client input buffer must hold the largest frame");
 
 enum wstate {
 	W_HELLO,		/* waiting for the client's hello */
@@ -613,10 +623,18 @@ process_client_input(void)
 	}
 }
 
+/* Bytes the client input buffer can still take. */
+static size_t
+client_in_room(void)
+{
+	return CLIENT_IN_MAX - buf_used(&w.cin);
+}
+
 static void
 read_client(void)
 {
 	uint8_t	*d;
+	size_t	 want;
 	ssize_t	 n;
 
 	if (w.state == W_LEAVING) {
@@ -634,9 +652,27 @@ read_client(void)
 		}
 		return;
 	}
-	if ((d = buf_reserve(&w.cin, 16384)) == NULL)
-		return;		/* full: process first */
-	n = read(w.cfd, d, 16384);
+	/*
+	 * Read only what fits: asking for a fixed chunk would fail once less
+	 * than a chunk is left, and then the rest of a large frame would
+	 * never be read while poll() kept reporting it.
+	 */
+	if ((want = client_in_room()) == 0) {
+		/*
+		 * Full, so the loop did not ask for input: only a hangup or an
+		 * error wakes us, and either stays set.  The client is gone.
+		 */
+		w.client_eof = 1;
+		worker_close(NULL, "connection lost");
+		return;
+	}
+	if (want > CLIENT_READ_CHUNK)
+		want = CLIENT_READ_CHUNK;
+	if ((d = buf_reserve(&w.cin, want)) == NULL) {
+		worker_close("internal error", "out of memory");
+		return;
+	}
+	n = read(w.cfd, d, want);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -900,8 +936,10 @@ worker_loop(void)
 		}
 		memset(pfd, 0, sizeof(pfd));
 		pfd[0].fd = w.cfd;
+		/* A full input buffer holds a frame that waits its turn. */
 		if (!w.client_eof && !w.client_rd_eof && w.state != W_CLOSING &&
 		    w.state != W_AUTHWAIT &&
+		    (w.state == W_LEAVING || client_in_room() > 0) &&
 		    (w.state != W_ACTIVE || flood_ready()))
 			pfd[0].events |= POLLIN;
 		if (buf_used(&w.cout) > 0 && !w.client_eof)
