@@ -63,6 +63,8 @@
 #define OUTPUT_HIGH_WATER	65536	/* stop reading input above this */
 #define MAX_ROOMS		256
 #define MAX_RECONNECTS		3	/* after a login timeout */
+#define AUTH_BUSY_TEXT		"server busy; try again"	/* protocol.md */
+#define AUTH_BUSY_RETRIES	30	/* then give up as on a failure */
 /*
  * A PING after every PING_EVERY requests: its PONG shows that the server
  * has read them (it reads at its flood rate, secchatd.conf(5)).  Pipe mode
@@ -121,6 +123,8 @@ struct client {
 	int		 quitting;		/* we said BYE */
 	uint64_t	 deadline;		/* mono ms, 0: none */
 	uint64_t	 slow_note_at;		/* mono ms, 0: none */
+	uint64_t	 auth_retry_at;		/* mono ms, 0: none */
+	unsigned	 busy_answers;		/* "server busy" to our AUTH */
 	unsigned long	 failures;		/* requests not sent, refused */
 	/* Our PINGs (see PING_EVERY). */
 	unsigned int	 since_ping;
@@ -1450,6 +1454,20 @@ auth_failed(struct client *c, const struct cs_event *ev)
 	char		 why[256];
 	int		 rc;
 
+	/*
+	 * "Server busy" did not count as a try (doc/protocol.md): send the
+	 * same login again a little later, as often as a person would.
+	 */
+	if (ev->code > 0 && strcmp(reason, AUTH_BUSY_TEXT) == 0 &&
+	    c->busy_answers < AUTH_BUSY_RETRIES) {
+		if (c->busy_answers++ == 0 && c->interactive)
+			note(c, "the server is busy; trying again");
+		c->auth_retry_at = mono_ms() + 200 +
+		    randombytes_uniform(200 * (c->busy_answers < 5 ?
+		    c->busy_answers : 5));
+		c->deadline = 0;
+		return;
+	}
 	show(c, ev);
 	if (ev->code == 0 || !c->password_from_tty) {
 		note(c, "authentication failed: the server did not accept the "
@@ -1810,12 +1828,31 @@ poll_timeout(const struct client *c)
 {
 	uint64_t	 now, due = c->deadline;
 
+	if (c->auth_retry_at != 0 && (due == 0 || c->auth_retry_at < due))
+		due = c->auth_retry_at;
 	if (c->slow_note_at != 0 && (due == 0 || c->slow_note_at < due))
 		due = c->slow_note_at;
 	if (due == 0)
 		return -1;
 	now = mono_ms();
 	return now >= due ? 0 : (int)(due - now);
+}
+
+static void
+retry_auth(struct client *c)
+{
+	int	 rc;
+
+	c->auth_retry_at = 0;
+	if (cs_state(c->cs) != CS_ST_AUTH_RETRY)
+		return;
+	if ((rc = cs_auth(c->cs, c->password, strlen(c->password))) != 0) {
+		note(c, "cannot send the password: %s", cs_strerror(rc));
+		set_status(c, EXIT_ERROR);
+		leave(c, "exit");
+		return;
+	}
+	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
 }
 
 /* A silent server: say what we wait for rather than show nothing. */
@@ -1906,6 +1943,8 @@ run(struct client *c)
 			read_stdin(c);
 		if (c->slow_note_at != 0 && mono_ms() >= c->slow_note_at)
 			slow_server(c);
+		if (c->auth_retry_at != 0 && mono_ms() >= c->auth_retry_at)
+			retry_auth(c);
 		if (c->deadline != 0 && mono_ms() >= c->deadline) {
 			timed_out(c);
 			return;

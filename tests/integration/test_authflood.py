@@ -13,8 +13,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Tap, Daemon, RawClient, MSG, ProtocolClosed,  # noqa
-                     parse_str)
+from harness import (Tap, Daemon, Client, RawClient, MSG,  # noqa
+                     ProtocolClosed, parse_str)
 
 tap = Tap()
 
@@ -201,6 +201,27 @@ try:
     r.close()
     for x in held:
         x.close()
+finally:
+    d.cleanup()
+
+# ------------------------------------------------------------ busy
+# Several people behind one address log in at once, more than may wait
+# for the checker from one source: the ones told "server busy" are not
+# refused, and the client sends the login again by itself.
+d = Daemon(users=[("u%d" % i, "pw%d" % i) for i in range(4)],
+           algorithm="argon2id", extra_conf="MaxAuthPendingPerSource 1\n")
+try:
+    d.start()
+    cl = [Client(d, "u%d" % i, "pw%d" % i) for i in range(4)]
+    ok = [x.out.expect(r" login u%d$" % i) is not None
+          for i, x in enumerate(cl)]
+    tap.ok(all(ok), "four clients from one address log in at once, with "
+           "MaxAuthPendingPerSource 1 (%r)" % ok)
+    tap.ok(d.log.seen(r"too many password checks waiting"),
+           "some of them were told the server was busy")
+    for x in cl:
+        x.send("/quit")
+    tap.ok(all(x.wait() == 0 for x in cl), "and all leave cleanly")
 finally:
     d.cleanup()
 
