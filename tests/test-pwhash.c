@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -152,30 +153,144 @@ test_malformed(void)
 	    "rounds UINT32_MAX is valid");
 }
 
+/*
+ * passlib's own bounds for pbkdf2_sha256 (salt_size 0..1024, rounds
+ * 1..2^32-1), written out rather than taken from pwhash.h, so that the
+ * test says what passlib allows whatever the header says.
+ */
+#define PASSLIB_MAX_SALT	1024
+#define PASSLIB_MAX_HASHLEN	1436	/* 15 + 10 + 1 + 1366 + 1 + 43 */
+
+/* "$pbkdf2-sha256$ROUNDS$" + ab64(saltlen random bytes) + "$" + GOOD's. */
+static size_t
+long_salt_hash(char *h, size_t hlen, const char *rounds, size_t saltlen)
+{
+	uint8_t	 salt[PASSLIB_MAX_SALT + 8];
+	char	 salt64[sizeof(salt) * 2];
+	int	 n;
+
+	randombytes_buf(salt, saltlen);
+	if (ab64_encode(salt, saltlen, salt64, sizeof(salt64)) == -1)
+		return 0;
+	n = snprintf(h, hlen, "$pbkdf2-sha256$%s$%s$%s", rounds, salt64,
+	    "8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA");
+	return n < 0 || (size_t)n >= hlen ? 0 : (size_t)n;
+}
+
 static void
 test_long_strings(void)
 {
-	char	 h[PWHASH_MAXLEN + 64];
-	int	 n;
+	char	 h[2048];
+	size_t	 len;
 
-	/* A 150-byte salt makes the string too long for PWHASH_MAXLEN... */
-	memset(h, 0, sizeof(h));
-	n = snprintf(h, sizeof(h), "$pbkdf2-sha256$1000$");
-	memset(h + n, 'A', 200);
-	n += 200;
-	snprintf(h + n, sizeof(h) - (size_t)n, "$%s",
-	    "8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA");
-	tap_ok(strlen(h) >= PWHASH_MAXLEN && !pwhash_valid(h),
-	    "a string of %zu bytes is refused (max %d)", strlen(h),
-	    PWHASH_MAXLEN - 1);
-	/* ...and one just inside it is accepted. */
-	n = snprintf(h, sizeof(h), "$pbkdf2-sha256$1000$");
-	memset(h + n, 'A', 180);
-	n += 180;
-	snprintf(h + n, sizeof(h) - (size_t)n, "$%s",
-	    "8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA");
-	tap_ok(strlen(h) < PWHASH_MAXLEN && pwhash_valid(h),
-	    "a string of %zu bytes with a 135-byte salt is valid", strlen(h));
+	tap_ok(PWHASH_MAXLEN == PASSLIB_MAX_HASHLEN + 1,
+	    "PWHASH_MAXLEN holds passlib's longest hash and its NUL (%zu)",
+	    (size_t)PWHASH_MAXLEN);
+	/* The longest: the largest salt and the most rounds. */
+	len = long_salt_hash(h, sizeof(h), "4294967295", PASSLIB_MAX_SALT);
+	tap_ok(len == PASSLIB_MAX_HASHLEN && pwhash_valid(h),
+	    "a %zu-byte string with a 1024-byte salt and 2^32-1 rounds is "
+	    "valid", len);
+	/* One past: a 1025-byte salt makes it a character too long... */
+	len = long_salt_hash(h, sizeof(h), "4294967295", PASSLIB_MAX_SALT + 1);
+	tap_ok(len == PASSLIB_MAX_HASHLEN + 1 && !pwhash_valid(h),
+	    "a %zu-byte string (a 1025-byte salt) is refused", len);
+	/* ...and with fewer rounds it is short enough, but still refused. */
+	len = long_salt_hash(h, sizeof(h), "1000", PASSLIB_MAX_SALT + 1);
+	tap_ok(len < PASSLIB_MAX_HASHLEN && !pwhash_valid(h) &&
+	    pwhash_verify(h, "password", 8) == -1,
+	    "a 1025-byte salt is refused in a %zu-byte string", len);
+	len = long_salt_hash(h, sizeof(h), "1000", PASSLIB_MAX_SALT);
+	tap_ok(len > 0 && pwhash_valid(h) && pwhash_needs_rehash(h) == 1,
+	    "a 1024-byte salt at 1000 rounds is valid (and weak)");
+	/* The old limit: a salt of 143 bytes made 256 characters. */
+	len = long_salt_hash(h, sizeof(h), "29000", 143);
+	tap_ok(len == 256 && pwhash_valid(h), "a %zu-byte string with a "
+	    "143-byte salt is valid", len);
+}
+
+/* Find an interpreter that has passlib, or NULL. */
+static const char *
+python_with_passlib(void)
+{
+	static const char *const candidates[] = {
+		"/usr/bin/python3", "python3"
+	};
+	char	 cmd[128];
+	FILE	*fp;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+		    "%s -c 'import passlib' >/dev/null 2>&1", candidates[i]);
+		if ((fp = popen(cmd, "r")) != NULL && pclose(fp) == 0)
+			return candidates[i];
+	}
+	return NULL;
+}
+
+/*
+ * Hashes passlib writes itself, at salt sizes around the old limit (143
+ * bytes made 256 characters) and up to passlib's maximum; and passlib
+ * refusing one byte more, which is where our bound is too.
+ */
+static void
+test_passlib_salt_sizes(void)
+{
+	static const size_t	 sizes[] = { 0, 1, 16, 142, 143, 144, 512,
+	    1023, 1024 };
+	const char		*py, *pw = "long salt, same password";
+	char			 cmd[1024], line[2048], *sp;
+	FILE			*fp;
+	size_t			 n = 0, want, len;
+	int			 good = 0, refused = 0;
+
+	if ((py = python_with_passlib()) == NULL) {
+		tap_skip("python3 with passlib not available",
+		    "passlib hashes with salts of 0 to 1024 bytes");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "%s -c 'import sys\n"
+	    "from passlib.hash import pbkdf2_sha256 as p\n"
+	    "for n in (0, 1, 16, 142, 143, 144, 512, 1023, 1024):\n"
+	    "    print(n, p.using(salt_size=n, rounds=29000).hash(sys.argv[1]))\n"
+	    "try:\n"
+	    "    p.using(salt_size=1025)\n"
+	    "    print(\"1025 accepted\")\n"
+	    "except ValueError:\n"
+	    "    print(\"1025 refused\")\n' '%s' 2>&1", py, pw);
+	if ((fp = popen(cmd, "r")) == NULL) {
+		tap_ok(0, "run %s", py);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, "1025 refused") == 0) {
+			refused = 1;
+			continue;
+		}
+		if (n >= sizeof(sizes) / sizeof(sizes[0]) ||
+		    (sp = strchr(line, ' ')) == NULL) {
+			tap_diag("passlib said: %s", line);
+			continue;
+		}
+		want = sizes[n++];
+		sp++;
+		len = strlen(sp);
+		good = pwhash_valid(sp) &&
+		    pwhash_verify(sp, pw, strlen(pw)) == 0 &&
+		    pwhash_verify(sp, "wrong", 5) == -1;
+		tap_ok(good && strtoul(line, NULL, 10) == want,
+		    "passlib's hash with a %zu-byte salt (%zu characters) is "
+		    "valid and verifies", want, len);
+		if (want == 1024)
+			tap_ok(len == 21 + 1366 + 1 + 43 &&
+			    len < PWHASH_MAXLEN, "its length is as computed");
+	}
+	pclose(fp);
+	tap_ok(n == sizeof(sizes) / sizeof(sizes[0]), "passlib wrote %zu "
+	    "hashes", n);
+	tap_ok(refused, "passlib refuses a 1025-byte salt, as we do");
 }
 
 static void
@@ -223,26 +338,6 @@ test_pbkdf2_default_rounds(void)
 	tap_ok(pwhash_create(PWHASH_PBKDF2_SHA256, "pw", 2, 0, h,
 	    sizeof(h)) == 0 && strncmp(h, want, strlen(want)) == 0,
 	    "rounds 0 means the default, %d", PBKDF2_DEFAULT_ROUNDS);
-}
-
-/* Find an interpreter that has passlib, or NULL. */
-static const char *
-python_with_passlib(void)
-{
-	static const char *const candidates[] = {
-		"/usr/bin/python3", "python3"
-	};
-	char	 cmd[128];
-	FILE	*fp;
-	size_t	 i;
-
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		snprintf(cmd, sizeof(cmd),
-		    "%s -c 'import passlib' >/dev/null 2>&1", candidates[i]);
-		if ((fp = popen(cmd, "r")) != NULL && pclose(fp) == 0)
-			return candidates[i];
-	}
-	return NULL;
 }
 
 /* The other direction: passlib accepts what we write. */
@@ -445,6 +540,7 @@ main(void)
 	test_pbkdf2_default_rounds();
 	test_password_limits();
 	test_passlib_accepts_ours();
+	test_passlib_salt_sizes();
 	test_argon2id();
 	return tap_done();
 }

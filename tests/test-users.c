@@ -24,7 +24,27 @@
 #define H_ARGON2 "$argon2id$v=19$m=65536,t=2,p=1$gpmse/haj2kItLap1rAYvQ$" \
 	"hmHu+sfNmEZLiM57wdPHXVJIiiHozAUd84shM2/sg3k"
 
+/*
+ * passlib's longest pbkdf2-sha256 hash: 2^32-1 rounds and a 1024-byte salt
+ * (1366 characters of adapted base64; 'A's decode to zero bytes).
+ */
+#define MAX_HASH_LEN	1436
+#define MAX_NAME	"abcdefghijabcdefghijabcdefghijab"	/* 32 */
+/* "name:!hash" */
+#define MAX_LINE	(32 + 2 + MAX_HASH_LEN)
+
 static char	 dir[PATH_MAX];
+
+static void
+make_max_hash(char *h, size_t saltchars)
+{
+	size_t	 n;
+
+	n = (size_t)sprintf(h, "$pbkdf2-sha256$4294967295$");
+	memset(h + n, 'A', saltchars);
+	sprintf(h + n + saltchars, "$%s",
+	    "8nX7hwFEzIB8aPajJTYK8weHQc5Ngz0pFVAKvSu4jQA");
+}
 
 static void
 path_in_dir(char *out, size_t outlen, const char *name)
@@ -87,7 +107,7 @@ test_parse_good(void)
 static void
 test_parse_bad(void)
 {
-	static char	 longline[600];
+	static char	 longline[MAX_LINE + 2];
 	static const struct {
 		const char	*text;
 		const char	*err;
@@ -143,8 +163,9 @@ test_parse_bad(void)
 	}
 
 	/* A long comment is still a long line. */
-	memset(longline, 'a', sizeof(longline) - 1);
+	memset(longline, 'a', MAX_LINE + 1);
 	longline[0] = '#';
+	longline[MAX_LINE + 1] = '\0';
 	tap_ok(parse_str(&u, longline, err, sizeof(err)) == -1 &&
 	    strcmp(err, "line 1: line too long") == 0, "over-long line: %s",
 	    err);
@@ -185,12 +206,112 @@ test_parse_many(void)
 	users_free(&u);
 }
 
+/* passlib's longest hashes fit, in a line of the longest possible kind. */
+static void
+test_long_hashes(void)
+{
+	static char	 h[MAX_HASH_LEN + 8], text[2 * MAX_LINE + 64];
+	struct users	 u;
+	char		 err[256];
+	size_t		 n;
+
+	users_init(&u);
+	make_max_hash(h, 1366);
+	tap_ok(strlen(h) == MAX_HASH_LEN, "a hash of %zu characters",
+	    strlen(h));
+	n = (size_t)snprintf(text, sizeof(text), "%s:!%s\nbob:%s\n",
+	    MAX_NAME, h, H_PBKDF2);
+	tap_ok(strchr(text, '\n') - text == MAX_LINE &&
+	    users_parse(&u, text, n, err, sizeof(err)) == 0 && u.n == 2 &&
+	    u.v[0].locked && strcmp(u.v[0].hash, h) == 0,
+	    "a line of %d characters with passlib's longest hash parses",
+	    MAX_LINE);
+	tap_ok(users_add(&u, "carol", h) == 0 &&
+	    users_set_hash(users_find(&u, "bob"), h) == 0 &&
+	    strcmp(users_find(&u, "bob")->hash, h) == 0,
+	    "add and set take it too");
+	tap_ok(users_set_hash(users_find(&u, "bob"), "x") == -1 &&
+	    strcmp(users_find(&u, "bob")->hash, h) == 0,
+	    "set refuses a malformed hash and keeps the old one");
+	/* One salt character more: a 1025-byte salt, and one byte too long. */
+	make_max_hash(h, 1367);
+	n = (size_t)snprintf(text, sizeof(text), "%s:!%s\n", MAX_NAME, h);
+	tap_ok(users_parse(&u, text, n, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 1: line too long") == 0,
+	    "a line of %d characters is too long: %s", MAX_LINE + 1, err);
+	n = (size_t)snprintf(text, sizeof(text), "bob:%s\n", h);
+	tap_ok(users_parse(&u, text, n, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 1: invalid password hash") == 0,
+	    "a hash of %zu characters is refused: %s", strlen(h), err);
+	users_free(&u);
+}
+
+/* The daemon's reading: bad lines cost only their own accounts. */
+static void
+test_skip_bad(void)
+{
+	static const char text[] =
+	    "alice:" H_ARGON2 "\n"			/* 1 */
+	    "Bob:" H_PBKDF2 "\n"			/* 2: bad name */
+	    "carol:!" H_PBKDF2 "\n"			/* 3 */
+	    "dave:" H_PBKDF2 "x\n"			/* 4: bad hash */
+	    "# a comment\n"				/* 5 */
+	    "erin:" H_PBKDF2 "\n";			/* 6 */
+	static const char dups[] =
+	    "frank:" H_PBKDF2 "\n"			/* 1 */
+	    "alice:" H_ARGON2 "\n"			/* 2 */
+	    "alice nohash\n"				/* 3: no colon */
+	    "grace:" H_PBKDF2 "\n"			/* 4 */
+	    "alice:" H_PBKDF2 "\n"			/* 5: duplicate */
+	    "heidi:\n"					/* 6: empty hash */
+	    "alice:" H_PBKDF2 "\n"			/* 7: duplicate */
+	    "ivan:" H_PBKDF2 "\n";			/* 8 */
+	static const char good[] = "alice:" H_ARGON2 "\n";
+	struct users	 u;
+	char		 report[USERS_REPORT_MAX], err[256];
+	size_t		 nbad = 99;
+
+	users_init(&u);
+	tap_ok(users_parse_skip_bad(&u, text, strlen(text), &nbad, report,
+	    sizeof(report)) == 0 && nbad == 2 && u.n == 3 &&
+	    strcmp(u.v[0].name, "alice") == 0 &&
+	    strcmp(u.v[1].name, "carol") == 0 && u.v[1].locked &&
+	    strcmp(u.v[2].name, "erin") == 0,
+	    "two bad lines left out, three accounts kept");
+	tap_ok(strcmp(report, "line 2: invalid user name; line 4: invalid "
+	    "password hash") == 0, "the report names both lines: %s", report);
+	tap_ok(parse_str(&u, text, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 2: invalid user name") == 0 && u.n == 0,
+	    "the strict parse of the same file fails: %s", err);
+
+	tap_ok(users_parse_skip_bad(&u, dups, strlen(dups), &nbad, report,
+	    sizeof(report)) == 0 && nbad == 5 && u.n == 3 &&
+	    strcmp(u.v[0].name, "frank") == 0 &&
+	    strcmp(u.v[1].name, "grace") == 0 &&
+	    strcmp(u.v[2].name, "ivan") == 0 && users_find(&u, "alice") ==
+	    NULL, "every line of a repeated name is left out");
+	tap_ok(strcmp(report, "line 3: missing ':' between name and hash; "
+	    "line 5: duplicate user alice (first on line 2); none of its "
+	    "lines is used; line 6: invalid password hash; 2 more lines left "
+	    "out") == 0, "the first three in line order, and a count: %s",
+	    report);
+
+	tap_ok(users_parse_skip_bad(&u, good, strlen(good), &nbad, report,
+	    sizeof(report)) == 0 &&
+	    nbad == 0 && report[0] == '\0' && u.n == 1,
+	    "a good file: nothing left out, an empty report");
+	tap_ok(users_parse_skip_bad(&u, "bad\n", 4, &nbad, report,
+	    sizeof(report)) == 0 && nbad == 1 && u.n == 0 && u.v == NULL,
+	    "nothing good: no accounts, one line left out");
+	users_free(&u);
+}
+
 static void
 test_too_many(void)
 {
 	struct users	 u;
-	char		*text, err[256];
-	size_t		 i, off = 0, cap = (size_t)(USERS_MAX + 1) * 96;
+	char		*text, err[256], report[USERS_REPORT_MAX];
+	size_t		 i, off = 0, cap = (size_t)(USERS_MAX + 1) * 96, nbad;
 
 	users_init(&u);
 	if ((text = malloc(cap)) == NULL) {
@@ -203,6 +324,10 @@ test_too_many(void)
 	tap_ok(users_parse(&u, text, off, err, sizeof(err)) == -1 &&
 	    strstr(err, "too many users") != NULL,
 	    "more than USERS_MAX users refused: %s", err);
+	tap_ok(users_parse_skip_bad(&u, text, off, &nbad, report,
+	    sizeof(report)) == 0 && u.n == USERS_MAX && nbad == 1 &&
+	    strcmp(report, "line 100001: too many users") == 0,
+	    "skipping: the first USERS_MAX are kept: %s", report);
 	free(text);
 	users_free(&u);
 }
@@ -372,6 +497,8 @@ main(void)
 	test_parse_good();
 	test_parse_bad();
 	test_parse_many();
+	test_long_hashes();
+	test_skip_bad();
 	test_too_many();
 	test_edit_and_format();
 	test_save_load();

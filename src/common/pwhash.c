@@ -19,8 +19,6 @@
 
 #define ARGON2ID_PREFIX		"$argon2id$"
 #define PBKDF2_PREFIX		"$pbkdf2-sha256$"
-#define PBKDF2_DKLEN		32
-#define PBKDF2_MAX_SALT		1024	/* passlib's limit */
 
 #define ARGON2ID_OPSLIMIT	crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE
 #define ARGON2ID_MEMLIMIT	crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE

@@ -12,10 +12,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PWHASH_MAXLEN		256	/* longest hash string we write or read */
 #define PWHASH_MAX_PASSWORD	1024	/* bytes */
 #define PBKDF2_DEFAULT_ROUNDS	600000
-#define PBKDF2_SALTLEN		16
+#define PBKDF2_SALTLEN		16	/* what we write */
+#define PBKDF2_MAX_SALT		1024	/* what passlib allows, and we read */
+#define PBKDF2_DKLEN		32	/* the checksum */
+
+/* The length of n bytes in adapted base64. */
+#define AB64_LEN(n)		(((n) * 4 + 2) / 3)
+/*
+ * The room for the longest hash string we accept, with its NUL: passlib
+ * writes salts of up to PBKDF2_MAX_SALT bytes and up to 4294967295 rounds,
+ * so "$pbkdf2-sha256$4294967295$SALT$CHECKSUM" can be 1436 characters.
+ * libsodium's Argon2id strings are far shorter.
+ */
+#define PWHASH_MAXLEN	(sizeof("$pbkdf2-sha256$4294967295$$") - 1 + \
+	AB64_LEN(PBKDF2_MAX_SALT) + AB64_LEN(PBKDF2_DKLEN) + 1)
 
 enum pwhash_alg {
 	PWHASH_ARGON2ID = 1,

@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,35 @@ users_init(struct users *u)
 	u->n = u->cap = 0;
 }
 
+/* Hashes are secrets to an attacker with a dictionary: wipe them. */
+static void
+hash_free(char *hash)
+{
+	if (hash != NULL) {
+		sodium_memzero(hash, strlen(hash));
+		free(hash);
+	}
+}
+
+static char *
+hash_copy(const char *hash)
+{
+	size_t	 len = strlen(hash) + 1;
+	char	*p;
+
+	if ((p = malloc(len)) != NULL)
+		memcpy(p, hash, len);
+	return p;
+}
+
 void
 users_free(struct users *u)
 {
+	size_t	 i;
+
 	if (u->v != NULL) {
+		for (i = 0; i < u->n; i++)
+			hash_free(u->v[i].hash);
 		sodium_memzero(u->v, u->cap * sizeof(*u->v));
 		free(u->v);
 	}
@@ -50,7 +76,7 @@ users_find(struct users *u, const char *name)
 	return NULL;
 }
 
-/* Grow by doubling; the old array is wiped, since it holds hashes. */
+/* Grow by doubling; the entries move, their hashes stay where they are. */
 static int
 users_grow(struct users *u)
 {
@@ -82,14 +108,17 @@ users_append(struct users *u, const char *name, size_t namelen,
     const char *hash, int locked)
 {
 	struct user_entry	*e;
+	char			*copy;
 
 	if (!valid_username(name, namelen) || !pwhash_valid(hash) ||
 	    users_grow(u) == -1)
 		return -1;
+	if ((copy = hash_copy(hash)) == NULL)
+		return -1;
 	e = &u->v[u->n++];
 	memcpy(e->name, name, namelen);
 	e->name[namelen] = '\0';
-	strlcpy(e->hash, hash, sizeof(e->hash));
+	e->hash = copy;
 	e->locked = locked;
 	return 0;
 }
@@ -102,6 +131,18 @@ users_add(struct users *u, const char *name, const char *hash)
 	return users_append(u, name, strlen(name), hash, 0);
 }
 
+int
+users_set_hash(struct user_entry *e, const char *hash)
+{
+	char	*copy;
+
+	if (!pwhash_valid(hash) || (copy = hash_copy(hash)) == NULL)
+		return -1;
+	hash_free(e->hash);
+	e->hash = copy;
+	return 0;
+}
+
 /* Later entries move up so that the file keeps its order. */
 int
 users_remove(struct users *u, const char *name)
@@ -112,6 +153,7 @@ users_remove(struct users *u, const char *name)
 	if ((e = users_find(u, name)) == NULL)
 		return -1;
 	i = (size_t)(e - u->v);
+	hash_free(e->hash);
 	memmove(&u->v[i], &u->v[i + 1], (u->n - i - 1) * sizeof(*u->v));
 	u->n--;
 	sodium_memzero(&u->v[u->n], sizeof(*u->v));
@@ -129,9 +171,13 @@ blank_line(const char *s, size_t len)
 	return 1;
 }
 
-/* One non-blank, non-comment line.  Returns an error message or NULL. */
+/*
+ * One non-blank, non-comment line.  Returns what is wrong with it, or
+ * NULL; running out of memory is not the line's fault, so it sets *oom
+ * instead.
+ */
 static const char *
-parse_entry(struct users *u, const char *line, size_t len)
+parse_entry(struct users *u, const char *line, size_t len, int *oom)
 {
 	char		 hash[PWHASH_MAXLEN];
 	const char	*colon, *h, *msg = NULL;
@@ -155,15 +201,62 @@ parse_entry(struct users *u, const char *line, size_t len)
 	hash[hashlen] = '\0';
 	if (!pwhash_valid(hash))
 		msg = "invalid password hash";
+	else if (u->n >= USERS_MAX)
+		msg = "too many users";
 	else if (users_append(u, line, namelen, hash, locked) == -1)
-		msg = u->n >= USERS_MAX ? "too many users" : "out of memory";
-	sodium_memzero(hash, sizeof(hash));
+		*oom = 1;
+	sodium_memzero(hash, hashlen);
 	return msg;
+}
+
+/*
+ * The lines a lenient parse left out: how many, and the first few by line
+ * number with what was wrong, for the report.
+ */
+#define BAD_LINES_SHOWN	3
+
+struct bad_lines {
+	size_t	 n;
+	size_t	 nshown;
+	struct {
+		size_t	 line;
+		char	 msg[128];
+	} shown[BAD_LINES_SHOWN];
+};
+
+static void
+bad_line(struct bad_lines *b, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Duplicates are found after the other errors, so a line may arrive
+ * before one already shown; it takes its place in order.
+ */
+static void
+bad_line(struct bad_lines *b, size_t line, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 i;
+
+	b->n++;
+	for (i = b->nshown; i > 0 && b->shown[i - 1].line > line; i--)
+		;
+	if (i == BAD_LINES_SHOWN)
+		return;
+	if (b->nshown < BAD_LINES_SHOWN)
+		b->nshown++;
+	memmove(&b->shown[i + 1], &b->shown[i],
+	    (b->nshown - 1 - i) * sizeof(b->shown[0]));
+	b->shown[i].line = line;
+	va_start(ap, fmt);
+	vsnprintf(b->shown[i].msg, sizeof(b->shown[i].msg), fmt, ap);
+	va_end(ap);
 }
 
 struct name_line {
 	const char	*name;
 	size_t		 line;
+	size_t		 index;
 };
 
 static int
@@ -177,18 +270,34 @@ name_line_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* Close the gaps that check_duplicates left (entries without a hash). */
+static void
+compact(struct users *u)
+{
+	size_t	 i, k;
+
+	for (i = k = 0; i < u->n; i++)
+		if (u->v[i].hash != NULL)
+			u->v[k++] = u->v[i];
+	sodium_memzero(&u->v[k], (u->n - k) * sizeof(*u->v));
+	u->n = k;
+}
+
 /*
  * Sorting finds duplicates in n log n where a lookup per line would be
- * quadratic in a large file.  Sorted by name and then line, the smallest
- * line that repeats a name is always next to that name's first line.
+ * quadratic in a large file.  Sorted by name and then line, each name's
+ * lines are together, its first line first.  Strict (bad == NULL), the
+ * error names the smallest line that repeats a name.  Lenient, every line
+ * of a repeated name is left out: keeping the first would honour a
+ * password the administrator may have meant to replace.
  */
 static int
-check_duplicates(const struct users *u, const size_t *lines, char *err,
-    size_t errlen)
+check_duplicates(struct users *u, const size_t *lines, struct bad_lines *bad,
+    char *err, size_t errlen)
 {
 	struct name_line	*nl;
 	const char		*dup = NULL;
-	size_t			 i, bad = 0, first = 0;
+	size_t			 i, j, k, dupline = 0, first = 0;
 
 	if (u->n < 2)
 		return 0;
@@ -199,21 +308,40 @@ check_duplicates(const struct users *u, const size_t *lines, char *err,
 	for (i = 0; i < u->n; i++) {
 		nl[i].name = u->v[i].name;
 		nl[i].line = lines[i];
+		nl[i].index = i;
 	}
 	qsort(nl, u->n, sizeof(*nl), name_line_cmp);
-	for (i = 1; i < u->n; i++) {
-		if (strcmp(nl[i - 1].name, nl[i].name) != 0)
+	for (i = 0; i < u->n; i = j) {
+		for (j = i + 1; j < u->n && strcmp(nl[i].name, nl[j].name) == 0;
+		    j++)
+			;
+		if (j - i == 1)
 			continue;
-		if (bad == 0 || nl[i].line < bad) {
-			bad = nl[i].line;
-			first = nl[i - 1].line;
-			dup = nl[i].name;
+		if (bad == NULL) {
+			if (dup == NULL || nl[i + 1].line < dupline) {
+				dupline = nl[i + 1].line;
+				first = nl[i].line;
+				dup = nl[i].name;
+			}
+			continue;
+		}
+		/* The first line is left out too, named by its repeats. */
+		bad->n++;
+		for (k = i + 1; k < j; k++)
+			bad_line(bad, nl[k].line, "duplicate user %s (first on "
+			    "line %zu); none of its lines is used", nl[k].name,
+			    nl[i].line);
+		for (k = i; k < j; k++) {
+			hash_free(u->v[nl[k].index].hash);
+			u->v[nl[k].index].hash = NULL;
 		}
 	}
 	if (dup != NULL)
 		snprintf(err, errlen, "line %zu: duplicate user %s (first on "
-		    "line %zu)", bad, dup, first);
+		    "line %zu)", dupline, dup, first);
 	free(nl);
+	if (bad != NULL)
+		compact(u);
 	return dup != NULL ? -1 : 0;
 }
 
@@ -235,18 +363,22 @@ record_line(size_t **lines, size_t *cap, size_t n, size_t lineno)
 }
 
 /*
+ * Both readings of the file.  Strict (bad == NULL), the first bad line
+ * fails the parse and err names it; lenient, bad lines are counted in bad
+ * and left out.  Either way running out of memory fails it.
+ *
  * Lines are split on '\n' only, so a "\r\n" file fails on its hashes rather
  * than being half-accepted.  The contents of u are replaced; on error u is
  * left empty.
  */
-int
-users_parse(struct users *u, const char *buf, size_t len, char *err,
-    size_t errlen)
+static int
+parse_users(struct users *u, const char *buf, size_t len,
+    struct bad_lines *bad, char *err, size_t errlen)
 {
-	const char	*line, *nl, *msg = NULL;
+	const char	*line, *nl, *msg;
 	size_t		*lines = NULL, linescap = 0;
 	size_t		 off = 0, lineno = 0, linelen;
-	int		 rc = -1;
+	int		 rc = -1, oom = 0;
 
 	users_free(u);
 	while (off < len) {
@@ -261,15 +393,22 @@ users_parse(struct users *u, const char *buf, size_t len, char *err,
 			msg = "NUL byte";
 		else if (blank_line(line, linelen) || line[0] == '#')
 			continue;
-		else if ((msg = parse_entry(u, line, linelen)) == NULL &&
-		    record_line(&lines, &linescap, u->n, lineno) == -1)
-			msg = "out of memory";
-		if (msg != NULL) {
+		else if ((msg = parse_entry(u, line, linelen, &oom)) == NULL &&
+		    !oom && record_line(&lines, &linescap, u->n, lineno) == -1)
+			oom = 1;
+		if (oom) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (msg == NULL)
+			continue;
+		if (bad == NULL) {
 			snprintf(err, errlen, "line %zu: %s", lineno, msg);
 			goto out;
 		}
+		bad_line(bad, lineno, "%s", msg);
 	}
-	if (check_duplicates(u, lines, err, errlen) == -1)
+	if (check_duplicates(u, lines, bad, err, errlen) == -1)
 		goto out;
 	rc = 0;
  out:
@@ -277,6 +416,56 @@ users_parse(struct users *u, const char *buf, size_t len, char *err,
 	if (rc == -1)
 		users_free(u);
 	return rc;
+}
+
+int
+users_parse(struct users *u, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	return parse_users(u, buf, len, NULL, err, errlen);
+}
+
+/* snprintf at *off, which stays within the buffer when the text does not. */
+static void
+report_add(char *s, size_t size, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+report_add(char *s, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (*off >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s + *off, size - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = (size_t)n >= size - *off ? size - 1 : *off + (size_t)n;
+}
+
+int
+users_parse_skip_bad(struct users *u, const char *buf, size_t len,
+    size_t *nbad, char *report, size_t reportlen)
+{
+	struct bad_lines	 bad;
+	size_t			 i, off = 0;
+
+	memset(&bad, 0, sizeof(bad));
+	*nbad = 0;
+	if (reportlen > 0)
+		report[0] = '\0';
+	if (parse_users(u, buf, len, &bad, report, reportlen) == -1)
+		return -1;
+	*nbad = bad.n;
+	for (i = 0; i < bad.nshown; i++)
+		report_add(report, reportlen, &off, "%sline %zu: %s",
+		    i > 0 ? "; " : "", bad.shown[i].line, bad.shown[i].msg);
+	if (bad.n > bad.nshown)
+		report_add(report, reportlen, &off, "; %zu more line%s left "
+		    "out", bad.n - bad.nshown, bad.n - bad.nshown == 1 ? "" : "s");
+	return 0;
 }
 
 /*

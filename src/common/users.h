@@ -16,11 +16,17 @@
 
 #define USERS_FILE_MAX	(16 * 1024 * 1024)
 #define USERS_MAX	100000
+/* Room for users_parse_skip_bad's report of the first bad lines. */
+#define USERS_REPORT_MAX	512
 
+/*
+ * The hash is allocated to its length: passlib's can be 1436 characters,
+ * most are under 100, and a table may hold USERS_MAX entries.
+ */
 struct user_entry {
-	char	name[SECCHAT_NAME_MAX + 1];
-	char	hash[PWHASH_MAXLEN];
-	int	locked;
+	char	 name[SECCHAT_NAME_MAX + 1];
+	char	*hash;		/* wiped and freed with the entry */
+	int	 locked;
 };
 
 struct users {
@@ -37,10 +43,23 @@ void	users_free(struct users *);	/* wipes hashes */
  */
 int	users_parse(struct users *, const char *buf, size_t len, char *err,
 	    size_t errlen);
+/*
+ * The daemon's reading: a bad line costs only its own account.  Every line
+ * users_parse would refuse is left out, and so is every line of a name
+ * that appears twice (which of them was meant is unknown); the other
+ * accounts are kept.  *nbad is the number of lines left out; report names
+ * the first few ("line 3: invalid password hash; line 9: ...") and is
+ * empty when there are none.  Returns -1, with u empty and report saying
+ * why, only when memory runs out.
+ */
+int	users_parse_skip_bad(struct users *, const char *buf, size_t len,
+	    size_t *nbad, char *report, size_t reportlen);
 /* Read and parse a file, checking its type and mode.  err names the file. */
 int	users_load(struct users *, const char *path, char *err, size_t errlen);
 struct user_entry *users_find(struct users *, const char *name);
 int	users_add(struct users *, const char *name, const char *hash);
+/* Replace an entry's hash; -1 if the hash is malformed or memory is short. */
+int	users_set_hash(struct user_entry *, const char *hash);
 int	users_remove(struct users *, const char *name);
 /* Serialize in file order into a malloc'd string. */
 char	*users_format(const struct users *, size_t *lenp);

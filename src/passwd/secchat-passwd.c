@@ -270,7 +270,8 @@ modify(const struct options *opt, enum command cmd, const char *user)
 		/* A locked account stays locked: unlocking is separate. */
 		if (new_hash(opt, user, hash, sizeof(hash)) == -1)
 			exit(1);
-		strlcpy(e->hash, hash, sizeof(e->hash));
+		if (users_set_hash(e, hash) == -1)
+			errx(1, "cannot set the password of %s", user);
 		break;
 	case CMD_DEL:
 		users_remove(&u, user);

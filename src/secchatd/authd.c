@@ -71,21 +71,24 @@ send_reloaded(int ok, const char *text)
 }
 
 /*
- * Read and parse the users file behind fd into *out.  On failure returns
- * -1 with err set; *out is then empty.
+ * Read and parse the users file behind fd into *out, leaving bad lines out
+ * (*nbad counts them, report names the first).  On failure returns -1
+ * with report saying why; *out is then empty.
  */
 static int
-read_users(int fd, struct users *out, char *err, size_t errlen)
+read_users(int fd, struct users *out, size_t *nbad, char *report,
+    size_t reportlen)
 {
 	char	*text;
 	size_t	 len;
 	int	 rc;
 
 	users_init(out);
+	*nbad = 0;
 	if ((text = read_private_fd(fd, "users file", USERS_FILE_MAX, &len,
-	    err, errlen)) == NULL)
+	    report, reportlen)) == NULL)
 		return -1;
-	rc = users_parse(out, text, len, err, errlen);
+	rc = users_parse_skip_bad(out, text, len, nbad, report, reportlen);
 	sodium_memzero(text, len + 1);
 	free(text);
 	if (rc == -1)
@@ -93,23 +96,43 @@ read_users(int fd, struct users *out, char *err, size_t errlen)
 	return rc;
 }
 
-/* Replace the user table with the file behind fd, or keep the old one. */
+/*
+ * Replace the user table with the file behind fd.  The first time, a bad
+ * line costs only its own account: the others can log in, and the report
+ * (which the master logs with the file's name) says which lines were left
+ * out.  On a reload the administrator is at hand and the old table works,
+ * so a file with any bad line is not used at all and the old table stays.
+ */
 static void
-load(int fd)
+load(int fd, int first)
 {
 	struct users	 fresh;
-	char		 err[256], count[32];
+	char		 report[USERS_REPORT_MAX], text[USERS_REPORT_MAX + 96];
+	size_t		 nbad;
 
-	if (read_users(fd, &fresh, err, sizeof(err)) == -1) {
+	if (read_users(fd, &fresh, &nbad, report, sizeof(report)) == -1 ||
+	    (nbad > 0 && !first)) {
 		close(fd);
-		send_reloaded(0, err);
+		users_free(&fresh);
+		if (first)
+			snprintf(text, sizeof(text), "%s; no users", report);
+		else
+			snprintf(text, sizeof(text), "%s; file not used, keeping "
+			    "the %zu users read before", report, users.n);
+		send_reloaded(0, text);
 		return;
 	}
 	close(fd);
 	users_free(&users);
 	users = fresh;
-	snprintf(count, sizeof(count), "%zu", users.n);
-	send_reloaded(1, count);
+	if (nbad > 0) {
+		snprintf(text, sizeof(text), "%s; %zu bad line%s left out, "
+		    "%zu users", report, nbad, nbad == 1 ? "" : "s", users.n);
+		send_reloaded(0, text);
+	} else {
+		snprintf(text, sizeof(text), "%zu", users.n);
+		send_reloaded(1, text);
+	}
 }
 
 static void
@@ -176,7 +199,7 @@ reload(const struct ipc_msg *im)
 		fatalx("malformed RELOAD from master");
 	if ((fd = ipc_claim_fd(&master)) == -1)
 		fatalx("RELOAD from master without a descriptor");
-	load(fd);
+	load(fd, 0);
 }
 
 /* The master's liveness check: a stopped checker is replaced. */
@@ -240,7 +263,7 @@ authd_main(int verbose)
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
 	sandbox_enter(SANDBOX_AUTHD, user, dir, AUTHD_MAXFD);
-	load(fd);
+	load(fd, 1);
 
 	for (;;) {
 		if ((r = ipc_get_blocking(&master, &im)) != 1) {
