@@ -3,12 +3,12 @@
  * could send them to a more privileged one.
  *
  * The input is a stream: ipc_parse takes messages off its front as
- * ipc_get does.  Each payload is then read with every fixed layout the
- * processes use (a log line is u8 priority and str text, a password check
- * is u32 request, str user and str password, and so on), through the same
- * struct reader calls.  A layout that reads the payload exactly must write
- * it back, with the buf_put functions, byte for byte.  Payloads of the
- * types that carry application messages also go through wire_decode.
+ * ipc_get does.  Each payload is then read with every layout of the one
+ * table of messages (ipc_table.c), through the same struct reader calls.
+ * A layout that reads the payload exactly must write it back, with the
+ * buf_put functions, byte for byte, and the table's own check must agree.
+ * Payloads of the types that carry application messages also go through
+ * wire_decode.
  */
 #include "config.h"
 
@@ -19,28 +19,18 @@
 
 #include "buf.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "keys.h"
 #include "wire.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
- * Payload layouts, one letter per field:  1 u8,  4 u32,  k a 32-byte key,
- * s a string.
+ * The layouts are the table's (ipc_table.c): one letter per field, '|'
+ * between alternatives.  This reader and writer are the fuzzer's own, so
+ * that the table's checker (ipc_layout_fits) is compared with them.
  */
-static const char *const layouts[] = {
-	"1s",	/* M_LOG: priority, text; M_RELOADED: ok, error */
-	"4ss",	/* A_CHECK: request, user, password */
-	"kss",	/* M_AUTH: client static key, user, password */
-	"11s",	/* W_AUTH_FAIL: tries left, final, reason */
-	"s",	/* W_SHUTDOWN, M_CLOSING, B_LOGIN, M_KICK, W_LOGGED_IN */
-	"ss",	/* A_INIT: privsep user, privsep directory */
-	"41",	/* M_RESULT: request, match */
-	"k"	/* M_DH, W_DH_RESULT */
-};
-
-#define NLAYOUTS	(sizeof(layouts) / sizeof(layouts[0]))
-#define MAXFIELDS	4
+#define MAXFIELDS	8
 
 struct field {
 	uint32_t	 v;
@@ -59,14 +49,14 @@ inside(const uint8_t *p, size_t len, const uint8_t *data, size_t size)
 
 /* Read the payload as the daemon does; 0 if the layout fits exactly. */
 static int
-read_layout(const char *layout, const uint8_t *p, size_t len,
-    struct field *f)
+read_layout(const struct ipc_spec *t, const char *layout, size_t n,
+    const uint8_t *p, size_t len, struct field *f)
 {
 	struct reader	 r;
 	size_t		 i;
 
 	rd_init(&r, p, len);
-	for (i = 0; layout[i] != '\0'; i++) {
+	for (i = 0; i < n; i++) {
 		f[i].p = NULL;
 		f[i].len = 0;
 		f[i].v = 0;
@@ -83,6 +73,16 @@ read_layout(const char *layout, const uint8_t *p, size_t len,
 			break;
 		case 's':
 			f[i].p = rd_str(&r, &f[i].len);
+			break;
+		case 'S':
+			f[i].p = rd_bytes(&r, t->size);
+			f[i].len = f[i].p != NULL ? t->size : 0;
+			break;
+		case 'a':
+			if (len == 0 || len > RECORD_MAX_PLAINTEXT)
+				return -1;
+			f[i].p = rd_bytes(&r, len);
+			f[i].len = len;
 			break;
 		default:
 			abort();
@@ -101,12 +101,13 @@ read_layout(const char *layout, const uint8_t *p, size_t len,
 }
 
 static void
-write_layout(const char *layout, const struct field *f, struct buf *b)
+write_layout(const char *layout, size_t n, const struct field *f,
+    struct buf *b)
 {
 	size_t	 i;
 	int	 rv = 0;
 
-	for (i = 0; layout[i] != '\0'; i++) {
+	for (i = 0; i < n; i++) {
 		switch (layout[i]) {
 		case '1':
 			rv |= buf_put_u8(b, (uint8_t)f[i].v);
@@ -115,6 +116,8 @@ write_layout(const char *layout, const struct field *f, struct buf *b)
 			rv |= buf_put_u32(b, f[i].v);
 			break;
 		case 'k':
+		case 'S':
+		case 'a':
 			rv |= buf_append(b, f[i].p, f[i].len);
 			break;
 		case 's':
@@ -126,23 +129,44 @@ write_layout(const char *layout, const struct field *f, struct buf *b)
 		abort();
 }
 
+/*
+ * Read the payload with every layout of the table.  One that reads it
+ * exactly must write it back byte for byte, and the table's own check
+ * must agree with this reader about every row.
+ */
 static void
 payload(const struct ipc_msg *m)
 {
-	struct field	 f[MAXFIELDS];
-	struct wire_msg	 wm;
-	struct buf	 b;
-	size_t		 i;
+	struct field		 f[MAXFIELDS];
+	struct wire_msg		 wm;
+	struct buf		 b;
+	const struct ipc_spec	*t;
+	const char		*alt, *bar;
+	size_t			 i, n;
+	int			 fits;
 
-	for (i = 0; i < NLAYOUTS; i++) {
-		if (read_layout(layouts[i], m->data, m->len, f) == -1)
-			continue;
-		buf_init(&b, 0);
-		write_layout(layouts[i], f, &b);
-		if (buf_used(&b) != m->len ||
-		    (m->len > 0 && memcmp(buf_head(&b), m->data, m->len) != 0))
+	for (i = 0; i < ipc_nspecs; i++) {
+		t = &ipc_specs[i];
+		fits = 0;
+		for (alt = t->layout;; alt = bar + 1) {
+			bar = strchr(alt, '|');
+			n = bar != NULL ? (size_t)(bar - alt) : strlen(alt);
+			if (n > MAXFIELDS)
+				abort();
+			if (read_layout(t, alt, n, m->data, m->len, f) == 0) {
+				fits = 1;
+				buf_init(&b, 0);
+				write_layout(alt, n, f, &b);
+				if (buf_used(&b) != m->len || (m->len > 0 &&
+				    memcmp(buf_head(&b), m->data, m->len) != 0))
+					abort();
+				buf_free(&b);
+			}
+			if (bar == NULL)
+				break;
+		}
+		if (fits != ipc_layout_fits(t, m->data, m->len))
 			abort();
-		buf_free(&b);
 	}
 	if (m->type == IMSG_B_APP)
 		(void)wire_decode(m->data, m->len, FROM_CLIENT, &wm);

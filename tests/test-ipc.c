@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "tap.h"
 #include "throttle.h"
 #include "util.h"
@@ -394,12 +395,46 @@ test_fd_refused(void)
 	close(p[1]);
 }
 
+/* A channel that knows its ends checks each message against the table. */
+static void
+test_roles(void)
+{
+	struct ipc_peer	 a, b;
+	struct ipc_msg	 m;
+	uint8_t		 key[32] = { 0 };
+
+	if (make_pair(&a, &b, 0) == -1) {
+		tap_ok(0, "setup");
+		return;
+	}
+	ipc_set_roles(&b, IPC_ROLE_MASTER, IPC_ROLE_WORKER);
+	tap_ok(ipc_compose(&a, IMSG_M_DH, 1, -1, key, sizeof(key)) == 0 &&
+	    ipc_flush(&a) == 0 && get_one(&b, &m) == 1 &&
+	    m.type == IMSG_M_DH, "a worker's DH of 32 bytes passes");
+	tap_ok(ipc_compose(&a, IMSG_M_DH, 1, -1, key, 31) == 0 &&
+	    ipc_flush(&a) == 0 && get_one(&b, &m) == -1 &&
+	    strcmp(b.refused, "malformed payload") == 0,
+	    "a DH of 31 bytes is refused before any handler");
+	ipc_clear(&a);
+	ipc_clear(&b);
+	if (make_pair(&a, &b, 0) == -1)
+		return;
+	ipc_set_roles(&b, IPC_ROLE_MASTER, IPC_ROLE_WORKER);
+	tap_ok(ipc_compose(&a, IMSG_A_CHECK, 1, -1, "\0\0\0\1\0\0\0\0",
+	    8) == 0 && ipc_flush(&a) == 0 && get_one(&b, &m) == -1 &&
+	    strcmp(b.refused, "message type not allowed on this channel") == 0,
+	    "a worker may not send what only the master sends the checker");
+	ipc_clear(&a);
+	ipc_clear(&b);
+}
+
 int
 main(void)
 {
 	test_round_trip();
 	test_fd_passing();
 	test_fd_refused();
+	test_roles();
 	test_limits();
 	test_parse();
 	test_blocking();

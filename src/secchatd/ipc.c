@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "log.h"
 
 #define IPC_READ_CHUNK	(64 * 1024)
@@ -324,9 +325,21 @@ ipc_get(struct ipc_peer *p, struct ipc_msg *m)
 
 	ipc_release(p);
 	r = ipc_parse(buf_head(&p->in), buf_used(&p->in), m);
-	if (r == 1)
-		p->held = IPC_HDRLEN + m->len;
-	return r;
+	if (r != 1)
+		return r;
+	p->held = IPC_HDRLEN + m->len;
+	/* The one table, before any handler sees the message. */
+	if (p->self_role != 0 && ipc_check(m, p->peer_role, p->self_role,
+	    p->nrecvfds, &p->refused) == NULL)
+		return -1;
+	return 1;
+}
+
+void
+ipc_set_roles(struct ipc_peer *p, unsigned self, unsigned peer)
+{
+	p->self_role = self;
+	p->peer_role = peer;
 }
 
 int

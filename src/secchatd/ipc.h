@@ -4,9 +4,10 @@
  *
  * A message is a 12-byte header (payload length, type, flags, session id,
  * all big-endian) and the payload.  Payloads are at most IPC_MAX_PAYLOAD
- * bytes; a peer that sends more, sends an unknown type, or sends a type its
- * state does not allow is cut off (see the request tables in master.c,
- * broker.c, worker.c and authd.c).
+ * bytes.  What each type carries, who may send it to whom and with what
+ * descriptor is the one table in ipc_table.c, which ipc_get enforces on
+ * channels that know their roles; in which state a type is allowed is
+ * each receiver's dispatch table.
  */
 #ifndef SECCHAT_IPC_H
 #define SECCHAT_IPC_H
@@ -94,6 +95,8 @@ struct ipc_peer {
 	size_t		 held;		/* bytes of the message handed out */
 	size_t		 rchunk;	/* bytes to make room for per read */
 	int		 maxrecvfds;	/* descriptors this peer may send us */
+	unsigned	 self_role, peer_role;	/* enum ipc_role; 0: unchecked */
+	const char	*refused;	/* why ipc_get refused a message */
 	int		 eof;
 };
 
@@ -107,6 +110,12 @@ void	ipc_set_read_chunk(struct ipc_peer *, size_t);
  * cannot park descriptors in a more privileged one.
  */
 void	ipc_accept_fds(struct ipc_peer *, int);
+/*
+ * The channel's two ends (enum ipc_role in ipc_table.h): from then on
+ * ipc_get checks every message against the one table of messages and
+ * returns -1, with p->refused saying why, for one that breaks it.
+ */
+void	ipc_set_roles(struct ipc_peer *, unsigned self, unsigned peer);
 void	ipc_clear(struct ipc_peer *);	/* closes fd and unclaimed fds */
 /* Free the buffers if nothing is queued either way (they regrow). */
 void	ipc_trim(struct ipc_peer *);
@@ -126,7 +135,8 @@ int	ipc_read(struct ipc_peer *);
 /*
  * Take the next whole message from the input.  Returns 1 and fills msg,
  * 0 if no whole message is buffered, -1 if the stream is malformed
- * (oversized length, bad flags).  msg->data is valid until the next call.
+ * (oversized length, bad flags) or, on a channel with roles, the message
+ * breaks the table.  msg->data is valid until the next call.
  */
 int	ipc_get(struct ipc_peer *, struct ipc_msg *);
 /*
