@@ -104,7 +104,8 @@ csi_handle_msg2(struct csession *cs, const uint8_t *p, size_t len)
 	cs->state = CS_ST_VERDICT;
 	if (cs->has_expect_key) {
 		if (sodium_memcmp(cs->server_key, cs->expect_key, KEY_LEN) != 0)
-			csi_fail(cs, "the server's key is not the expected one");
+			csi_fail(cs, "the server's key is not the expected "
+			    "one");
 		else if (cs_verdict(cs, 1) != 0)
 			csi_fail(cs, "no user name and password to send");
 		return;
