@@ -4,8 +4,8 @@
  * One poll loop over the server socket, standard input and a signal
  * self-pipe drives a session (session.c), shows what the server sends
  * (events.c, output.c) and, on a terminal, edits the input line (tty.c).
- * The rest is in client.h's modules; this file holds the loop, its
- * timers and the signals.
+ * This file holds main(), the loop, its timers and the signals; client.h
+ * says where the rest is.
  */
 #include "config.h"
 
