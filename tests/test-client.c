@@ -2,17 +2,22 @@
  * test-client.c: what the terminal client shows and takes, without a
  * terminal: the line editor fed bytes (tty.c), the lines made of events
  * (output.c), the rows a long line is cut into, the reasons text cannot be
- * sent (session.c) and the first-contact question (knownhosts.c).
+ * sent (session.c), the first-contact question (knownhosts.c), and the
+ * command table with /help (commands.c).
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "client.h"
+#include "commands.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "output.h"
@@ -304,6 +309,207 @@ test_first_contact(void)
 	    "nor a bare prefix");
 }
 
+/* The lines /help emits, one after another with a newline each. */
+static void
+collect(void *arg, const char *line)
+{
+	char	*text = arg;
+
+	strlcat(text, line, 4096);
+	strlcat(text, "\n", 4096);
+}
+
+static void
+upper(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
+/* Whether text has a line that starts with start and holds inside. */
+static int
+has_line(const char *text, const char *start, const char *inside)
+{
+	const char	*p = text, *nl;
+	size_t		 n = strlen(start);
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		if (strncmp(p, start, n) == 0 && (p[n] == ' ' || p + n == nl) &&
+		    memmem(p, (size_t)(nl - p), inside, strlen(inside)) != NULL)
+			return 1;
+		if (*nl == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* Each line of text as a diagnostic, so that TAP reads no line of it. */
+static void
+diag_lines(const char *text)
+{
+	const char	*p, *nl;
+
+	for (p = text; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		tap_diag("%.*s", (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+/* What cmd_line(c, line) writes to stderr, where pipe mode's notes go. */
+static void
+run_line(struct client *c, const char *line, char *out, size_t size)
+{
+	char	 copy[256];
+	FILE	*tmp;
+	size_t	 n;
+	int	 saved;
+
+	strlcpy(copy, line, sizeof(copy));
+	out[0] = '\0';
+	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1)
+		return;
+	fflush(stderr);
+	(void)dup2(fileno(tmp), STDERR_FILENO);
+	cmd_line(c, copy);
+	fflush(stderr);
+	(void)dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, size - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+static void
+test_commands(void)
+{
+	const struct command	*cmd;
+	struct client		 c;
+	char			 name[64], usage[80], text[4096];
+	size_t			 i, ncmds = 0, naliases = 0;
+	int			 by_name = 1, by_alias = 1;
+	int			 listed = 1, each = 1;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		ncmds++;
+		strlcpy(name, cmd->name, sizeof(name));
+		if (cmd_find(name) != cmd)
+			by_name = 0;
+		upper(name);
+		if (cmd_find(name) != cmd)
+			by_name = 0;
+		name[0] = (char)tolower((unsigned char)name[0]);
+		if (cmd_find(name) != cmd)
+			by_name = 0;
+		for (i = 0; cmd->aliases[i] != NULL; i++) {
+			naliases++;
+			strlcpy(name, cmd->aliases[i], sizeof(name));
+			if (cmd_find(name) != cmd)
+				by_alias = 0;
+			upper(name);
+			if (cmd_find(name) != cmd)
+				by_alias = 0;
+		}
+	}
+	tap_ok(ncmds >= 8 && by_name, "each of the %zu commands is found by its "
+	    "name in lower, upper and mixed case", ncmds);
+	tap_ok(naliases > 0 && by_alias, "and by each of its %zu aliases, in any "
+	    "case", naliases);
+	cmd = cmd_find("quit");
+	tap_ok(cmd != NULL && cmd_find("exit") == cmd &&
+	    cmd_find("Exit") == cmd, "/exit is /quit");
+	tap_ok(cmd_find("frobnicate") == NULL && cmd_find("") == NULL &&
+	    cmd_find("jo") == NULL && cmd_find("join ") == NULL &&
+	    cmd_find("/join") == NULL, "an unknown name, a prefix or a name "
+	    "with more to it is no command");
+
+	text[0] = '\0';
+	tap_ok(cmd_help(NULL, collect, text) == 0, "/help");
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		snprintf(usage, sizeof(usage), "/%s", cmd->name);
+		if (!has_line(text, usage, cmd->summary)) {
+			tap_diag("/%s is not listed", cmd->name);
+			listed = 0;
+		}
+	}
+	tap_ok(listed, "/help lists every command of the table, with its "
+	    "summary");
+	tap_ok(has_line(text, "/join", "/join ROOM      join a room") &&
+	    has_line(text, "/help", "/help [COMMAND] list the commands") &&
+	    has_line(text, "text", "say text in the current room") &&
+	    has_line(text, "//text", "starts with a slash"),
+	    "in columns, with the arguments, and how to just talk");
+	diag_lines(text);
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		text[0] = '\0';
+		strlcpy(name, cmd->name, sizeof(name));
+		upper(name);
+		snprintf(usage, sizeof(usage), "/%s", cmd->name);
+		if (cmd_help(name, collect, text) != 0 ||
+		    !has_line(text, usage, cmd->summary) ||
+		    (cmd->detail != NULL && strstr(text, cmd->detail) == NULL))
+			each = 0;
+	}
+	tap_ok(each, "/help NAME tells about each command: its arguments, "
+	    "summary and more");
+	text[0] = '\0';
+	tap_ok(cmd_help("/exit", collect, text) == 0 &&
+	    has_line(text, "/quit", "[REASON]") &&
+	    strstr(text, "Also: /exit") != NULL,
+	    "/help /exit: an alias, with the slash, tells about /quit and its "
+	    "aliases");
+	text[0] = '\0';
+	tap_ok(cmd_help("frobnicate", collect, text) == -1 && text[0] == '\0',
+	    "/help of an unknown command says nothing itself");
+
+	/* The same through a typed line, in pipe mode (notes on stderr). */
+	memset(&c, 0, sizeof(c));
+	c.ready = 1;
+	c.fd = -1;
+	run_line(&c, "/frobnicate now", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: unknown command /frobnicate; /help "
+	    "lists commands\n") == 0 && c.failures == 1,
+	    "an unknown command is refused, saying so, and counts as a failed "
+	    "request");
+	run_line(&c, "/HeLp", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(has_line(text, "/join", "join a room") &&
+	    has_line(text, "/quit", "leave") && c.failures == 1,
+	    "/HeLp runs /help");
+	run_line(&c, "/help  Join ", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(has_line(text, "/join", "join a room") &&
+	    !has_line(text, "/quit", "leave") && c.failures == 1,
+	    "/help Join tells about /join alone");
+	run_line(&c, "/help frobnicate", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: /help: unknown command /frobnicate; "
+	    "/help lists commands\n") == 0 && c.failures == 2,
+	    "/help of an unknown command is refused");
+	run_line(&c, "/ME", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: usage: /me ACTION\n") == 0 &&
+	    c.failures == 3, "a missing argument: the usage from the table");
+	run_line(&c, "/msg bob", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: usage: /msg USER TEXT\n") == 0 &&
+	    c.failures == 4, "/msg with no text");
+	run_line(&c, "/join a b", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: usage: /join ROOM\n") == 0 &&
+	    c.failures == 5, "/join with two words");
+	run_line(&c, "/who", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strcmp(text, "secchat: /who: you are in no room; name one\n")
+	    == 0 && c.failures == 6, "/who with no room");
+}
+
 int
 main(void)
 {
@@ -314,5 +520,6 @@ main(void)
 	test_wrap();
 	test_text_problem();
 	test_first_contact();
+	test_commands();
 	return tap_done();
 }

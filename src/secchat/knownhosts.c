@@ -459,7 +459,7 @@ mkdir_parents(const char *dir, mode_t mode)
 }
 
 static int
-write_all(int fd, const char *p, size_t len)
+write_fully(int fd, const char *p, size_t len)
 {
 	ssize_t	 n;
 
@@ -523,8 +523,8 @@ kh_add(const char *path, const char *hostport, const uint8_t pub[KEY_LEN],
 		return -1;
 	}
 	if ((lacks_final_newline(fd, st.st_size) &&
-	    write_all(fd, "\n", 1) == -1) ||
-	    write_all(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
+	    write_fully(fd, "\n", 1) == -1) ||
+	    write_fully(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

@@ -5,8 +5,9 @@
  * Lines from the server are printed above it with tty_print(), which
  * clears the input line, prints, and redraws the prompt and the partial
  * input with the cursor where it was.  An input line wider than the
- * terminal scrolls sideways.  Typed text is UTF-8 whatever the locale.  The terminal keeps generating signals (^C, ^Z, ^\): the
- * caller catches them and calls tty_suspend()/tty_resume()/tty_stop().
+ * terminal scrolls sideways.  Typed text is UTF-8 whatever the locale.
+ * The terminal keeps generating signals (^C, ^Z, ^\): the caller catches
+ * them and calls tty_suspend()/tty_resume()/tty_stop().
  */
 #ifndef SECCHAT_TTY_H
 #define SECCHAT_TTY_H

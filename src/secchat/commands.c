@@ -1,0 +1,412 @@
+/*
+ * commands.c: what a typed line does.  A line without a slash is said in
+ * the current room; "/name arguments" runs the command that cmd_table
+ * names, and the same table gives /help its text, so that no command can
+ * be run that /help does not list, nor listed that cannot be run.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client.h"
+#include "commands.h"
+#include "output.h"
+#include "rooms.h"
+#include "session.h"
+#include "tty.h"
+#include "util.h"
+
+#define HELP_COLUMN	16	/* where the summaries start in /help */
+
+static void	run_me(struct client *, const struct command *, char *);
+static void	run_msg(struct client *, const struct command *, char *);
+static void	run_join(struct client *, const struct command *, char *);
+static void	run_part(struct client *, const struct command *, char *);
+static void	run_who(struct client *, const struct command *, char *);
+static void	run_rooms(struct client *, const struct command *, char *);
+static void	run_help(struct client *, const struct command *, char *);
+static void	run_quit(struct client *, const struct command *, char *);
+
+const struct command cmd_table[] = {
+	{ "me", { NULL }, CMD_ARGS_TEXT, "ACTION",
+	    "act in the current room",
+	    "The others in the room see \"* USER ACTION\", USER being your "
+	    "name.",
+	    run_me },
+	{ "msg", { NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
+	    "send a private message",
+	    "Only USER sees TEXT; the server says so if USER is not online.",
+	    run_msg },
+	{ "join", { NULL }, CMD_ARGS_ROOM, "ROOM",
+	    "join a room and make it current",
+	    "The server creates ROOM if it is empty; your next line goes "
+	    "there.  Room names are 1 to 32 of A-Z, a-z, 0-9, _, . and -.",
+	    run_join },
+	{ "part", { NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
+	    "leave a room (the current one)",
+	    "ROOM is the current one by default.  Leaving the current room "
+	    "makes the room joined last before it current.",
+	    run_part },
+	{ "who", { NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
+	    "list the members of a room",
+	    "ROOM is the current one by default.",
+	    run_who },
+	{ "rooms", { NULL }, CMD_ARGS_NONE, "",
+	    "list the rooms",
+	    "Every room, and how many members it has.",
+	    run_rooms },
+	{ "help", { NULL }, CMD_ARGS_COMMAND_OPT, "[COMMAND]",
+	    "list the commands",
+	    "With a COMMAND, tell about that one.  Command names may be "
+	    "written in any case.",
+	    run_help },
+	{ "quit", { "exit", NULL }, CMD_ARGS_TEXT_OPT, "[REASON]",
+	    "leave (also: exit)",
+	    "The others in your rooms see \"quit\", or \"quit: REASON\".  A "
+	    "line holding only \"exit\" leaves too.  The server answers "
+	    "everything sent before, then closes.",
+	    run_quit },
+	{ NULL, { NULL }, CMD_ARGS_NONE, NULL, NULL, NULL, NULL }
+};
+
+/* ---------------------------------------------------------------- table */
+
+const struct command *
+cmd_find(const char *name)
+{
+	const struct command	*cmd;
+	size_t			 i;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		if (strcasecmp(name, cmd->name) == 0)
+			return cmd;
+		for (i = 0; cmd->aliases[i] != NULL; i++)
+			if (strcasecmp(name, cmd->aliases[i]) == 0)
+				return cmd;
+	}
+	return NULL;
+}
+
+int
+cmd_args_required(enum cmd_args args)
+{
+	return args == CMD_ARGS_TEXT || args == CMD_ARGS_USER_TEXT ||
+	    args == CMD_ARGS_ROOM;
+}
+
+/* "/join ROOM      join a room and make it current" */
+static void
+help_entry(const char *usage, const char *summary, cmd_emit_fn emit,
+    void *arg)
+{
+	char	 line[256];
+
+	snprintf(line, sizeof(line), "%-*s %s", HELP_COLUMN - 1, usage,
+	    summary);
+	emit(arg, line);
+}
+
+static void
+command_usage(const struct command *cmd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
+	    cmd->synopsis);
+}
+
+int
+cmd_help(const char *topic, cmd_emit_fn emit, void *arg)
+{
+	const struct command	*cmd;
+	char			 usage[64], line[256];
+	size_t			 i;
+
+	if (topic != NULL && *topic != '\0') {
+		if (*topic == '/')
+			topic++;
+		if ((cmd = cmd_find(topic)) == NULL)
+			return -1;
+		command_usage(cmd, usage, sizeof(usage));
+		help_entry(usage, cmd->summary, emit, arg);
+		if (cmd->detail != NULL)
+			emit(arg, cmd->detail);
+		if (cmd->aliases[0] != NULL) {
+			strlcpy(line, "Also:", sizeof(line));
+			for (i = 0; cmd->aliases[i] != NULL; i++) {
+				strlcat(line, " /", sizeof(line));
+				strlcat(line, cmd->aliases[i], sizeof(line));
+			}
+			emit(arg, line);
+		}
+		return 0;
+	}
+	help_entry("text", "say text in the current room", emit, arg);
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		command_usage(cmd, usage, sizeof(usage));
+		help_entry(usage, cmd->summary, emit, arg);
+	}
+	help_entry("//text", "say text that starts with a slash", emit, arg);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/*
+ * A request has been queued.  Every PING_EVERY of them a PING follows,
+ * whose PONG shows that the server has read that far.
+ */
+static void
+request_sent(struct client *c)
+{
+	if (++c->since_ping < PING_EVERY)
+		return;
+	c->since_ping = 0;
+	if (cs_ping(c->cs, ++c->ping_token) == 0)
+		c->pings_out++;
+}
+
+/* The result of a cs_*() request: counted if sent, told if not. */
+static void
+report_send(struct client *c, int rc, const char *what, const char *text)
+{
+	char		 why[128];
+	const char	*problem;
+
+	if (rc == 0) {
+		request_sent(c);
+		return;
+	}
+	if (rc == CS_E_TEXT && text != NULL && (problem =
+	    cs_text_problem(text, strlen(text), why, sizeof(why))) != NULL)
+		client_refuse(c, "%s: the text %s; not sent", what, problem);
+	else
+		client_refuse(c, "%s: %s; not sent", what, cs_strerror(rc));
+}
+
+static void
+refuse_usage(struct client *c, const struct command *cmd)
+{
+	char	 usage[64];
+
+	command_usage(cmd, usage, sizeof(usage));
+	client_refuse(c, "usage: %s", usage);
+}
+
+/* The room a command names, or the current one. */
+static const char *
+room_arg(struct client *c, const char *arg, const struct command *cmd)
+{
+	if (*arg != '\0') {
+		if (!valid_roomname(arg, strlen(arg))) {
+			client_refuse(c, "/%s: invalid room name \"%s\"",
+			    cmd->name, arg);
+			return NULL;
+		}
+		return arg;
+	}
+	if (c->current[0] == '\0') {
+		client_refuse(c, "/%s: you are in no room; name one",
+		    cmd->name);
+		return NULL;
+	}
+	return c->current;
+}
+
+/* Show our own line: the server does not echo it. */
+static void
+echo(char *line)
+{
+	if (line != NULL && tty_active())
+		tty_print(line);
+	free(line);
+}
+
+static void
+say(struct client *c, const char *text)
+{
+	int	 rc;
+
+	if (c->current[0] == '\0') {
+		client_refuse(c, "you are in no room: /join ROOM first");
+		return;
+	}
+	rc = cs_say(c->cs, c->current, text);
+	report_send(c, rc, "message", text);
+	if (rc == 0 && c->interactive)
+		echo(out_tty_own(CS_EV_MESSAGE, c->current, c->user, text,
+		    c->current));
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static void
+run_me(struct client *c, const struct command *cmd, char *arg)
+{
+	int	 rc;
+
+	(void)cmd;
+	if (c->current[0] == '\0') {
+		client_refuse(c, "you are in no room: /join ROOM first");
+		return;
+	}
+	rc = cs_act(c->cs, c->current, arg);
+	report_send(c, rc, "/me", arg);
+	if (rc == 0 && c->interactive)
+		echo(out_tty_own(CS_EV_ACTION, c->current, c->user, arg,
+		    c->current));
+}
+
+static void
+run_msg(struct client *c, const struct command *cmd, char *arg)
+{
+	char	*text = arg + strcspn(arg, " ");
+	int	 rc;
+
+	if (*text != '\0')
+		*text++ = '\0';
+	if (*text == '\0') {
+		refuse_usage(c, cmd);
+		return;
+	}
+	if (!valid_username(arg, strlen(arg))) {
+		client_refuse(c, "/msg: invalid user name \"%s\"", arg);
+		return;
+	}
+	rc = cs_privmsg(c->cs, arg, text);
+	report_send(c, rc, "/msg", text);
+	if (rc == 0 && c->interactive)
+		echo(out_tty_own_private(arg, text));
+}
+
+static void
+run_join(struct client *c, const struct command *cmd, char *arg)
+{
+	int	 rc;
+
+	if (strchr(arg, ' ') != NULL) {
+		refuse_usage(c, cmd);
+		return;
+	}
+	if (!valid_roomname(arg, strlen(arg))) {
+		client_refuse(c, "/join: invalid room name \"%s\" (1 to %d of "
+		    "A-Z, a-z, 0-9, _, . and -)", arg, SECCHAT_NAME_MAX);
+		return;
+	}
+	rc = cs_join(c->cs, arg);
+	report_send(c, rc, "/join", NULL);
+	if (rc == 0)
+		rooms_set_current(c, arg);
+}
+
+static void
+run_part(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*room;
+	int		 rc;
+
+	if ((room = room_arg(c, arg, cmd)) == NULL)
+		return;
+	rc = cs_part(c->cs, room);
+	report_send(c, rc, "/part", NULL);
+	if (rc == 0)
+		rooms_leaving(c, room);
+}
+
+static void
+run_who(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*room;
+
+	if ((room = room_arg(c, arg, cmd)) != NULL)
+		report_send(c, cs_who(c->cs, room), "/who", NULL);
+}
+
+static void
+run_rooms(struct client *c, const struct command *cmd, char *arg)
+{
+	(void)cmd;
+	(void)arg;
+	report_send(c, cs_rooms(c->cs), "/rooms", NULL);
+}
+
+/* Help goes where secchat's own messages go: it is not chat. */
+static void
+help_line(void *arg, const char *line)
+{
+	(void)arg;
+	if (tty_active())
+		tty_print(line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static void
+run_help(struct client *c, const struct command *cmd, char *arg)
+{
+	(void)cmd;
+	if (cmd_help(arg, help_line, NULL) == -1)
+		client_refuse(c, "/help: unknown command /%s; /help lists "
+		    "commands", *arg == '/' ? arg + 1 : arg);
+}
+
+static void
+run_quit(struct client *c, const struct command *cmd, char *arg)
+{
+	(void)cmd;
+	client_leave(c, arg);
+}
+
+/* ---------------------------------------------------------------- lines */
+
+static int
+is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Run a /command; line points after the slash. */
+static void
+dispatch(struct client *c, char *line)
+{
+	const struct command	*cmd;
+	char			*arg = line + strcspn(line, " \t"), *end;
+
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	/* Blanks after the arguments are no part of them. */
+	for (end = arg + strlen(arg); end > arg && is_blank(end[-1]); end--)
+		end[-1] = '\0';
+
+	if ((cmd = cmd_find(line)) == NULL) {
+		client_refuse(c, "unknown command /%s; /help lists commands",
+		    line);
+		return;
+	}
+	if (cmd_args_required(cmd->args) && *arg == '\0') {
+		refuse_usage(c, cmd);
+		return;
+	}
+	cmd->run(c, cmd, arg);
+}
+
+void
+cmd_line(struct client *c, char *line)
+{
+	if (c->quitting || !c->ready)
+		return;
+	/* Nothing to say: an empty or blank line is not sent. */
+	if (line[strspn(line, " \t")] == '\0')
+		return;
+	if (strcmp(line, "exit") == 0)
+		client_leave(c, "exit");
+	else if (line[0] == '/' && line[1] == '/')
+		say(c, line + 1);
+	else if (line[0] == '/')
+		dispatch(c, line + 1);
+	else
+		say(c, line);
+}
