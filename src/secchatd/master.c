@@ -475,7 +475,10 @@ log_allowed(struct logquota *q, const char *who, unsigned limit)
 	return 1;
 }
 
-/* A line about one connection: these come at the rate connections do. */
+/*
+ * A line about one connection: these come at the rate connections do.
+ * (Failed logins are always logged: the throttle already bounds them.)
+ */
 #define log_conn(...)	do {						\
 	if (log_allowed(&m.connlogq, "connections", CONN_LOG_BURST))	\
 		log_info(__VA_ARGS__);					\
@@ -1049,7 +1052,7 @@ authq_abandon(struct session *s)
 			break;
 	if (c == NULL)
 		return;
-	log_conn("Failed login for %s from %s: connection closed before "
+	log_info("Failed login for %s from %s: connection closed before "
 	    "the password was checked", s->user, s->peer);
 	TAILQ_REMOVE(&m.authq, c, entry);
 	authcheck_free(c);
@@ -1148,7 +1151,7 @@ handle_auth_result(const struct ipc_msg *im)
 		 * attempt stays counted, even with the right password: a
 		 * connection reset must not be a way to guess for free.
 		 */
-		log_conn("%s login for %s from %s: connection closed before "
+		log_info("%s login for %s from %s: connection closed before "
 		    "the answer", ok ? "Abandoned" : "Failed", c->user,
 		    c->peer);
 		authcheck_free(c);
@@ -1171,7 +1174,7 @@ handle_auth_result(const struct ipc_msg *im)
 			send_str(&m.broker.chan, IMSG_B_LOGIN, s->id, s->user);
 		}
 	} else {
-		log_conn("Failed login for %s from %s key %s", s->user,
+		log_info("Failed login for %s from %s key %s", s->user,
 		    s->peer, s->fpr);
 		auth_reply_fail(s, AUTH_FAIL_REASON, 0);
 	}
@@ -1439,7 +1442,7 @@ reap(void)
 			log_info("Disconnected %s from %s: %s", s->user, s->peer,
 			    why);
 		else
-			log_info("Connection from %s closed before login: %s",
+			log_conn("Connection from %s closed before login: %s",
 			    s->peer, why);
 		session_free(s);
 	}
