@@ -5,6 +5,8 @@
 #ifndef SECCHAT_MASTER_H
 #define SECCHAT_MASTER_H
 
+#include <sys/types.h>
+
 #include "conf.h"
 
 struct master_opts {
@@ -18,5 +20,20 @@ struct master_opts {
 
 /* Runs the daemon; returns the exit status. */
 int	master_main(struct config *, const struct master_opts *);
+
+/*
+ * What every part of the master reads (children.c, listeners.c, login.c,
+ * sessions.c, spawn.c): master.c sets it at start and on SIGHUP, the
+ * others only read it.
+ */
+struct master_ctx {
+	struct config		 *conf;
+	const struct master_opts *opts;
+	unsigned		  max_sessions;	/* within the fd limit */
+	uid_t			  privsep_uid;	/* looked up once */
+	gid_t			  privsep_gid;
+	int			  shutting_down;
+};
+extern struct master_ctx mctx;
 
 #endif

@@ -144,7 +144,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	/* A child's one operand is room for its process title (master.c). */
+	/* A child's one operand is room for its process title (spawn.c). */
 	if (optind != argc && (role == NULL || optind + 1 != argc))
 		usage();
 

@@ -1,0 +1,26 @@
+/*
+ * login.h: the master's part in a login: a worker's AUTH request is
+ * throttled or queued for the password checker (loginq.h), and the
+ * checker's answer logs the session in or tells the worker no.
+ */
+#ifndef SECCHAT_LOGIN_H
+#define SECCHAT_LOGIN_H
+
+#include "ipc.h"
+
+struct mchild;
+struct msession;
+
+void	login_init(void);
+/* IMSG_M_AUTH from a worker: 32-byte key, str user, str password. */
+void	login_auth(struct msession *, const struct ipc_msg *);
+/* IMSG_M_RESULT from the checker: u32 request, u8 1 = match. */
+void	login_result(struct mchild *, const struct ipc_msg *);
+/* A session waiting for its check is going away. */
+void	login_abandon(struct msession *);
+/* The checker exited: the check it had is lost, not failed. */
+void	login_checker_lost(void);
+/* Hand the checker the next check, if it has none. */
+void	login_dispatch(void);
+
+#endif
