@@ -125,11 +125,15 @@ mchild_start(struct mchild *c)
 {
 	int	 sp[2];
 
+	/* On failure it is tried again, at most once a second. */
+	c->pid = 0;
+	c->started_ms = mono_ms();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("socketpair");
 		return -1;
 	}
 	if ((c->pid = spawn_child(c->row->role, &sp[1], 1)) == -1) {
+		c->pid = 0;
 		close(sp[0]);
 		close(sp[1]);
 		return -1;

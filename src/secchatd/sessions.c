@@ -411,6 +411,24 @@ mw_dispatch(struct msession *s, const struct ipc_msg *im)
 
 /* ------------------------------------------------------------ reaping */
 
+/* Read and handle what a worker's channel holds; 0 once it is done. */
+static int
+msession_drain(struct msession *s)
+{
+	struct ipc_msg	 im;
+	int		 r;
+
+	if (s->killed)
+		return 0;
+	if ((r = ipc_read(&s->chan)) <= 0)
+		return r;
+	while (!s->killed && (r = ipc_get(&s->chan, &im)) == 1)
+		mw_dispatch(s, &im);
+	if (r == -1)
+		msession_kill(s, "malformed message");
+	return 1;
+}
+
 int
 msession_reaped(pid_t pid, int status)
 {
@@ -422,6 +440,11 @@ msession_reaped(pid_t pid, int status)
 			break;
 	if (s == NULL)
 		return 0;
+	/*
+	 * What the worker said just before it exited (its CLOSING reason)
+	 * may still be in the channel: read it before saying why it ended.
+	 */
+	msession_drain(s);
 	if (s->reason[0] == '\0' || WIFSIGNALED(status)) {
 		strlcpy(why, "worker ", sizeof(why));
 		spawn_exit_text(status, why + 7, sizeof(why) - 7);
@@ -488,25 +511,15 @@ void
 msessions_handle(const struct pollfd *pfd)
 {
 	struct msession	*s;
-	struct ipc_msg	 im;
 	size_t		 i;
-	int		 r;
 
 	for (i = 0; i < npolled; i++) {
 		s = polled[i];
 		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if (ipc_read(&s->chan) <= 0) {
-			/* Reaped on SIGCHLD; stop polling it. */
-			if (!s->chan.eof)
-				msession_kill(s, "channel error");
-			continue;
-		}
-		r = 0;
-		while (!s->killed && (r = ipc_get(&s->chan, &im)) == 1)
-			mw_dispatch(s, &im);
-		if (r == -1)
-			msession_kill(s, "malformed message");
+		/* At the end it is reaped on SIGCHLD; it is no longer polled. */
+		if (msession_drain(s) == -1 && !s->chan.eof)
+			msession_kill(s, "channel error");
 	}
 }
 
