@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "children.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "log.h"
 #include "login.h"
 #include "master.h"
@@ -68,6 +69,7 @@ static const struct mchild_row mchild_table[MCHILD_COUNT] = {
 		.name = "broker",
 		.what = "broker",
 		.role = "broker",
+		.ipc_role = IPC_ROLE_BROKER,
 		.chan_max = 0,
 		.start = mbroker_start,
 		.msgs = mbroker_msgs,
@@ -80,6 +82,7 @@ static const struct mchild_row mchild_table[MCHILD_COUNT] = {
 		.name = "auth",
 		.what = "password checker",
 		.role = "auth",
+		.ipc_role = IPC_ROLE_AUTHD,
 		/* One check at a time, a reload, a ping: never more. */
 		.chan_max = AUTHD_CHAN_MAX,
 		.start = mauthd_start,
@@ -141,6 +144,7 @@ mchild_start(struct mchild *c)
 	close(sp[1]);
 	set_nonblock(sp[0]);
 	ipc_init(&c->chan, sp[0], c->row->name, c->row->chan_max);
+	ipc_set_roles(&c->chan, IPC_ROLE_MASTER, c->row->ipc_role);
 	c->started_ms = c->ping_ms = mono_ms();
 	c->ready = 0;
 	c->killed = 0;

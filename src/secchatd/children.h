@@ -36,6 +36,7 @@ struct mchild_row {
 	const char	*name;		/* its channel, and its lines' prefix */
 	const char	*what;		/* in the line about its exit */
 	const char	*role;		/* secchatd -R role */
+	unsigned	 ipc_role;	/* its end in the table of messages */
 	size_t		 chan_max;	/* its channel's output limit, 0: any */
 	/* Queue what it is sent at start (fatal if that cannot be queued). */
 	void		(*start)(struct mchild *);

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "children.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "keys.h"
 #include "log.h"
 #include "login.h"
@@ -310,6 +311,7 @@ msession_new(int cfd, const char *addr, const char *source, const char *peer)
 	snprintf(s->chan_name, sizeof(s->chan_name), "worker %u", s->id);
 	set_nonblock(mp[0]);
 	ipc_init(&s->chan, mp[0], s->chan_name, 0);
+	ipc_set_roles(&s->chan, IPC_ROLE_MASTER, IPC_ROLE_WORKER);
 	/* Workers send the master a few small messages: keep them cheap. */
 	ipc_set_read_chunk(&s->chan, 2048);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
@@ -378,18 +380,25 @@ mw_closing(struct msession *s, const struct ipc_msg *im)
 }
 
 /*
- * The request table for workers.  Each handler checks the session's state
- * and the request's length: a request its state does not allow, or of a
- * type not here, ends the session.
+ * What a worker may ask, as OpenSSH's monitor table: the type, the states
+ * it is allowed in, and whether only once per session.  The message itself
+ * was checked against the one table of messages (ipc_table.c) by ipc_get;
+ * a request its state does not allow, a second one of a "once" type, or a
+ * type not here ends the session.  Handlers check what is theirs alone
+ * (AUTH only after DH, for one).
  */
+#define MW_ANY		(MS_BIT(MS_PREAUTH) | MS_BIT(MS_AUTHPENDING) | \
+			    MS_BIT(MS_ACTIVE))
 static const struct {
 	uint16_t	 type;
+	unsigned	 states;	/* MS_BIT of each allowed state */
+	int		 once;
 	void		(*fn)(struct msession *, const struct ipc_msg *);
 } mw_requests[] = {
-	{ IMSG_M_DH, mw_dh },
-	{ IMSG_M_AUTH, login_auth },
-	{ IMSG_M_LOG, mw_log },
-	{ IMSG_M_CLOSING, mw_closing },
+	{ IMSG_M_DH, MS_BIT(MS_PREAUTH), 1, mw_dh },
+	{ IMSG_M_AUTH, MS_BIT(MS_PREAUTH), 0, login_auth },
+	{ IMSG_M_LOG, MW_ANY, 0, mw_log },
+	{ IMSG_M_CLOSING, MW_ANY, 0, mw_closing },
 };
 
 static void
@@ -401,11 +410,18 @@ mw_dispatch(struct msession *s, const struct ipc_msg *im)
 		msession_kill(s, "message for another session");
 		return;
 	}
-	for (i = 0; i < sizeof(mw_requests) / sizeof(mw_requests[0]); i++)
-		if (mw_requests[i].type == im->type) {
-			mw_requests[i].fn(s, im);
+	for (i = 0; i < sizeof(mw_requests) / sizeof(mw_requests[0]); i++) {
+		if (mw_requests[i].type != im->type)
+			continue;
+		if (!(mw_requests[i].states & MS_BIT(s->state)) ||
+		    (mw_requests[i].once && (s->seen & (1U << i)))) {
+			msession_kill(s, "request not allowed now");
 			return;
 		}
+		s->seen |= 1U << i;
+		mw_requests[i].fn(s, im);
+		return;
+	}
 	msession_kill(s, "request not allowed");
 }
 

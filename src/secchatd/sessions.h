@@ -21,6 +21,8 @@
 #include "proto.h"
 #include "util.h"
 
+#define MS_BIT(state)	(1U << (state))
+
 enum msession_state {
 	MS_PREAUTH,		/* handshake or waiting for AUTH */
 	MS_AUTHPENDING,		/* the checker is working on it */
@@ -35,6 +37,7 @@ struct msession {
 	char			 chan_name[32];
 	enum msession_state	 state;
 	int			 dh_done;
+	unsigned		 seen;		/* mw_requests rows handled */
 	unsigned		 tries;
 	uint32_t		 auth_req;
 	char			 addr[INET6_ADDRSTRLEN];
