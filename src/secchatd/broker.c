@@ -266,27 +266,16 @@ broker_reap(void)
 
 /*
  * IMSG_B_APP: one client application message, relayed by the session's
- * worker.  The header's session id is not used: a session is known by its
- * socket, which the master gave us.
+ * worker, which has checked it already; it is decoded again here all the
+ * same, since the broker trusts no worker.
  */
 static void
 broker_on_app(struct bsession *s, const struct ipc_msg *im)
 {
 	struct wire_msg	 m;
 
-	/* Nothing after a BYE is acted on. */
-	if (s->state == BS_QUIT)
-		return;
-	if (s->state != BS_ACTIVE) {
-		bs_end(s, CHAT_WHY_PROTO,
-		    "protocol error: message before login");
-		return;
-	}
-	if (im->type != IMSG_B_APP || im->len == 0) {
-		bs_end(s, CHAT_WHY_PROTO, "protocol error: bad message type");
-		return;
-	}
-	if (wire_decode(im->data, im->len, FROM_CLIENT, &m) == -1) {
+	if (im->len == 0 ||
+	    wire_decode(im->data, im->len, FROM_CLIENT, &m) == -1) {
 		bs_end(s, CHAT_WHY_PROTO, "protocol error: malformed message");
 		return;
 	}
@@ -300,6 +289,28 @@ broker_on_app(struct bsession *s, const struct ipc_msg *im)
 		s->state = BS_QUIT;
 		bs_flush(s);
 	}
+}
+
+/*
+ * A message from a worker.  The header's session id is not used: a
+ * session is known by its socket, which the master gave us.
+ */
+static void
+broker_from_worker(struct bsession *s, const struct ipc_msg *im)
+{
+	/* Nothing after a BYE is acted on. */
+	if (s->state == BS_QUIT)
+		return;
+	if (s->state != BS_ACTIVE) {
+		bs_end(s, CHAT_WHY_PROTO,
+		    "protocol error: message before login");
+		return;
+	}
+	if (im->type != IMSG_B_APP || im->len == 0) {
+		bs_end(s, CHAT_WHY_PROTO, "protocol error: bad message type");
+		return;
+	}
+	broker_on_app(s, im);
 }
 
 static void
@@ -319,7 +330,7 @@ bs_input(struct bsession *s)
 		return;
 	}
 	while (!s->dead && (r = ipc_get(&s->peer, &im)) == 1)
-		broker_on_app(s, &im);
+		broker_from_worker(s, &im);
 	if (r == -1 && !s->dead)
 		bs_end(s, CHAT_WHY_PROTO, "protocol error: malformed message");
 }

@@ -16,8 +16,10 @@
  *    to node) implements the same calls, with the same contract, and the
  *    front and the broker do not change;
  *  - the session side (struct chat_io), which the broker installs: deliver
- *    one encoded server message to a session, end a session.  Nothing else
- *    of the model reaches a session.
+ *    one encoded server message to a session, end a session, and say how
+ *    much of a session's queue a joiner's history may fill.  Nothing else
+ *    of the model reaches a session.  It makes the model testable without
+ *    a process (tests/test-chat.c).
  *
  * The broker owns the sessions' lives.  For each session it calls, in
  * this order: chat_session_new(), chat_login() and chat_enter_lobby()
@@ -55,7 +57,7 @@
  *     excepted, but the sender's own session.  A user with no session but
  *     hidden ones is not online.
  *  7. Lists.  NAMES lists the distinct users of a room's sessions, hidden
- *     ones left out, in the order their sessions entered the room.  ROOMS
+ *     ones left out, in the order their first such session entered.  ROOMS
  *     lists every room with a session that is not hidden, in byte order of
  *     the names, each with its number of distinct users.  Either message
  *     must fit in one record: the list stops before the first entry that
@@ -69,7 +71,8 @@
  *     does nothing.
  * 10. Re-entrancy.  io->deliver may end any session (its queue is full),
  *     which hides it at once: an engine's loops must go on past a session
- *     hidden under them.  Nothing is freed until chat_session_free().
+ *     hidden under them.  Sessions leave rooms only by detach, which comes
+ *     from BYE and chat_session_free(), never from inside a delivery.
  */
 #ifndef SECCHAT_CHAT_H
 #define SECCHAT_CHAT_H
@@ -156,8 +159,9 @@ void		 chat_session_free(struct chat_session *, const char *why,
 /* The user the session is logged in as, or NULL (before login, after BYE). */
 const char	*chat_session_user(const struct chat_session *);
 /*
- * The most memory one session costs the memory engine, with max_rooms
- * rooms (each of which it may keep alive), history aside.
+ * The most memory the model holds for one session with the memory engine,
+ * in max_rooms rooms (each of which it may keep alive), history aside:
+ * for the broker's address-space limit.
  */
 uint64_t	 chat_session_cost(uint32_t max_rooms);
 
@@ -229,7 +233,10 @@ struct chat_engine_ops {
 	/* Contract 5: OK or NOT_MEMBER. */
 	enum chat_result (*part)(struct chat_engine *, struct chat_session *,
 			    const char *room, const char *why, uint64_t now);
-	/* 1 if the session is in the room. */
+	/*
+	 * 1 if the session is in the room.  The front asks before it checks
+	 * a SAY's text, so that a client is told of the room first.
+	 */
 	int		 (*member)(struct chat_engine *,
 			    const struct chat_session *, const char *room);
 	/*
