@@ -767,7 +767,7 @@ static void
 test_end(void)
 {
 	struct fake	*a, *b;
-	char		 room[8];
+	char		 room[16];
 	int		 i, ok = 1;
 
 	setup(8, 50);
