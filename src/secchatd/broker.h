@@ -1,5 +1,6 @@
 /*
- * broker.h: the broker process: rooms, presence, fan-out and history.
+ * broker.h: the broker process: the chat model (chat.h) behind the
+ * sessions' channels, with output batching and the sandbox.
  *
  * Unprivileged, sandboxed, with no network.  It receives one socket per
  * session from the master, learns from the master (never from a worker)

@@ -1,0 +1,585 @@
+/*
+ * chat.c: the front of the chat model: the requests of a logged-in client,
+ * checked and answered, and turned into calls on the engine; see chat.h.
+ *
+ * Everything a session is sent goes through the broker's chat_io.  The
+ * front checks names and text again although the worker did: the broker
+ * trusts no worker, and the checks are cheap.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "chat.h"
+#include "log.h"
+#include "util.h"
+#include "wire.h"
+
+/* Allocator overhead of a small block, for chat_session_cost(). */
+#define CHAT_ALLOC_SLACK	32
+
+struct chat {
+	struct chat_config	 cfg;
+	struct chat_io		 io;
+	struct chat_engine	*engine;
+	TAILQ_HEAD(, chat_session) sessions;
+	struct buf		 out;		/* chat_send()'s encoding */
+	struct buf		 pub;		/* a publication */
+	struct chat_list	 list;		/* a WHO or ROOMS answer */
+};
+
+#define ENGINE(c)	((c)->engine->ops)
+
+/* ------------------------------------------------------------ for engines */
+
+void
+chat_deliver(struct chat_session *cs, const uint8_t *p, size_t len)
+{
+	if (!cs->ended)
+		cs->chat->io.deliver(cs->owner, p, len);
+}
+
+void
+chat_send(struct chat_session *cs, const struct wire_msg *m)
+{
+	struct chat	*c = cs->chat;
+
+	buf_reset(&c->out);
+	if (wire_encode(&c->out, m) == -1) {
+		log_warnx("cannot encode a %s message for %s",
+		    wire_type_name(m->type),
+		    cs->user[0] != '\0' ? cs->user : "a session");
+		return;
+	}
+	chat_deliver(cs, buf_head(&c->out), buf_used(&c->out));
+}
+
+static void
+chat_wstr(struct wire_str *ws, const char *p)
+{
+	ws->p = p;
+	ws->len = strlen(p);
+}
+
+void
+chat_send_room(struct chat_session *cs, uint8_t type, const char *room)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	chat_wstr(&m.s[0], room);
+	m.ns = 1;
+	chat_send(cs, &m);
+}
+
+void
+chat_send_names(struct chat_session *cs, const char *room,
+    const struct chat_list *l)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_NAMES;
+	chat_wstr(&m.s[0], room);
+	m.ns = 1;
+	m.count = l->count;
+	/* An empty list's buffer may not be allocated. */
+	m.listlen = buf_used(&l->buf);
+	m.list = m.listlen > 0 ? buf_head(&l->buf) : NULL;
+	chat_send(cs, &m);
+}
+
+size_t
+chat_backlog(const struct chat_session *cs)
+{
+	return cs->chat->io.backlog(cs->owner);
+}
+
+size_t
+chat_backlog_cost(const struct chat_session *cs, size_t len)
+{
+	return cs->chat->io.msg_overhead + len;
+}
+
+void
+chat_list_init(struct chat_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	buf_init(&l->buf, RECORD_MAX_PLAINTEXT);
+}
+
+void
+chat_list_clear(struct chat_list *l)
+{
+	buf_free(&l->buf);
+}
+
+/*
+ * NAMES is a type byte, the room as a string and the list's count: the
+ * rest of a record is the list's.  With names of at most 32 bytes that
+ * is over 1900 names.
+ */
+void
+chat_list_begin_names(struct chat_list *l, const char *room)
+{
+	buf_reset(&l->buf);
+	l->count = 0;
+	l->budget = RECORD_MAX_PLAINTEXT - (1 + 2 + strlen(room) + 2);
+}
+
+/*
+ * ROOMLIST is a type byte and the list's count.  At 36 bytes per room at
+ * most, that is over 1800 rooms.
+ */
+void
+chat_list_begin_rooms(struct chat_list *l)
+{
+	buf_reset(&l->buf);
+	l->count = 0;
+	l->budget = RECORD_MAX_PLAINTEXT - (1 + 2);
+}
+
+int
+chat_list_add_user(struct chat_list *l, const char *user)
+{
+	size_t	 len = strlen(user);
+
+	if (buf_used(&l->buf) + 2 + len > l->budget || l->count == UINT16_MAX)
+		return -1;
+	if (buf_put_str(&l->buf, user, len) == -1)
+		return -1;
+	l->count++;
+	return 0;
+}
+
+int
+chat_list_add_room(struct chat_list *l, const char *room, uint16_t users)
+{
+	size_t	 len = strlen(room);
+
+	if (buf_used(&l->buf) + 2 + len + 2 > l->budget ||
+	    l->count == UINT16_MAX)
+		return -1;
+	if (buf_put_str(&l->buf, room, len) == -1 ||
+	    buf_put_u16(&l->buf, users) == -1)
+		return -1;
+	l->count++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void
+chat_error(struct chat_session *cs, uint8_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+chat_error(struct chat_session *cs, uint8_t code, const char *fmt, ...)
+{
+	struct wire_msg	 m;
+	char		 text[256];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_ERROR;
+	m.byte = code;
+	chat_wstr(&m.s[0], text);
+	m.ns = 1;
+	chat_send(cs, &m);
+}
+
+static void
+chat_end(struct chat_session *cs, const char *why, const char *kick)
+{
+	cs->chat->io.end(cs->owner, why, kick);
+}
+
+/* ------------------------------------------------------------ requests */
+
+/*
+ * Copy a name field into dst.  wire_decode has checked it already, so
+ * this fails only if its rules and ours disagree: then the session ends.
+ */
+static int
+chat_copy_name(struct chat_session *cs, char *dst, const struct wire_str *ws,
+    int is_room)
+{
+	if (is_room ? !valid_roomname(ws->p, ws->len) :
+	    !valid_username(ws->p, ws->len)) {
+		chat_end(cs, CHAT_WHY_PROTO, is_room ?
+		    "protocol error: bad room name" :
+		    "protocol error: bad user name");
+		return -1;
+	}
+	memcpy(dst, ws->p, ws->len);
+	dst[ws->len] = '\0';
+	return 0;
+}
+
+static int
+chat_text_ok(struct chat_session *cs, const struct wire_str *text)
+{
+	uint32_t	 max = cs->chat->cfg.max_message;
+
+	if (text->len > max) {
+		chat_error(cs, ERR_BAD_TEXT, "message too long: %zu bytes, the "
+		    "limit is %u; it was not delivered", text->len, max);
+		return 0;
+	}
+	if (!valid_text(text->p, text->len, max)) {
+		chat_error(cs, ERR_BAD_TEXT, "message text is not valid");
+		return 0;
+	}
+	return 1;
+}
+
+/* SAY and ACT: to the room's other sessions, and into its history. */
+static void
+chat_say(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat		*c = cs->chat;
+	struct wire_msg		 m;
+	struct chat_post	 post;
+	char			 room[SECCHAT_NAME_MAX + 1];
+
+	if (chat_copy_name(cs, room, &in->s[0], 1) == -1)
+		return;
+	if (!ENGINE(c)->member(c->engine, cs, room)) {
+		chat_error(cs, ERR_NO_ROOM, "you are not in %s", room);
+		return;
+	}
+	if (!chat_text_ok(cs, &in->s[1]))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = in->type == MSG_SAY ? MSG_MESSAGE : MSG_ACTION;
+	m.time = now;
+	chat_wstr(&m.s[0], room);
+	chat_wstr(&m.s[1], cs->user);
+	m.s[2] = in->s[1];
+	m.ns = 3;
+	buf_reset(&c->pub);
+	if (wire_encode(&c->pub, &m) == -1) {
+		chat_error(cs, ERR_BAD_TEXT, "message too long");
+		return;
+	}
+	post.time = now;
+	post.kind = in->type == MSG_SAY ? HISTORY_SAY : HISTORY_ACTION;
+	post.sender = cs->user;
+	post.text = in->s[1].p;
+	post.textlen = in->s[1].len;
+	if (ENGINE(c)->publish(c->engine, cs, room, &post, buf_head(&c->pub),
+	    buf_used(&c->pub)) != CHAT_OK)
+		chat_error(cs, ERR_NO_ROOM, "you are not in %s", room);
+}
+
+static void
+chat_privmsg(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+	struct wire_msg	 m;
+	char		 user[SECCHAT_NAME_MAX + 1];
+
+	if (chat_copy_name(cs, user, &in->s[0], 0) == -1)
+		return;
+	if (!chat_text_ok(cs, &in->s[1]))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_PRIVATE;
+	m.time = now;
+	chat_wstr(&m.s[0], cs->user);
+	m.s[1] = in->s[1];
+	m.ns = 2;
+	buf_reset(&c->pub);
+	if (wire_encode(&c->pub, &m) == -1) {
+		chat_error(cs, ERR_BAD_TEXT, "message too long");
+		return;
+	}
+	if (ENGINE(c)->to_user(c->engine, cs, user, buf_head(&c->pub),
+	    buf_used(&c->pub)) != CHAT_OK)
+		chat_error(cs, ERR_NO_USER, "no such user online: %s", user);
+}
+
+static void
+chat_join_answer(struct chat_session *cs, enum chat_result r)
+{
+	switch (r) {
+	case CHAT_OK:
+		break;
+	case CHAT_TOO_MANY:
+		chat_error(cs, ERR_LIMIT, "you are in too many rooms (the "
+		    "limit is %u); leave one first", cs->chat->cfg.max_rooms);
+		break;
+	default:
+		chat_error(cs, ERR_LIMIT, "out of memory");
+		break;
+	}
+}
+
+static void
+chat_join(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+	char		 room[SECCHAT_NAME_MAX + 1];
+
+	if (chat_copy_name(cs, room, &in->s[0], 1) == -1)
+		return;
+	chat_join_answer(cs, ENGINE(c)->join(c->engine, cs, room, now));
+}
+
+static void
+chat_part(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+	char		 room[SECCHAT_NAME_MAX + 1];
+
+	if (chat_copy_name(cs, room, &in->s[0], 1) == -1)
+		return;
+	if (ENGINE(c)->part(c->engine, cs, room, CHAT_WHY_PART, now) !=
+	    CHAT_OK)
+		chat_error(cs, ERR_NO_ROOM, "you are not in %s", room);
+}
+
+static void
+chat_who(struct chat_session *cs, const struct wire_msg *in)
+{
+	struct chat	*c = cs->chat;
+	char		 room[SECCHAT_NAME_MAX + 1];
+
+	if (chat_copy_name(cs, room, &in->s[0], 1) == -1)
+		return;
+	chat_list_begin_names(&c->list, room);
+	if (ENGINE(c)->names(c->engine, room, &c->list) != CHAT_OK) {
+		chat_error(cs, ERR_NO_ROOM, "no such room: %s", room);
+		return;
+	}
+	chat_send_names(cs, room, &c->list);
+}
+
+static void
+chat_rooms(struct chat_session *cs)
+{
+	struct chat	*c = cs->chat;
+	struct wire_msg	 m;
+
+	chat_list_begin_rooms(&c->list);
+	ENGINE(c)->rooms(c->engine, &c->list);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_ROOMLIST;
+	m.count = c->list.count;
+	m.listlen = buf_used(&c->list.buf);
+	m.list = m.listlen > 0 ? buf_head(&c->list.buf) : NULL;
+	chat_send(cs, &m);
+}
+
+/*
+ * DEPARTED's reason for a BYE: "quit", or "quit: " and the client's own
+ * reason, cut short at a character boundary.  "exit" is what clients say
+ * when the user gave no reason.
+ */
+static void
+chat_quit_reason(char *out, size_t outlen, const struct wire_str *reason)
+{
+	size_t	 len = reason->len;
+
+	if (len == 0 || (len == 4 && memcmp(reason->p, "exit", 4) == 0)) {
+		strlcpy(out, CHAT_WHY_QUIT, outlen);
+		return;
+	}
+	if (len > CHAT_QUIT_REASON_MAX) {
+		len = CHAT_QUIT_REASON_MAX;
+		while (len > 0 && ((uint8_t)reason->p[len] & 0xc0) == 0x80)
+			len--;
+	}
+	snprintf(out, outlen, "%s: %.*s", CHAT_WHY_QUIT, (int)len, reason->p);
+}
+
+/*
+ * BYE: the session leaves its rooms and its user now.  The answers to
+ * what it sent before are queued already; the broker writes them and then
+ * closes the session.
+ */
+static void
+chat_bye(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+	/* "quit: " and the reason */
+	char		 why[sizeof(CHAT_WHY_QUIT) + 2 +
+			    CHAT_QUIT_REASON_MAX + 1];
+
+	chat_quit_reason(why, sizeof(why), &in->s[0]);
+	ENGINE(c)->detach(c->engine, cs, why, now);
+	cs->user[0] = '\0';
+}
+
+int
+chat_request(struct chat_session *cs, const struct wire_msg *m, uint64_t now)
+{
+	if (cs->ended)
+		return 0;
+	if (cs->user[0] == '\0') {
+		chat_end(cs, CHAT_WHY_PROTO,
+		    "protocol error: message before login");
+		return 0;
+	}
+	switch (m->type) {
+	case MSG_SAY:
+	case MSG_ACT:
+		chat_say(cs, m, now);
+		break;
+	case MSG_PRIVMSG:
+		chat_privmsg(cs, m, now);
+		break;
+	case MSG_JOIN:
+		chat_join(cs, m, now);
+		break;
+	case MSG_PART:
+		chat_part(cs, m, now);
+		break;
+	case MSG_WHO:
+		chat_who(cs, m);
+		break;
+	case MSG_ROOMS:
+		chat_rooms(cs);
+		break;
+	case MSG_BYE:
+		chat_bye(cs, m, now);
+		return 1;
+	default:
+		/* PING, PONG, AUTH: the worker deals with those itself. */
+		chat_end(cs, CHAT_WHY_PROTO,
+		    "protocol error: unexpected message");
+		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+struct chat_session *
+chat_session_new(struct chat *c, void *owner)
+{
+	struct chat_session	*cs;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return NULL;
+	cs->chat = c;
+	cs->owner = owner;
+	TAILQ_INSERT_TAIL(&c->sessions, cs, entry);
+	return cs;
+}
+
+int
+chat_login(struct chat_session *cs, const char *user)
+{
+	struct chat	*c = cs->chat;
+	size_t		 len = strlen(user);
+
+	if (cs->ended || cs->user[0] != '\0' || !valid_username(user, len))
+		return -1;
+	memcpy(cs->user, user, len + 1);
+	if (ENGINE(c)->attach(c->engine, cs) == -1) {
+		cs->user[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void
+chat_enter_lobby(struct chat_session *cs, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+
+	chat_join_answer(cs, ENGINE(c)->join(c->engine, cs, c->cfg.lobby,
+	    now));
+}
+
+void
+chat_session_end(struct chat_session *cs)
+{
+	struct chat	*c = cs->chat;
+
+	if (cs->ended)
+		return;
+	cs->ended = 1;
+	ENGINE(c)->hide(c->engine, cs);
+}
+
+void
+chat_session_free(struct chat_session *cs, const char *why, uint64_t now)
+{
+	struct chat	*c = cs->chat;
+
+	ENGINE(c)->detach(c->engine, cs, why, now);
+	TAILQ_REMOVE(&c->sessions, cs, entry);
+	free(cs);
+}
+
+const char *
+chat_session_user(const struct chat_session *cs)
+{
+	return cs->user[0] != '\0' ? cs->user : NULL;
+}
+
+uint64_t
+chat_session_cost(uint32_t max_rooms)
+{
+	return sizeof(struct chat_session) + CHAT_ALLOC_SLACK +
+	    chat_mem_session_cost(max_rooms);
+}
+
+/* ------------------------------------------------------------ the model */
+
+struct chat *
+chat_new(const struct chat_config *cfg, const struct chat_io *io)
+{
+	struct chat	*c;
+	const struct chat_engine_ops *ops;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->cfg = *cfg;
+	/* Every session is in the lobby: that is one room at least. */
+	if (c->cfg.max_rooms == 0)
+		c->cfg.max_rooms = 1;
+	c->io = *io;
+	TAILQ_INIT(&c->sessions);
+	buf_init(&c->out, RECORD_MAX_PLAINTEXT);
+	buf_init(&c->pub, RECORD_MAX_PLAINTEXT);
+	chat_list_init(&c->list);
+	ops = cfg->engine != NULL ? cfg->engine : &chat_mem_engine;
+	if ((c->engine = ops->create(c, &c->cfg)) == NULL) {
+		chat_list_clear(&c->list);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+chat_free(struct chat *c)
+{
+	struct chat_session	*cs;
+
+	if (c == NULL)
+		return;
+	ENGINE(c)->destroy(c->engine);
+	while ((cs = TAILQ_FIRST(&c->sessions)) != NULL) {
+		TAILQ_REMOVE(&c->sessions, cs, entry);
+		free(cs);
+	}
+	buf_free(&c->out);
+	buf_free(&c->pub);
+	chat_list_clear(&c->list);
+	free(c);
+}
