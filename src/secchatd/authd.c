@@ -26,6 +26,7 @@
 #include "authd.h"
 #include "buf.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "log.h"
 #include "pwhash.h"
 #include "sandbox.h"
@@ -255,6 +256,7 @@ authd_main(int verbose)
 	log_setproc("auth");
 	setproctitle("auth");
 	ipc_init(&master, AUTHD_FD_MASTER, "master", AUTHD_OUT_MAX);
+	ipc_set_roles(&master, IPC_ROLE_AUTHD, IPC_ROLE_MASTER);
 	ipc_accept_fds(&master, IPC_MAX_FDS);	/* the users file, on INIT and RELOAD */
 	log_set_sink(log_to_master);
 	users_init(&users);

@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "chat.h"
 #include "ipc.h"
+#include "ipc_table.h"
 #include "log.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -367,6 +368,7 @@ broker_on_session(const struct ipc_msg *im)
 	s->state = BS_NEW;
 	snprintf(s->label, sizeof(s->label), "session %u", s->id);
 	ipc_init(&s->peer, fd, s->label, b.outmax);
+	ipc_set_roles(&s->peer, IPC_ROLE_BROKER, IPC_ROLE_WORKER);
 	RB_INSERT(bsession_tree, &b.sessions, s);
 	TAILQ_INSERT_TAIL(&b.all, s, all);
 	b.nsessions++;
@@ -728,6 +730,7 @@ broker_main(int verbose)
 	log_setproc("broker");
 	setproctitle("broker");
 	ipc_init(&b.master, BROKER_FD_MASTER, "master", MASTER_OUT_MAX);
+	ipc_set_roles(&b.master, IPC_ROLE_BROKER, IPC_ROLE_MASTER);
 	ipc_accept_fds(&b.master, IPC_MAX_FDS);	/* each session's socket */
 	log_set_sink(broker_log_sink);
 	RB_INIT(&b.sessions);
