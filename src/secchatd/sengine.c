@@ -326,6 +326,8 @@ se_dh_result(struct sengine *se, const uint8_t *shared, uint64_t now)
 	size_t		 mlen;
 	int		 rc;
 
+	if (se->state == SE_CLOSING)
+		return 0;	/* nowhere to go */
 	if (se->state != SE_DHWAIT)
 		return -1;
 	if (shared == NULL) {
@@ -347,17 +349,16 @@ se_dh_result(struct sengine *se, const uint8_t *shared, uint64_t now)
 
 /* ------------------------------------------------------------ records */
 
-static int
+/* A record from a logged-in client takes a token, if there is one. */
+static void
 se_flood_take(struct sengine *se, uint64_t now)
 {
 	se->tokens += (double)(now - se->tokens_ms) * se->p.flood_rate / 1000.0;
 	if (se->tokens > se->p.flood_burst)
 		se->tokens = se->p.flood_burst;
 	se->tokens_ms = now;
-	if (se->tokens < 1.0)
-		return 0;
-	se->tokens -= 1.0;
-	return 1;
+	if (se->tokens >= 1.0)
+		se->tokens -= 1.0;
 }
 
 static int
@@ -526,7 +527,7 @@ se_process(struct sengine *se, uint64_t now)
 			se_handle_handshake(se, payload, plen, now);
 			break;
 		case SE_ACTIVE:
-			(void)se_flood_take(se, now);
+			se_flood_take(se, now);
 			/* FALLTHROUGH */
 		default:
 			se_handle_record(se, payload, plen, now);
@@ -654,6 +655,8 @@ int
 se_auth_fail(struct sengine *se, uint8_t tries_left, int final,
     const char *reason, size_t len, uint64_t now)
 {
+	if (se->state == SE_CLOSING)
+		return 0;	/* nowhere to go */
 	if (se->state != SE_AUTHWAIT)
 		return -1;
 	se_send_str(se, MSG_AUTH_FAIL, tries_left, reason, len, now);
@@ -767,11 +770,7 @@ se_finished(const struct sengine *se, uint64_t now)
 	    se->client_eof || now >= se->close_deadline);
 }
 
-/*
- * Most sessions are idle most of the time: once one has been quiet for a
- * moment, the buffers a burst left behind are freed.  They regrow on the
- * next message.
- */
+/* An idle session frees what a burst left behind; it regrows on demand. */
 int
 se_trim(struct sengine *se)
 {

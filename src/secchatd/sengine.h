@@ -146,10 +146,15 @@ int		 se_wants_output(const struct sengine *);
 /* So much output waits that the broker should not be read. */
 int		 se_out_full(const struct sengine *);
 
-/* The answer to ops->host_dh: the shared secret, or NULL if it failed. */
+/*
+ * The answers from outside.  Once the session is closing they are taken
+ * and dropped (they may have crossed the close); -1 when none was asked
+ * (or, for se_logged_in(), the name is not valid).
+ */
+/* To ops->host_dh: the shared secret, or NULL if it failed. */
 int		 se_dh_result(struct sengine *, const uint8_t *shared,
 		    uint64_t now);
-/* Answers to ops->check_login; -1 if none was asked or the name is bad. */
+/* To ops->check_login. */
 int		 se_logged_in(struct sengine *, const char *user, size_t len,
 		    uint64_t now);
 int		 se_auth_fail(struct sengine *, uint8_t tries_left, int final,
