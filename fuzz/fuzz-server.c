@@ -313,7 +313,8 @@ fz_pump(struct fz *f)
 			/* Asked, it waits for the answer unless it closed. */
 			st = se_state(f->se);
 			if ((st != SE_DHWAIT && st != SE_CLOSING) ||
-			    se_dh_result(f->se, ok ? shared : NULL, f->now) != 0)
+			    se_dh_result(f->se, ok ? shared : NULL,
+			    f->now) != 0)
 				abort();
 			moved = 1;
 		}
