@@ -500,8 +500,10 @@ se_process(struct sengine *se, uint64_t now)
 	size_t		 plen, used;
 	int		 r;
 
-	while (se->state != SE_CLOSING && se->state != SE_AUTHWAIT &&
-	    se->state != SE_DHWAIT && se->state != SE_LEAVING) {
+	/* An empty buffer may have no memory (yet, or since a trim). */
+	while (buf_used(&se->in) > 0 && se->state != SE_CLOSING &&
+	    se->state != SE_AUTHWAIT && se->state != SE_DHWAIT &&
+	    se->state != SE_LEAVING) {
 		if (se->state == SE_ACTIVE && !se_flood_ready(se, now))
 			break;
 		if (se->state == SE_ACTIVE && se_out_full(se))
@@ -560,10 +562,8 @@ se_in_space(struct sengine *se, uint8_t **p, size_t *len, uint64_t now)
 	 * never be read while poll() kept reporting it.
 	 */
 	*p = NULL;
-	if ((want = SE_IN_MAX - buf_used(&se->in)) == 0) {
-		*len = 0;
+	if ((*len = want = SE_IN_MAX - buf_used(&se->in)) == 0)
 		return 0;
-	}
 	if (want > SE_READ_CHUNK)
 		want = SE_READ_CHUNK;
 	*len = want;
