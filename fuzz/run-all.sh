@@ -18,7 +18,8 @@ seconds=${1:-60}
 builddir=${2:-_build/fuzz}
 jobs=${JOBS:-1}
 srcdir=$(cd "$(dirname "$0")/.." && pwd) || exit 2
-targets="frame hello handshake wire ipc config users knownhosts keys transport"
+targets="frame hello handshake wire ipc config users knownhosts keys transport
+server"
 
 case $seconds in
 '' | *[!0-9]*)
