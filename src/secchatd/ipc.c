@@ -275,6 +275,7 @@ ipc_read(struct ipc_peer *p)
 	if (n == -1)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -1;
 	if (take_fds(p, &mh) == -1) {
+		p->refused = "sent a descriptor it may not send";
 		errno = EBADMSG;
 		return -1;
 	}

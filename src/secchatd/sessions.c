@@ -441,7 +441,8 @@ msession_drain(struct msession *s)
 	while (!s->killed && (r = ipc_get(&s->chan, &im)) == 1)
 		mw_dispatch(s, &im);
 	if (r == -1)
-		msession_kill(s, "malformed message");
+		msession_kill(s, s->chan.refused != NULL ? s->chan.refused :
+		    "malformed message");
 	return 1;
 }
 
@@ -535,7 +536,8 @@ msessions_handle(const struct pollfd *pfd)
 			continue;
 		/* At the end it is reaped on SIGCHLD; it is no longer polled. */
 		if (msession_drain(s) == -1 && !s->chan.eof)
-			msession_kill(s, "channel error");
+			msession_kill(s, s->chan.refused != NULL ?
+			    s->chan.refused : "channel error");
 	}
 }
 

@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "ipc_table.h"
+#include "keys.h"
 #include "log.h"
 #include "noise.h"
 #include "proto.h"
@@ -195,12 +196,76 @@ hook_fcntl_async(void)
 		(void)fcntl(w.cfd, F_SETFL, fl | O_ASYNC);
 }
 
+/*
+ * Requests the master must refuse, each ending the session: the worker's
+ * side of the table of messages (ipc_table.c) and of the master's
+ * request table (mw_requests in sessions.c), broken one way each.
+ */
+static void
+hook_send(uint16_t type, uint32_t session, int fd, const void *p, size_t len)
+{
+	if (ipc_compose(&w.master, type, session, fd, p, len) == -1 ||
+	    ipc_flush_all(&w.master) == -1)
+		fatalx("test hook: cannot send");
+}
+
+static void
+hook_ipc_second_dh(void)
+{
+	uint8_t	 key[KEY_LEN];
+
+	memset(key, 9, sizeof(key));
+	hook_send(IMSG_M_DH, w.init.session, -1, key, sizeof(key));
+	hook_send(IMSG_M_DH, w.init.session, -1, key, sizeof(key));
+}
+
+static void
+hook_ipc_short_dh(void)
+{
+	uint8_t	 key[KEY_LEN - 1];
+
+	memset(key, 9, sizeof(key));
+	hook_send(IMSG_M_DH, w.init.session, -1, key, sizeof(key));
+}
+
+static void
+hook_ipc_unknown(void)
+{
+	hook_send(999, w.init.session, -1, NULL, 0);
+}
+
+static void
+hook_ipc_wrong_way(void)
+{
+	/* What only the master sends the password checker. */
+	hook_send(IMSG_A_PING, w.init.session, -1, "\0\0\0\1", 4);
+}
+
+static void
+hook_ipc_other_session(void)
+{
+	hook_send(IMSG_M_LOG, w.init.session + 1, -1, "\6\0\1x", 4);
+}
+
+/* (The client's socket itself: dup(2) is not in the filter's list.) */
+static void
+hook_ipc_descriptor(void)
+{
+	hook_send(IMSG_M_LOG, w.init.session, w.cfd, "\6\0\1x", 4);
+}
+
 static const struct test_hook {
 	const char	*text;		/* SE_TEST_HOOK_PREFIX, then the name */
 	void		(*run)(void);
 } test_hooks[] = {
 	TEST_HOOK("forbidden-syscall", hook_forbidden_syscall),
 	TEST_HOOK("fcntl-async", hook_fcntl_async),
+	TEST_HOOK("ipc-second-dh", hook_ipc_second_dh),
+	TEST_HOOK("ipc-short-dh", hook_ipc_short_dh),
+	TEST_HOOK("ipc-unknown", hook_ipc_unknown),
+	TEST_HOOK("ipc-wrong-way", hook_ipc_wrong_way),
+	TEST_HOOK("ipc-other-session", hook_ipc_other_session),
+	TEST_HOOK("ipc-descriptor", hook_ipc_descriptor),
 };
 
 static const struct test_hook *

@@ -1,0 +1,63 @@
+"""A taken-over worker breaking the rules of what it may ask the master:
+each broken request (a second DH, a short DH, an unknown type, a type only
+the master sends, a message for another session, a descriptor) gets that
+worker killed, with the reason in the log, before any handler acts on it;
+other users go on logging in.  The misbehaviour is planted code that runs
+at the worker's start in test builds (SECCHAT_TEST_WORKER_HOOK), for
+clients from 127.0.0.2 only."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Tap, Daemon, RawClient, MSG, ProtocolClosed,  # noqa
+                     SECCHATD)
+
+tap = Tap()
+with open(SECCHATD, "rb") as f:
+    HOOKS = b"secchat-test-hook:ipc-second-dh" in f.read()
+
+CASES = [
+    ("ipc-second-dh", r"request not allowed now"),
+    ("ipc-short-dh", r"malformed payload"),
+    ("ipc-unknown", r"unknown message type"),
+    ("ipc-wrong-way", r"message type not allowed on this channel"),
+    ("ipc-other-session", r"message for another session"),
+    ("ipc-descriptor", r"sent a descriptor it may not send"),
+]
+
+if not HOOKS:
+    tap.skip("workers that break the request rules", "no test hooks")
+    tap.done()
+
+for hook, why in CASES:
+    os.environ["SECCHAT_TEST_WORKER_HOOK"] = hook + "@127.0.0.2"
+    d = Daemon(users=[("alice", "alice-pw")])
+    try:
+        d.start()
+        del os.environ["SECCHAT_TEST_WORKER_HOOK"]
+        try:
+            r = RawClient(d.port, source="127.0.0.2", timeout=10)
+            r.hello()
+            r.handshake(bytes([MSG["AUTH"]]) + b"\x00\x05alice\x00\x08"
+                        b"alice-pw")
+            got = r.recv_msg()
+        except (ProtocolClosed, OSError, ValueError):
+            got = None
+        tap.ok(got is None or got[0] != MSG["AUTH_OK"],
+               "%s: the connection gets nowhere" % hook)
+        m = d.log.expect(r"session \d+ \(127\.0\.0\.2 port \d+\): %s; "
+                         r"killing worker" % why)
+        tap.ok(m is not None, "%s: the master kills the worker (%s)" %
+               (hook, why))
+        r2 = RawClient(d.port)
+        ok = r2.login("alice", "alice-pw")
+        tap.ok(ok is not None and ok[0] == MSG["AUTH_OK"],
+               "%s: another user logs in" % hook)
+        r2.close()
+    finally:
+        os.environ.pop("SECCHAT_TEST_WORKER_HOOK", None)
+        d.cleanup()
+
+tap.done()
