@@ -105,7 +105,7 @@ read_users(int fd, struct users *out, size_t *nbad, char *report,
  * so a file with any bad line is not used at all and the old table stays.
  */
 static void
-load(int fd, int first)
+authd_load_users(int fd, int first)
 {
 	struct users	 fresh;
 	char		 report[USERS_REPORT_MAX], text[USERS_REPORT_MAX + 96];
@@ -200,7 +200,7 @@ reload(const struct ipc_msg *im)
 		fatalx("malformed RELOAD from master");
 	if ((fd = ipc_claim_fd(&master)) == -1)
 		fatalx("RELOAD from master without a descriptor");
-	load(fd, 0);
+	authd_load_users(fd, 0);
 }
 
 /* The master's liveness check: a stopped checker is replaced. */
@@ -265,7 +265,7 @@ authd_main(int verbose)
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
 	sandbox_enter(SANDBOX_AUTHD, user, dir, AUTHD_MAXFD);
-	load(fd, 1);
+	authd_load_users(fd, 1);
 
 	for (;;) {
 		if ((r = ipc_get_blocking(&master, &im)) != 1) {

@@ -169,7 +169,7 @@ ret(struct program *p, unsigned int action)
 
 /* A = one 32-bit word of seccomp_data. */
 static void
-load(struct program *p, unsigned int offset)
+bpf_load_arg(struct program *p, unsigned int offset)
 {
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offset, 0, 0);
 }
@@ -249,10 +249,10 @@ rule_fcntl(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_fcntl);
 
-	load(p, ARG_LO(1));
+	bpf_load_arg(p, ARG_LO(1));
 	return_if(p, F_GETFL, ALLOW);
 	kill_unless(p, F_SETFL);
-	load(p, ARG_LO(2));
+	bpf_load_arg(p, ARG_LO(2));
 	kill_if_any(p, O_ASYNC);
 	ret(p, ALLOW);
 	end_call(p, at);
@@ -268,9 +268,9 @@ rule_sendto(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_sendto);
 
-	load(p, ARG_LO(4));
+	bpf_load_arg(p, ARG_LO(4));
 	kill_unless(p, 0);
-	load(p, ARG_HI(4));
+	bpf_load_arg(p, ARG_HI(4));
 	kill_unless(p, 0);
 	ret(p, ALLOW);
 	end_call(p, at);
@@ -289,7 +289,7 @@ rule_clock(struct program *p, unsigned int nr)
 {
 	size_t	 at = begin_call(p, nr);
 
-	load(p, ARG_LO(0));
+	bpf_load_arg(p, ARG_LO(0));
 	kill_if_at_least(p, CLOCK_TAI + 1);
 	ret(p, ALLOW);
 	end_call(p, at);
@@ -308,7 +308,7 @@ rule_futex(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_futex);
 
-	load(p, ARG_LO(1));
+	bpf_load_arg(p, ARG_LO(1));
 	emit(p, BPF_ALU | BPF_AND | BPF_K, (unsigned int)FUTEX_CMD_MASK, 0, 0);
 	return_if(p, FUTEX_WAIT, ALLOW);
 	return_if(p, FUTEX_WAKE, ALLOW);
@@ -329,9 +329,9 @@ rule_mremap(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_mremap);
 
-	load(p, ARG_HI(3));
+	bpf_load_arg(p, ARG_HI(3));
 	kill_unless(p, 0);
-	load(p, ARG_LO(3));
+	bpf_load_arg(p, ARG_LO(3));
 	kill_if_any(p, ~(unsigned int)MREMAP_MAYMOVE);
 	ret(p, ALLOW);
 	end_call(p, at);
@@ -360,11 +360,11 @@ rule_mmap(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_mmap);
 
-	load(p, ARG_LO(2));
+	bpf_load_arg(p, ARG_LO(2));
 	kill_if_any(p, PROT_EXEC);
-	load(p, ARG_HI(3));
+	bpf_load_arg(p, ARG_HI(3));
 	kill_unless(p, 0);
-	load(p, ARG_LO(3));
+	bpf_load_arg(p, ARG_LO(3));
 	kill_if_any(p, ~(unsigned int)MMAP_FLAGS_ALLOWED);
 	kill_unless_set(p, MAP_PRIVATE);
 	kill_unless_set(p, MAP_ANONYMOUS);
@@ -378,7 +378,7 @@ rule_mprotect(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_mprotect);
 
-	load(p, ARG_LO(2));
+	bpf_load_arg(p, ARG_LO(2));
 	kill_if_any(p, PROT_EXEC);
 	ret(p, ALLOW);
 	end_call(p, at);
@@ -398,7 +398,7 @@ rule_madvise(struct program *p)
 {
 	size_t	 at = begin_call(p, __NR_madvise);
 
-	load(p, ARG_LO(2));
+	bpf_load_arg(p, ARG_LO(2));
 	return_if(p, MADV_DONTNEED, ALLOW);
 	return_if(p, MADV_HUGEPAGE, ALLOW);
 	ret(p, KILL);
@@ -419,10 +419,10 @@ syscall_filter_build(struct sock_filter *insn, size_t max)
 	size_t		 i;
 
 	/* Another architecture's system call numbers mean other calls. */
-	load(&p, offsetof(struct seccomp_data, arch));
+	bpf_load_arg(&p, offsetof(struct seccomp_data, arch));
 	emit(&p, BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_AUDIT_ARCH, 1, 0);
 	ret(&p, KILL);
-	load(&p, offsetof(struct seccomp_data, nr));
+	bpf_load_arg(&p, offsetof(struct seccomp_data, nr));
 #ifdef SECCOMP_X32_BIT
 	/* x32 calls share the arch value; their numbers have this bit. */
 	kill_if_at_least(&p, SECCOMP_X32_BIT);
