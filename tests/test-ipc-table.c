@@ -44,7 +44,7 @@ static const unsigned roles[] = {
 static void
 sample(const struct ipc_spec *t, struct buf *b)
 {
-	static const uint8_t	 zero[512];
+	static const uint8_t	 zero[8192];
 	const char		*l;
 
 	buf_init(b, 0);
@@ -63,6 +63,8 @@ sample(const struct ipc_spec *t, struct buf *b)
 			buf_put_str(b, "alice", 5);
 			break;
 		case 'S':
+			if (t->size > sizeof(zero))
+				abort();
 			buf_append(b, zero, t->size);
 			break;
 		case 'a':
