@@ -89,12 +89,14 @@ test_rows(void)
 	    "the table has no other rows");
 	for (i = ok = 0; i < ipc_nspecs; i++) {
 		t = &ipc_specs[i];
-		ok += t->name != NULL && t->fields != NULL &&
-		    t->allowed != NULL && t->from != 0 &&
+		ok += t->name[0] != '\0' && ipc_spec_doc_find(t->type) != NULL &&
+		    t->from != 0 &&
 		    (t->from & t->to) == 0 && ipc_role_name(t->to)[0] != '?';
 	}
 	tap_ok((size_t)ok == ipc_nspecs, "every row names its message, its "
 	    "two ends and its rules");
+	tap_ok(ipc_nspec_docs == ipc_nspecs, "every row has its words, and "
+	    "no words are without a row");
 }
 
 static void

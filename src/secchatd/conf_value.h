@@ -33,8 +33,13 @@ enum conf_kwtype {
 	KW_COLONS	/* unsigned numbers joined by ':', one per array slot */
 };
 
+/*
+ * The name is an array, not a pointer: a table of pointers is written by
+ * the dynamic linker at start, which costs every re-executed child a
+ * private page; without them the table stays shared.
+ */
 struct conf_keyword {
-	const char	 *name;
+	char		  name[32];
 	enum conf_kwtype  type;
 	size_t		  off;	/* offsetof(struct config, field) */
 	size_t		  size;	/* sizeof the field (string buffers) */

@@ -24,102 +24,37 @@
 /* In the order of doc/security.md section 3: by channel, then direction. */
 const struct ipc_spec ipc_specs[] = {
 	/* worker <-> master */
-	{ IMSG_W_INIT, "INIT", M, W, "S", sizeof(struct worker_init), 0,
-	    "`struct worker_init`: the session id, suites, limits, sandbox "
-	    "settings, the host public key",
-	    "first, once" },
-	{ IMSG_M_DH, "DH", W, M, "k", 0, 0,
-	    "the 32-byte public key to multiply by the host private key",
-	    "**once per session**, before login.  The answer is the 32-byte "
-	    "result, or empty if the result is all zeros (a low-order point)" },
-	{ IMSG_W_DH_RESULT, "DH_RESULT", M, W, "k|", 0, 0,
-	    "the 32-byte result, or nothing",
-	    "the answer to `DH`" },
-	{ IMSG_M_AUTH, "AUTH", W, M, "kss", 0, 0,
-	    "the client's 32-byte identity key, user name, password",
-	    "only after `DH`, only when no check is pending and the session "
-	    "is not logged in, and at most `MaxAuthTries` times per "
-	    "connection (answers of \"server busy\" do not count)" },
-	{ IMSG_W_AUTH_FAIL, "AUTH_FAIL", M, W, "11s", 0, 0,
-	    "u8 tries left, u8 final, reason",
-	    "the answer to `AUTH` when the login is refused" },
-	{ IMSG_M_LOG, "LOG", W | B | A, M, "1s", 0, 0,
-	    "u8 priority, one line",
-	    "any time; a line of 1024 bytes or more is dropped; only "
-	    "printable UTF-8 is kept; the master prefixes the sender "
-	    "(`worker N:`, `broker:`, `auth:`) and takes at most 50 lines a "
-	    "second from each" },
-	{ IMSG_M_CLOSING, "CLOSING", W, M, "s", 0, 0,
-	    "the reason the worker is closing, for the log",
-	    "any time; under 128 bytes; filtered as `LOG`, and logged as "
-	    "`worker: REASON` unless the master ended the session for a "
-	    "reason of its own" },
-	{ IMSG_W_SHUTDOWN, "SHUTDOWN", M, W, "s", 0, 0,
-	    "the reason, for the client",
-	    "any time: close the session" },
+	{ IMSG_W_INIT, "INIT", M, W, "S", sizeof(struct worker_init), 0 },
+	{ IMSG_M_DH, "DH", W, M, "k", 0, 0 },
+	{ IMSG_W_DH_RESULT, "DH_RESULT", M, W, "k|", 0, 0 },
+	{ IMSG_M_AUTH, "AUTH", W, M, "kss", 0, 0 },
+	{ IMSG_W_AUTH_FAIL, "AUTH_FAIL", M, W, "11s", 0, 0 },
+	{ IMSG_M_LOG, "LOG", W | B | A, M, "1s", 0, 0 },
+	{ IMSG_M_CLOSING, "CLOSING", W, M, "s", 0, 0 },
+	{ IMSG_W_SHUTDOWN, "SHUTDOWN", M, W, "s", 0, 0 },
 	/* worker <-> broker */
-	{ IMSG_B_APP, "APP", W, B, "a", 0, 0,
-	    "one client application message",
-	    "only after the master's `LOGIN` for this session.  The broker "
-	    "decodes it again with the same decoder and field rules as the "
-	    "worker (`wire_decode`), and checks `MaxMessageLength` again.  "
-	    "`AUTH`, `PING` and `PONG` are not accepted" },
-	{ IMSG_W_LOGGED_IN, "LOGGED_IN", B, W, "s", 0, 0,
-	    "the user name",
-	    "only while the worker waits for a login result; the name must "
-	    "be valid" },
-	{ IMSG_W_APP, "APP", B, W, "a", 0, 0,
-	    "one server application message to encrypt",
-	    "only after login" },
+	{ IMSG_B_APP, "APP", W, B, "a", 0, 0 },
+	{ IMSG_W_LOGGED_IN, "LOGGED_IN", B, W, "s", 0, 0 },
+	{ IMSG_W_APP, "APP", B, W, "a", 0, 0 },
 	/* master <-> broker */
-	{ IMSG_B_INIT, "INIT", M, B, "S", sizeof(struct broker_init), 0,
-	    "`struct broker_init`: limits, sandbox settings",
-	    "first, once" },
-	{ IMSG_B_SESSION, "SESSION", M, B, "", 0, 1,
-	    "nothing; the session's broker socket comes with it",
-	    "with exactly one descriptor; an id already known ends that "
-	    "session first (its worker is gone)" },
-	{ IMSG_B_LOGIN, "LOGIN", M, B, "s", 0, 0,
-	    "the user name the session logged in as",
-	    "a valid user name, once per session" },
-	{ IMSG_B_SHUTDOWN, "SHUTDOWN", M, B, "s", 0, 0,
-	    "the reason",
-	    "any time" },
-	{ IMSG_B_PING, "PING", M, B, "4", 0, 0,
-	    "u32 token",
-	    "every 10 s" },
-	{ IMSG_M_KICK, "KICK", B, M, "s", 0, 0,
-	    "the reason",
-	    "close that session; reason under 128 bytes" },
-	{ IMSG_M_BROKER_READY, "BROKER_READY", B, M, "", 0, 0,
-	    "nothing",
-	    "once the broker is in its sandbox" },
-	{ IMSG_M_BROKER_PONG, "BROKER_PONG", B, M, "4", 0, 0,
-	    "u32 token",
-	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_B_INIT, "INIT", M, B, "S", sizeof(struct broker_init), 0 },
+	{ IMSG_B_SESSION, "SESSION", M, B, "", 0, 1 },
+	{ IMSG_B_LOGIN, "LOGIN", M, B, "s", 0, 0 },
+	{ IMSG_B_SHUTDOWN, "SHUTDOWN", M, B, "s", 0, 0 },
+	{ IMSG_B_PING, "PING", M, B, "4", 0, 0 },
+	{ IMSG_M_KICK, "KICK", B, M, "s", 0, 0 },
+	{ IMSG_M_BROKER_READY, "BROKER_READY", B, M, "", 0, 0 },
+	{ IMSG_M_BROKER_PONG, "BROKER_PONG", B, M, "4", 0, 0 },
 	/* master <-> password checker */
-	{ IMSG_A_INIT, "INIT", M, A, "ss", 0, 1,
-	    "privsep user, privsep directory; the users file comes with it",
-	    "first, once, with the users file's descriptor" },
-	{ IMSG_A_CHECK, "CHECK", M, A, "4ss", 0, 0,
-	    "u32 request, user name, password",
-	    "one at a time: the next only after the answer to the last" },
-	{ IMSG_A_RELOAD, "RELOAD", M, A, "", 0, 1,
-	    "nothing; the users file comes with it",
-	    "with the new users file's descriptor" },
-	{ IMSG_A_PING, "PING", M, A, "4", 0, 0,
-	    "u32 token",
-	    "every 10 s" },
-	{ IMSG_M_RESULT, "RESULT", A, M, "41", 0, 0,
-	    "u32 request, u8 1 if the password matches",
-	    "the answer to the one pending request" },
-	{ IMSG_M_RELOADED, "RELOADED", A, M, "1s", 0, 0,
-	    "u8 1 if the file was read, the number of users or the error",
-	    "after `INIT` or `RELOAD`" },
-	{ IMSG_M_AUTHD_PONG, "AUTHD_PONG", A, M, "4", 0, 0,
-	    "u32 token",
-	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_A_INIT, "INIT", M, A, "ss", 0, 1 },
+	{ IMSG_A_CHECK, "CHECK", M, A, "4ss", 0, 0 },
+	{ IMSG_A_RELOAD, "RELOAD", M, A, "", 0, 1 },
+	{ IMSG_A_PING, "PING", M, A, "4", 0, 0 },
+	{ IMSG_M_RESULT, "RESULT", A, M, "41", 0, 0 },
+	{ IMSG_M_RELOADED, "RELOADED", A, M, "1s", 0, 0 },
+	{ IMSG_M_AUTHD_PONG, "AUTHD_PONG", A, M, "4", 0, 0 },
 };
+
 const size_t ipc_nspecs = sizeof(ipc_specs) / sizeof(ipc_specs[0]);
 
 const struct ipc_spec *
@@ -228,88 +163,3 @@ ipc_check(const struct ipc_msg *m, unsigned from, unsigned to,
 	return t;
 }
 
-/* ---------------------------------------------------------------- docs */
-
-static void
-doc_length(FILE *fp, const struct ipc_spec *t)
-{
-	if (strcmp(t->layout, "") == 0)
-		fputs("0", fp);
-	else if (strcmp(t->layout, "S") == 0)
-		fprintf(fp, "%zu", t->size);
-	else if (strcmp(t->layout, "a") == 0)
-		fprintf(fp, "1..%d", RECORD_MAX_PLAINTEXT);
-	else if (strcmp(t->layout, "k|") == 0)
-		fprintf(fp, "%d or 0", KEY_LEN);
-	else {
-		size_t	 fixed = 0, i;
-		int	 strings = 0;
-
-		for (i = 0; t->layout[i] != '\0'; i++)
-			switch (t->layout[i]) {
-			case '1':
-				fixed += 1;
-				break;
-			case '4':
-				fixed += 4;
-				break;
-			case 'k':
-				fixed += KEY_LEN;
-				break;
-			case 's':
-				fixed += 2;
-				strings++;
-				break;
-			}
-		if (strings == 0)
-			fprintf(fp, "%zu", fixed);
-		else
-			fprintf(fp, "%zu + the string%s", fixed,
-			    strings == 1 ? "" : "s");
-	}
-}
-
-static const struct {
-	const char	*title;
-	unsigned	 a, b;
-} channels[] = {
-	{ "### 3.1 Worker and master", W, M },
-	{ "### 3.2 Worker and broker", W, B },
-	{ "### 3.3 Master and broker", M, B },
-	{ "### 3.4 Master and password checker", M, A },
-};
-
-void
-ipc_table_doc(FILE *fp)
-{
-	const struct ipc_spec	*t;
-	size_t			 c, i;
-
-	for (c = 0; c < sizeof(channels) / sizeof(channels[0]); c++) {
-		fprintf(fp, "%s\n\n", channels[c].title);
-		fputs("| From | To | Message | Payload | Bytes | Descriptor | "
-		    "Allowed |\n", fp);
-		fputs("|------|----|---------|---------|-------|------------|"
-		    "---------|\n", fp);
-		for (i = 0; i < ipc_nspecs; i++) {
-			unsigned from;
-
-			t = &ipc_specs[i];
-			if (t->to == channels[c].b &&
-			    (t->from & channels[c].a))
-				from = channels[c].a;
-			else if (t->to == channels[c].a &&
-			    (t->from & channels[c].b))
-				from = channels[c].b;
-			else
-				continue;
-			fprintf(fp, "| %s | %s | `%s` | %s | ",
-			    ipc_role_name(from), ipc_role_name(t->to),
-			    t->name, t->fields);
-			doc_length(fp, t);
-			fprintf(fp, " | %s | %s |\n", t->fd ? "one" : "none",
-			    t->allowed);
-		}
-		fputs("\n", fp);
-	}
-}

@@ -38,14 +38,23 @@ enum ipc_role {
  */
 struct ipc_spec {
 	uint16_t	 type;		/* enum ipc_type in ipc.h */
-	const char	*name;		/* as in the logs and the documents */
+	char		 name[16];	/* as in the logs and the documents */
 	unsigned	 from;		/* enum ipc_role bits */
 	unsigned	 to;		/* one enum ipc_role */
-	const char	*layout;
+	char		 layout[8];
 	size_t		 size;		/* for S */
 	int		 fd;		/* 1: exactly one descriptor comes with it */
-	const char	*fields;	/* the layout in words, for the documents */
-	const char	*allowed;	/* when, in words, for the documents */
+};
+
+/*
+ * The rows' words, for the documents, in ipc_table_doc.c: the daemon
+ * links none of it.  (Arrays, not pointers, above: a table of pointers
+ * is relocated at start, which costs every child a private page.)
+ */
+struct ipc_spec_doc {
+	uint16_t	 type;
+	const char	*fields;	/* the layout in words */
+	const char	*allowed;	/* when, in words */
 };
 
 extern const struct ipc_spec	ipc_specs[];
@@ -67,6 +76,9 @@ int	ipc_layout_fits(const struct ipc_spec *, const uint8_t *p, size_t len);
  */
 const struct ipc_spec *ipc_check(const struct ipc_msg *, unsigned from,
 	    unsigned to, int fds_waiting, const char **why);
+extern const struct ipc_spec_doc	ipc_spec_docs[];
+extern const size_t			ipc_nspec_docs;
+const struct ipc_spec_doc	*ipc_spec_doc_find(uint16_t type);
 /* doc/security.md section 3's tables, in Markdown. */
 void	ipc_table_doc(FILE *);
 

@@ -41,17 +41,22 @@ sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/*
+ * (The paths live on the heap: a worker runs this before its sandbox, and
+ * stack pages it touches stay with it for its whole life.)
+ */
 int
 sandbox_check_dir(const char *dir, char *err, size_t errlen)
 {
-	char		 real[PATH_MAX], path[PATH_MAX], *slash;
+	char		*real, *slash;
 	struct stat	 st;
+	int		 rv = -1;
 
 	if (dir[0] != '/') {
 		snprintf(err, errlen, "%s: not an absolute path", dir);
 		return -1;
 	}
-	if (realpath(dir, real) == NULL) {
+	if ((real = realpath(dir, NULL)) == NULL) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -59,16 +64,12 @@ sandbox_check_dir(const char *dir, char *err, size_t errlen)
 	if (strcmp(real, dir) != 0) {
 		snprintf(err, errlen, "%s: the path has a symbolic link or is "
 		    "not in canonical form (it is %s)", dir, real);
-		return -1;
-	}
-	if (strlcpy(path, real, sizeof(path)) >= sizeof(path)) {
-		snprintf(err, errlen, "%s: path too long", dir);
-		return -1;
+		goto out;
 	}
 	for (;;) {
-		if (lstat(path, &st) == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -1;
+		if (lstat(real, &st) == -1) {
+			snprintf(err, errlen, "%s: %s", real, strerror(errno));
+			goto out;
 		}
 		/*
 		 * Above the directory itself, a sticky one (/tmp) is safe:
@@ -76,26 +77,30 @@ sandbox_check_dir(const char *dir, char *err, size_t errlen)
 		 */
 		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
 		    ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-		    (strcmp(path, dir) == 0 || !(st.st_mode & S_ISVTX)))) {
+		    (strcmp(real, dir) == 0 || !(st.st_mode & S_ISVTX)))) {
 			snprintf(err, errlen, "%s: %s must be a directory owned "
 			    "by root and not writable by group or others, as "
 			    "must every directory above it (unless sticky)",
-			    dir, path);
-			return -1;
+			    dir, real);
+			goto out;
 		}
-		if (strcmp(path, "/") == 0)
-			return 0;
-		if ((slash = strrchr(path, '/')) == path)
+		if (strcmp(real, "/") == 0)
+			break;
+		if ((slash = strrchr(real, '/')) == real)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
 	}
+	rv = 0;
+out:
+	free(real);
+	return rv;
 }
 
 void
 check_privsep_directory(const char *dir)
 {
-	char	 err[PATH_MAX + 256];
+	char	 err[512];
 
 	if (sandbox_check_dir(dir, err, sizeof(err)) == -1)
 		fatalx("PrivsepDirectory %s", err);
