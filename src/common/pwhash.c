@@ -306,21 +306,34 @@ pwhash_verify(const char *hash, const char *pw, size_t pwlen)
  * what a verification costs, so the first call is no cheaper than the rest.
  * Not thread-safe: each daemon process is single-threaded.
  */
+static char	 dummy_hash[crypto_pwhash_argon2id_STRBYTES];
+
+/* A hash of a random secret, at the default parameters; made once. */
+const char *
+pwhash_dummy_hash(void)
+{
+	uint8_t	 secret[32];
+
+	if (dummy_hash[0] == '\0') {
+		randombytes_buf(secret, sizeof(secret));
+		if (crypto_pwhash_str_alg(dummy_hash, (const char *)secret,
+		    sizeof(secret), ARGON2ID_OPSLIMIT, ARGON2ID_MEMLIMIT,
+		    crypto_pwhash_ALG_ARGON2ID13) != 0)
+			dummy_hash[0] = '\0';
+		sodium_memzero(secret, sizeof(secret));
+	}
+	return dummy_hash;
+}
+
 int
 pwhash_verify_dummy(const char *pw, size_t pwlen)
 {
-	static char	 dummy[crypto_pwhash_argon2id_STRBYTES];
-	uint8_t		 secret[32];
+	int	 first = dummy_hash[0] == '\0';
+	const char *dummy = pwhash_dummy_hash();
 
-	if (dummy[0] == '\0') {
-		randombytes_buf(secret, sizeof(secret));
-		if (crypto_pwhash_str_alg(dummy, (const char *)secret,
-		    sizeof(secret), ARGON2ID_OPSLIMIT, ARGON2ID_MEMLIMIT,
-		    crypto_pwhash_ALG_ARGON2ID13) != 0)
-			dummy[0] = '\0';
-		sodium_memzero(secret, sizeof(secret));
+	/* The first call made the hash, which costs as much as a check. */
+	if (first)
 		return -1;
-	}
 	/* Only the work matters: even a match would be a failure. */
 	if (password_length_ok(pwlen) &&
 	    crypto_pwhash_argon2id_str_verify(dummy, pw, pwlen) == 0)

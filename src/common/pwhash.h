@@ -50,6 +50,8 @@ int	pwhash_verify(const char *hash, const char *pw, size_t pwlen);
  * unknown user costs what a real one does.  Always returns -1.
  */
 int	pwhash_verify_dummy(const char *pw, size_t pwlen);
+/* The hash the dummy verification checks against (for the tests). */
+const char *pwhash_dummy_hash(void);
 /* 1 if the hash's parameters are below the current defaults, else 0. */
 int	pwhash_needs_rehash(const char *hash);
 /* 1 if the string is a hash we can verify (well-formed). */
