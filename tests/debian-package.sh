@@ -25,6 +25,8 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 work=${1:-$top/_build/deb}
+# Absolute: the daemon's configuration below names files in it.
+mkdir -p "$work" && work=$(cd "$work" && pwd -P)
 JOBS=${JOBS:-2}
 DEB_BUILD_TIMEOUT=${DEB_BUILD_TIMEOUT:-900}
 PRIVSEP_USER=_secchatd
@@ -224,8 +226,9 @@ uid=$(echo "$pw" | cut -d: -f3)
 check "the user $PRIVSEP_USER exists: $pw" test -n "$pw"
 check "...is a system user with no login shell" sh -c \
     "[ ${uid:-99999} -lt 1000 ] && [ '$(echo "$pw" | cut -d: -f7)' = /usr/sbin/nologin ]"
-check "...with a group of its own" sh -c \
-    "[ \"\$(getent group $PRIVSEP_USER | cut -d: -f3)\" = '$(echo "$pw" | cut -d: -f4)' ]"
+gid=$(echo "$pw" | cut -d: -f4)
+check "...with a group of its own" \
+    test -n "$gid" -a "$(getent group "$PRIVSEP_USER" | cut -d: -f3)" = "$gid"
 check "$PRIVSEP_DIR exists, root:root 0755, empty" sh -c \
     "[ \"\$(stat -c '%U:%G %a' $PRIVSEP_DIR)\" = 'root:root 755' ] &&
      [ -z \"\$(ls -A $PRIVSEP_DIR)\" ]"
@@ -338,7 +341,8 @@ check "...and the host key" \
 check "apt-get purge secchat-server secchat-client" \
     apt_get purge purge secchat-server secchat-client
 check "the purge removes the user $PRIVSEP_USER and its group" sh -c \
-    "! getent passwd $PRIVSEP_USER && ! getent group $PRIVSEP_USER"
+    "! getent passwd $PRIVSEP_USER && ! getent group $PRIVSEP_USER" \
+    >/dev/null
 check "...the host key, $PRIVSEP_DIR and /etc/secchat" sh -c \
     "[ ! -e '$hostkey' ] && [ ! -e $PRIVSEP_DIR ] && [ ! -e /etc/secchat ]"
 check "...and the service's enablement" \
