@@ -341,8 +341,8 @@ check "...and the host key" \
 check "apt-get purge secchat-server secchat-client" \
     apt_get purge purge secchat-server secchat-client
 check "the purge removes the user $PRIVSEP_USER and its group" sh -c \
-    "! getent passwd $PRIVSEP_USER && ! getent group $PRIVSEP_USER" \
-    >/dev/null
+    "! getent passwd $PRIVSEP_USER >/dev/null &&
+     ! getent group $PRIVSEP_USER >/dev/null"
 check "...the host key, $PRIVSEP_DIR and /etc/secchat" sh -c \
     "[ ! -e '$hostkey' ] && [ ! -e $PRIVSEP_DIR ] && [ ! -e /etc/secchat ]"
 check "...and the service's enablement" \
