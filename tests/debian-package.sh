@@ -263,6 +263,12 @@ HostKey $s/host_key
 UsersFile $s/users
 PidFile $s/secchatd.pid
 EOF
+# A daemon with a control socket gets none here: its default is the
+# system's, in /run.
+if secchatd -T -f "$s/secchatd.conf" 2>/dev/null |
+    grep -q '^controlsocket '; then
+	echo "ControlSocket none" >>"$s/secchatd.conf"
+fi
 for u in alice bob; do
 	echo "$u-pw" >"$s/$u/password"
 	chmod 600 "$s/$u/password"
