@@ -57,6 +57,10 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_W_SHUTDOWN, "SHUTDOWN", M, W, "s", 0, 0,
 	    "the reason, for the client",
 	    "any time: close the session" },
+	{ IMSG_M_SUITE, "SUITE", W, M, "1", 0, 0,
+	    "u8 the cipher suite the client was given",
+	    "once, before login; a known suite.  For the control socket's "
+	    "`show sessions` only: nothing is decided by it" },
 	/* worker <-> broker */
 	{ IMSG_B_APP, "APP", W, B, "a", 0, 0,
 	    "one client application message",
@@ -88,6 +92,14 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_B_PING, "PING", M, B, "4", 0, 0,
 	    "u32 token",
 	    "every 10 s" },
+	{ IMSG_B_STATS, "STATS", M, B, "4", 0, 0,
+	    "u32 token",
+	    "one at a time, for the control socket; answered by one "
+	    "`SESSION_STATS` per logged-in session and a `STATS_END`" },
+	{ IMSG_B_NOTICE, "NOTICE", M, B, "s", 0, 0,
+	    "the text",
+	    "for the control socket's `notice`: 1 to 1024 bytes of printable "
+	    "UTF-8, sent as `NOTICE` to every logged-in session" },
 	{ IMSG_M_KICK, "KICK", B, M, "s", 0, 0,
 	    "the reason",
 	    "close that session; reason under 128 bytes" },
@@ -97,6 +109,15 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_M_BROKER_PONG, "BROKER_PONG", B, M, "4", 0, 0,
 	    "u32 token",
 	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_M_SESSION_STATS, "SESSION_STATS", B, M, "44s", 0, 0,
+	    "u32 token, u32 seconds idle, the session's rooms",
+	    "only while a `STATS` is outstanding, with its token, for a "
+	    "logged-in session; the rooms are valid room names joined by "
+	    "commas, at most 33,792 bytes" },
+	{ IMSG_M_STATS_END, "STATS_END", B, M, "S",
+	    sizeof(struct broker_stats), 0,
+	    "`struct broker_stats`: the token, counters and rates",
+	    "the answer to the outstanding `STATS`, after its rows" },
 	/* master <-> password checker */
 	{ IMSG_A_INIT, "INIT", M, A, "ss", 0, 1,
 	    "privsep user, privsep directory; the users file comes with it",
@@ -110,6 +131,11 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_A_PING, "PING", M, A, "4", 0, 0,
 	    "u32 token",
 	    "every 10 s" },
+	{ IMSG_A_ACCOUNTS, "ACCOUNTS", M, A, "4s", 0, 0,
+	    "u32 request, the names of logged-in users, a newline between "
+	    "two",
+	    "after a `RELOADED` that read the file, one at a time; valid "
+	    "user names, at most 8,192 bytes" },
 	{ IMSG_M_RESULT, "RESULT", A, M, "41", 0, 0,
 	    "u32 request, u8 1 if the password matches",
 	    "the answer to the one pending request" },
@@ -119,6 +145,10 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_M_AUTHD_PONG, "AUTHD_PONG", A, M, "4", 0, 0,
 	    "u32 token",
 	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_M_ACCOUNTS, "ACCOUNTS", A, M, "4ss", 0, 0,
+	    "u32 request, the names now absent, the names now locked",
+	    "the answer to the outstanding `ACCOUNTS`: names it asked about, "
+	    "a newline between two; the master ends those users' sessions" },
 };
 const size_t ipc_nspecs = sizeof(ipc_specs) / sizeof(ipc_specs[0]);
 
