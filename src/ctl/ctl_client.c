@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -105,6 +106,7 @@ ctl_call(const char *path, const struct ctl_request *req, int timeout_ms,
 {
 	struct sockaddr_un	 sun;
 	struct ucred		 cred;
+	struct timeval		 tv;
 	struct buf		 out, in;
 	const uint8_t		*payload;
 	socklen_t		 clen = sizeof(cred);
@@ -129,9 +131,18 @@ ctl_call(const char *path, const struct ctl_request *req, int timeout_ms,
 		fail(err, errlen, "the request breaks the protocol's rules");
 		goto out;
 	}
+	/*
+	 * A Unix socket's connect waits while the listen queue is full (a
+	 * daemon that is stopped): the send timeout bounds that wait too.
+	 */
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		fail(err, errlen, "%s: %s", path, errno == EAGAIN ?
+		    "the daemon is not accepting connections" :
+		    strerror(errno));
 		goto out;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||

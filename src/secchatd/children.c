@@ -509,6 +509,7 @@ mauthd_reloaded(struct mchild *c, const struct ipc_msg *im)
 	size_t		 len;
 	unsigned	 seq;
 	uint8_t		 ok;
+	char		 text[USERS_REPORT_MAX + 128];
 
 	rd_init(&r, im->data, im->len);
 	ok = rd_u8(&r);
@@ -529,7 +530,9 @@ mauthd_reloaded(struct mchild *c, const struct ipc_msg *im)
 	seq = authd_reloads[0];
 	memmove(authd_reloads, authd_reloads + 1,
 	    --authd_nreloads * sizeof(authd_reloads[0]));
-	control_reload_note(seq, "users file: %.*s%s", (int)len, p,
+	/* The checker's words, on root's terminal: printable text only. */
+	printable_text(text, sizeof(text), p, len);
+	control_reload_note(seq, "users file: %s%s", text,
 	    ok ? (len == 1 && p[0] == '1' ? " user" : " users") : "");
 	/*
 	 * The checker now holds the new accounts: the sessions of those

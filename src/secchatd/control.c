@@ -911,7 +911,7 @@ do_kick(struct ctl_client *c)
 			return;
 		}
 	}
-	snprintf(why, sizeof(why), "kicked: %s", reason);
+	snprintf(why, sizeof(why), "kicked: %.*s", CTL_REASON_MAX, reason);
 	while ((s = msession_next(s)) != NULL) {
 		if (one != NULL ? s != one : (s->state != MS_ACTIVE ||
 		    strcmp(s->user, req->user) != 0))

@@ -385,7 +385,8 @@ try:
     tap.ok(r.returncode == 0 and "users file: 3 users" in r.stdout and
            "ended 1 session" in r.stdout and
            "reload complete" in r.stdout,
-           "secchatctl reload answers once done (%s)" % r.stdout.strip())
+           "secchatctl reload answers once done (%s)" %
+           "; ".join(r.stdout.splitlines()))
     tap.ok(dave.out.expect(r" bye account removed$") is not None,
            "dave's session ends, \"account removed\"")
     bob2 = login("bob", "bob-pw")
@@ -395,7 +396,7 @@ try:
                        timeout=60)
     tap.ok(r.returncode == 0 and "ended 2 sessions of bob" in r.stdout,
            "secchat-passwd passwd -k: reload, then bob's sessions end "
-           "(%s%s)" % (r.stdout.strip(), r.stderr.strip()))
+           "(%s)" % "; ".join((r.stdout + r.stderr).splitlines()))
     tap.ok(bob.out.expect(r" bye password changed$") is not None and
            bob2.out.expect(r" bye password changed$") is not None,
            "both of bob's sessions are told \"password changed\"")
