@@ -403,7 +403,8 @@ test_output(void)
 	    "tsv: the rows as they came, one a line");
 	free(out);
 	out = printed(CTL_SHOW_SESSIONS, CTL_FORMAT_HUMAN, sessions, 2, &rc);
-	tap_ok(rc == 0 && strncmp(out, "ID  USER   STATE    ADDRESS", 27) == 0 &&
+	tap_ok(rc == 0 &&
+	    strncmp(out, "ID  USER   STATE    ADDRESS", 27) == 0 &&
 	    strstr(out, "127.0.0.1:40001") != NULL &&
 	    strstr(out, "[::1]:40002") != NULL &&
 	    strstr(out, "  1m05s  ") != NULL &&

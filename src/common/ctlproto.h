@@ -59,7 +59,7 @@ struct ctl_spec {
 	const char	*name;		/* as secchatctl spells the command */
 	const char	*layout;
 	const char	*fields;	/* the layout in words, for documents */
-	const char	*does;		/* what the master does, for documents */
+	const char	*does;		/* what the master does, in words */
 };
 
 extern const struct ctl_spec	ctl_specs[];

@@ -168,7 +168,7 @@ ctl_call(const char *path, const struct ctl_request *req, int timeout_ms,
 				continue;
 			if (errno == EINTR)
 				continue;
-			/* Refused before it read a byte: its answer is there. */
+			/* Refused before it read a byte: the answer waits. */
 			if (errno == EPIPE || errno == ECONNRESET)
 				break;
 			fail(err, errlen, "%s: %s", path, errno == EAGAIN ?

@@ -96,7 +96,8 @@ static const struct {
 	{ "messages_per_second", "gauge",
 	    "Client messages a second, over the last 10 seconds." },
 	{ "deliveries_per_second", "gauge",
-	    "Messages queued for sessions a second, over the last 10 seconds." },
+	    "Messages queued for sessions a second, over the last 10 "
+	    "seconds." },
 	{ "queue_drops_total", "counter",
 	    "Sessions ended because their send queue was full." },
 	{ "sessions_kicked_total", "counter",

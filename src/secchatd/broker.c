@@ -129,7 +129,7 @@ static struct {
 	struct pollfd		*pfd;
 	struct bsession		**pfd_session;
 	size_t			 npfd;
-	uint64_t		 mono;		/* mono_ms() after the last poll */
+	uint64_t		 mono;		/* mono_ms() after poll() */
 	/* For the control socket, through the master's STATS. */
 	uint64_t		 messages, deliveries, queue_drops;
 	struct rate		 message_rate, delivery_rate;
@@ -528,7 +528,8 @@ broker_on_stats(const struct ipc_msg *im)
 		    buf_put_u32(&pl, bs.token) == -1 ||
 		    buf_put_u32(&pl, (uint32_t)((now - s->active_ms) /
 		    1000)) == -1 ||
-		    buf_put_str(&pl, buf_head(&rooms), buf_used(&rooms)) == -1 ||
+		    buf_put_str(&pl, buf_head(&rooms),
+		    buf_used(&rooms)) == -1 ||
 		    buf_used(&b.master.out) + IPC_HDRLEN + buf_used(&pl) >
 		    STATS_OUT_MAX ||
 		    ipc_compose(&b.master, IMSG_M_SESSION_STATS, s->id, -1,

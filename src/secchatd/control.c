@@ -48,7 +48,7 @@
 _Static_assert(sizeof(((struct sockaddr_un *)NULL)->sun_path) >=
     CONFIG_SOCKET_PATH_MAX, "ControlSocket must fit in sun_path");
 
-#define CTL_IO_MS		10000	/* to send the request, to read the answer */
+#define CTL_IO_MS		10000	/* to send a request, read an answer */
 #define CTL_BROKER_MS		3000	/* the broker's answer to STATS */
 #define CTL_RELOAD_MS		15000	/* the checker's part of a reload */
 #define CTL_OUT_MAX		(32 * 1024 * 1024)
@@ -698,7 +698,7 @@ show_stats(struct ctl_client *c, const struct broker_stats *bs)
 	    (unsigned long long)mstats.checker_restarts);
 }
 
-/* Answer a show request with what is known; bs NULL: nothing from the broker. */
+/* Answer a show request with what is known; bs NULL: the broker's unknown. */
 static void
 answer_show(struct ctl_client *c, const struct broker_stats *bs)
 {
