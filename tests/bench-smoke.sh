@@ -80,6 +80,7 @@ Port 0
 HostKey $dir/host_key
 UsersFile $dir/users
 PidFile $dir/secchatd.pid
+ControlSocket none
 PrivsepUser nobody
 PrivsepDirectory $dir/empty
 MaxSessions 1000

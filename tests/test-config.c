@@ -118,6 +118,8 @@ test_defaults(void)
 	    "default: UsersFile");
 	tap_ok(strcmp(cfg.pidfile, RUNSTATEDIR "/secchatd.pid") == 0,
 	    "default: PidFile");
+	tap_ok(strcmp(cfg.control_socket, RUNSTATEDIR "/secchatd.sock") == 0,
+	    "default: ControlSocket");
 	tap_ok(strcmp(cfg.privsep_user, PRIVSEP_USER) == 0,
 	    "default: PrivsepUser");
 	tap_ok(strcmp(cfg.privsep_dir, PRIVSEP_PATH) == 0,
@@ -420,6 +422,21 @@ test_errors(void)
 	    "relative path");
 	fails("PidFile run.pid\n", "t.conf:1: PidFile: path must be absolute "
 	    "(or \"none\")", "relative PidFile");
+	fails("ControlSocket ctl.sock\n", "t.conf:1: ControlSocket: path must "
+	    "be absolute (or \"none\")", "relative ControlSocket");
+	/* A Unix socket's path has room for 107 bytes and a NUL. */
+	{
+		char	 line[160];
+
+		snprintf(line, sizeof(line), "ControlSocket /%0106d\n", 0);
+		tap_ok(parses(line) && strlen(cfg.control_socket) == 107,
+		    "a ControlSocket of 107 bytes is accepted");
+		snprintf(line, sizeof(line), "ControlSocket /%0107d\n", 0);
+		fails(line, "t.conf:1: ControlSocket: path too long (at most "
+		    "107 bytes)", "a ControlSocket of 108 bytes is refused");
+	}
+	tap_ok(parses("ControlSocket none\n") &&
+	    strcmp(cfg.control_socket, "none") == 0, "ControlSocket none");
 	fails("UsersFile \"/a\tb\"\n", "t.conf:1: UsersFile: control "
 	    "character in path", "control character in a path");
 	fails("PrivsepUser -x\n", "t.conf:1: PrivsepUser: invalid user name "
@@ -605,7 +622,9 @@ test_print(void)
 	    has_line(out, "persourceconnectionrate 10:30") &&
 	    has_line(out, "persourcenetblocksize 32:64") &&
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
-	tap_ok(count_lines(out) == 32, "-T: 31 keywords, 32 lines (got %d)",
+	tap_ok(has_line(out, "controlsocket " RUNSTATEDIR "/secchatd.sock"),
+	    "-T: ControlSocket");
+	tap_ok(count_lines(out) == 33, "-T: 32 keywords, 33 lines (got %d)",
 	    count_lines(out));
 	free(out);
 

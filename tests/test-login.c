@@ -82,9 +82,15 @@ test_limits(void)
 	}
 	tap_ok(decide(SRC, "alice") == LOGIN_CHECK,
 	    "9 failures from a source: still checked");
+	tap_ok(loginq_throttled_sources(&q, &conf, NOW) == 0,
+	    "no source counted as throttled yet");
 	fail_n(SRC, "bob", 1);
 	tap_ok(decide(SRC, "alice") == LOGIN_THROTTLED,
 	    "10 failures from a source, at other accounts: throttled");
+	tap_ok(loginq_throttled_sources(&q, &conf, NOW) == 1 &&
+	    loginq_throttled_sources(&q, &conf, NOW + WINDOW_MS) == 0,
+	    "the control socket counts one throttled source, none a window "
+	    "later");
 	tap_ok(decide(SRC2, "alice") == LOGIN_CHECK,
 	    "another source is not throttled for it");
 	tap_ok(loginq_decide(&q, &conf, SRC, "alice", 1,

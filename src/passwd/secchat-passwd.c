@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include "ctl_client.h"
+#include "ctlproto.h"
 #include "pwhash.h"
 #include "users.h"
 #include "util.h"
@@ -53,13 +55,18 @@ struct options {
 	enum pwhash_alg	 alg;
 	uint32_t	 rounds;	/* 0: the default */
 	int		 from_stdin;
+	int		 kick;		/* -k: the running daemon is told */
+	const char	*socket;	/* -S: its control socket */
 };
+
+#define KICK_TIMEOUT_MS		30000
+#define PASSWORD_CHANGED_REASON	"password changed"
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-s] [-a argon2id | pbkdf2-sha256] "
-	    "[-f usersfile] [-r rounds] command [user]\n"
+	fprintf(stderr, "usage: %s [-ks] [-a argon2id | pbkdf2-sha256] "
+	    "[-f usersfile] [-r rounds] [-S socket] command [user]\n"
 	    "commands: add user, passwd user, del user, list, lock user, "
 	    "unlock user\n", getprogname());
 	exit(2);
@@ -296,6 +303,53 @@ modify(const struct options *opt, enum command cmd, const char *user)
 	return 0;
 }
 
+/*
+ * -k: the running daemon reloads the users file through its control
+ * socket, which ends the sessions of a removed or locked account; after
+ * passwd, the user's sessions (logged in with the old password) are
+ * ended too.  Returns the exit status: 1 if the daemon could not be told.
+ */
+static int
+tell_daemon(const struct options *opt, enum command cmd, const char *user)
+{
+	struct ctl_request	 req;
+	struct ctl_answer	 ans;
+	char			 why[512];
+	size_t			 i;
+
+	memset(&req, 0, sizeof(req));
+	req.type = CTL_RELOAD;
+	if (ctl_call(opt->socket, &req, KICK_TIMEOUT_MS, &ans, why,
+	    sizeof(why)) == -1) {
+		warnx("the users file is changed, but the daemon was not "
+		    "told: %s", why);
+		return 1;
+	}
+	for (i = 0; i < ans.nrows; i++)
+		printf("%s\n", ans.rows[i]);
+	if (ans.error) {
+		warnx("reload: %s", ans.text);
+		ctl_answer_free(&ans);
+		return 1;
+	}
+	ctl_answer_free(&ans);
+	if (cmd != CMD_PASSWD)
+		return 0;
+	req.type = CTL_KICK_USER;
+	strlcpy(req.user, user, sizeof(req.user));
+	strlcpy(req.text, PASSWORD_CHANGED_REASON, sizeof(req.text));
+	if (ctl_call(opt->socket, &req, KICK_TIMEOUT_MS, &ans, why,
+	    sizeof(why)) == -1) {
+		warnx("the password is changed, but %s's sessions were not "
+		    "ended: %s", user, why);
+		return 1;
+	}
+	/* No session to end is no failure. */
+	printf("%s\n", ans.text);
+	ctl_answer_free(&ans);
+	return 0;
+}
+
 static int
 list(const struct options *opt)
 {
@@ -317,14 +371,15 @@ main(int argc, char *argv[])
 	struct options	 opt;
 	enum command	 cmd;
 	const char	*errstr, *user = NULL;
-	int		 ch, takes_user, rounds_set = 0;
+	int		 ch, takes_user, rounds_set = 0, rc;
 
 	umask(077);
 	memset(&opt, 0, sizeof(opt));
 	opt.path = DEFAULT_USERS_FILE;
 	opt.alg = PWHASH_ARGON2ID;
+	opt.socket = CTL_DEFAULT_SOCKET;
 
-	while ((ch = getopt(argc, argv, "a:f:r:s")) != -1) {
+	while ((ch = getopt(argc, argv, "a:f:kr:S:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (pwhash_alg_parse(optarg, &opt.alg) == -1) {
@@ -343,6 +398,12 @@ main(int argc, char *argv[])
 				usage();
 			}
 			rounds_set = 1;
+			break;
+		case 'k':
+			opt.kick = 1;
+			break;
+		case 'S':
+			opt.socket = optarg;
 			break;
 		case 's':
 			opt.from_stdin = 1;
@@ -370,10 +431,17 @@ main(int argc, char *argv[])
 		if (!valid_username(user, strlen(user)))
 			errx(1, "invalid user name: " NAME_RULE);
 	}
+	if (opt.kick && cmd != CMD_PASSWD && cmd != CMD_DEL &&
+	    cmd != CMD_LOCK) {
+		warnx("-k applies to passwd, del and lock only");
+		usage();
+	}
 	if (sodium_init() == -1)
 		errx(1, "cannot initialise libsodium");
 
 	if (cmd == CMD_LIST)
 		return list(&opt);
-	return modify(&opt, cmd, user);
+	if ((rc = modify(&opt, cmd, user)) != 0 || !opt.kick)
+		return rc;
+	return tell_daemon(&opt, cmd, user);
 }

@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "ipc_table.h"
 #include "log.h"
+#include "proto.h"
 #include "pwhash.h"
 #include "sandbox.h"
 #include "users.h"
@@ -203,6 +204,59 @@ reload(const struct ipc_msg *im)
 	authd_load_users(fd, 0);
 }
 
+/*
+ * IMSG_A_ACCOUNTS: which of these logged-in users are now absent from the
+ * table, or locked?  The master ends their sessions.  The answer holds
+ * only names it was asked about, so it is never longer than the request.
+ */
+static void
+accounts(const struct ipc_msg *im)
+{
+	struct reader		 r;
+	struct user_entry	*u;
+	struct buf		 removed, locked, reply;
+	const uint8_t		*p;
+	char			 name[SECCHAT_NAME_MAX + 1];
+	size_t			 len, i, start = 0;
+	uint32_t		 request;
+
+	rd_init(&r, im->data, im->len);
+	request = rd_u32(&r);
+	p = rd_str(&r, &len);
+	if (rd_done(&r) == -1 || len == 0 || len > ACCOUNTS_NAMES_MAX)
+		fatalx("malformed ACCOUNTS from master");
+	buf_init(&removed, 0);
+	buf_init(&locked, 0);
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '\n')
+			continue;
+		if (!valid_username((const char *)p + start, i - start))
+			fatalx("malformed ACCOUNTS from master");
+		memcpy(name, p + start, i - start);
+		name[i - start] = '\0';
+		start = i + 1;
+		if ((u = users_find(&users, name)) != NULL && !u->locked)
+			continue;
+		if (buf_used(u == NULL ? &removed : &locked) > 0 &&
+		    buf_append(u == NULL ? &removed : &locked, "\n", 1) == -1)
+			fatal("buf_append");
+		if (buf_append(u == NULL ? &removed : &locked, name,
+		    strlen(name)) == -1)
+			fatal("buf_append");
+	}
+	buf_init(&reply, 0);
+	if (buf_put_u32(&reply, request) == -1 ||
+	    buf_put_str(&reply, buf_head(&removed), buf_used(&removed)) == -1 ||
+	    buf_put_str(&reply, buf_head(&locked), buf_used(&locked)) == -1 ||
+	    ipc_composev(&master, IMSG_M_ACCOUNTS, 0, &reply) == -1)
+		fatal("cannot queue a reply");
+	buf_free(&reply);
+	buf_free(&removed);
+	buf_free(&locked);
+	if (ipc_flush_all(&master) == -1)
+		fatal("write to master");
+}
+
 /* The master's liveness check: a stopped checker is replaced. */
 static void
 pong(const struct ipc_msg *im)
@@ -282,6 +336,9 @@ authd_main(int verbose)
 			break;
 		case IMSG_A_PING:
 			pong(&im);
+			break;
+		case IMSG_A_ACCOUNTS:
+			accounts(&im);
 			break;
 		default:
 			fatalx("unexpected message %u from master", im.type);

@@ -66,6 +66,10 @@
 #define BROKER_AS_FLOOR		(256ULL * 1024 * 1024)
 #define ALLOC_SLACK		32	/* a small block's allocator overhead */
 #define PAGE_SLACK		4096	/* a large block's, rounded to pages */
+/* STATS rows stop when the master's queue holds this much. */
+#define STATS_OUT_MAX		(MASTER_OUT_MAX / 2)
+#define RATE_SLOTS		16	/* seconds kept; 10 are summed */
+#define RATE_WINDOW		10
 
 enum bsession_state {
 	BS_NEW,		/* socket known, user not yet: accepts nothing */
@@ -91,6 +95,13 @@ struct bsession {
 	int			 queued;
 	int			 blocked;
 	TAILQ_ENTRY(bsession)	 dirty_entry;
+	uint64_t		 active_ms;	/* login, or its last message */
+};
+
+/* Events in each of the last seconds, for a rate over RATE_WINDOW. */
+struct rate {
+	uint64_t	 sec[RATE_SLOTS];
+	uint32_t	 n[RATE_SLOTS];
 };
 
 static int	bsession_cmp(struct bsession *, struct bsession *);
@@ -118,6 +129,10 @@ static struct {
 	struct pollfd		*pfd;
 	struct bsession		**pfd_session;
 	size_t			 npfd;
+	uint64_t		 mono;		/* mono_ms() after poll() */
+	/* For the control socket, through the master's STATS. */
+	uint64_t		 messages, deliveries, queue_drops;
+	struct rate		 message_rate, delivery_rate;
 } b;
 
 static void	bs_end(struct bsession *, const char *, const char *);
@@ -128,6 +143,35 @@ static int
 bsession_cmp(struct bsession *x, struct bsession *y)
 {
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* ------------------------------------------------------------ counters */
+
+static void
+rate_add(struct rate *r, uint64_t ms)
+{
+	uint64_t	 sec = ms / 1000;
+	size_t		 i = sec % RATE_SLOTS;
+
+	if (r->sec[i] != sec) {
+		r->sec[i] = sec;
+		r->n[i] = 0;
+	}
+	r->n[i]++;
+}
+
+/* The events of the last RATE_WINDOW whole seconds. */
+static uint32_t
+rate_sum(const struct rate *r, uint64_t ms)
+{
+	uint64_t	 sec = ms / 1000;
+	uint32_t	 sum = 0;
+	size_t		 i;
+
+	for (i = 0; i < RATE_SLOTS; i++)
+		if (r->sec[i] < sec && r->sec[i] + RATE_WINDOW >= sec)
+			sum += r->n[i];
+	return sum;
 }
 
 /* ------------------------------------------------------------ logging */
@@ -162,10 +206,14 @@ bs_deliver(void *owner, const uint8_t *msg, size_t len)
 
 	if (s->dead)
 		return;
-	if (ipc_compose(&s->peer, IMSG_W_APP, s->id, -1, msg, len) == -1)
+	if (ipc_compose(&s->peer, IMSG_W_APP, s->id, -1, msg, len) == -1) {
+		b.queue_drops++;
 		bs_end(s, CHAT_WHY_SLOW, "send queue full (too slow)");
-	else
+	} else {
+		b.deliveries++;
+		rate_add(&b.delivery_rate, b.mono);
 		bs_mark_dirty(s);
+	}
 }
 
 /* chat_io.end */
@@ -280,6 +328,9 @@ broker_on_app(struct bsession *s, const struct ipc_msg *im)
 		bs_end(s, CHAT_WHY_PROTO, "protocol error: malformed message");
 		return;
 	}
+	b.messages++;
+	rate_add(&b.message_rate, b.mono);
+	s->active_ms = b.mono;
 	/*
 	 * After BYE the session stays only until what is queued for it (the
 	 * answers to what it sent before) has been written.  Then its
@@ -410,9 +461,11 @@ broker_on_login(const struct ipc_msg *im)
 	memcpy(reply + 2, name, len);
 	if (ipc_compose(&s->peer, IMSG_W_LOGGED_IN, s->id, -1, reply,
 	    2 + len) == -1) {
+		b.queue_drops++;
 		bs_end(s, CHAT_WHY_SLOW, "send queue full (too slow)");
 		return;
 	}
+	s->active_ms = b.mono;
 	bs_mark_dirty(s);
 	chat_enter_lobby(s->chat, now_ms());
 }
@@ -443,6 +496,92 @@ broker_on_ping(const struct ipc_msg *im)
 		fatalx("cannot queue PONG");
 }
 
+/*
+ * IMSG_B_STATS: for the control socket, one SESSION_STATS per logged-in
+ * session (idle time, rooms), then STATS_END with the counters.  Rows stop
+ * before the master's queue grows past STATS_OUT_MAX; STATS_END says so.
+ */
+static void
+broker_on_stats(const struct ipc_msg *im)
+{
+	struct broker_stats	 bs;
+	struct bsession		*s;
+	struct buf		 pl, rooms;
+	uint64_t		 now = mono_ms();
+
+	if (im->len != 4)
+		fatalx("malformed STATS from master");
+	memset(&bs, 0, sizeof(bs));
+	bs.token = get_u32(im->data);
+	buf_init(&pl, 0);
+	buf_init(&rooms, 0);
+	TAILQ_FOREACH(s, &b.all, all) {
+		if (s->dead || s->state != BS_ACTIVE)
+			continue;
+		bs.sessions++;
+		if (bs.truncated)
+			continue;
+		buf_reset(&pl);
+		buf_reset(&rooms);
+		if (chat_session_rooms(s->chat, &rooms) == -1 ||
+		    buf_used(&rooms) > STATS_ROOMS_MAX ||
+		    buf_put_u32(&pl, bs.token) == -1 ||
+		    buf_put_u32(&pl, (uint32_t)((now - s->active_ms) /
+		    1000)) == -1 ||
+		    buf_put_str(&pl, buf_head(&rooms),
+		    buf_used(&rooms)) == -1 ||
+		    buf_used(&b.master.out) + IPC_HDRLEN + buf_used(&pl) >
+		    STATS_OUT_MAX ||
+		    ipc_compose(&b.master, IMSG_M_SESSION_STATS, s->id, -1,
+		    buf_head(&pl), buf_used(&pl)) == -1) {
+			bs.truncated = 1;
+			continue;
+		}
+		bs.rows++;
+	}
+	buf_free(&pl);
+	buf_free(&rooms);
+	bs.messages_10s = rate_sum(&b.message_rate, now);
+	bs.deliveries_10s = rate_sum(&b.delivery_rate, now);
+	bs.messages = b.messages;
+	bs.deliveries = b.deliveries;
+	bs.queue_drops = b.queue_drops;
+	if (ipc_compose(&b.master, IMSG_M_STATS_END, 0, -1, &bs,
+	    sizeof(bs)) == -1)
+		fatalx("master is not reading: cannot answer STATS");
+}
+
+/* IMSG_B_NOTICE: the administrator's text, to every logged-in session. */
+static void
+broker_on_notice(const struct ipc_msg *im)
+{
+	struct reader	 r;
+	struct bsession	*s;
+	struct wire_msg	 m;
+	struct buf	 enc;
+	const uint8_t	*p;
+	size_t		 len;
+
+	rd_init(&r, im->data, im->len);
+	p = rd_str(&r, &len);
+	if (rd_done(&r) == -1 || !valid_text((const char *)p, len, 1024))
+		fatalx("malformed NOTICE from master");
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_NOTICE;
+	m.s[0].p = (const char *)p;
+	m.s[0].len = len;
+	m.ns = 1;
+	buf_init(&enc, 0);
+	if (wire_encode(&enc, &m) == -1)
+		fatalx("cannot encode NOTICE");
+	/* A delivery may end a session; ended ones are skipped, not freed. */
+	TAILQ_FOREACH(s, &b.all, all)
+		if (!s->dead && s->state == BS_ACTIVE)
+			bs_deliver(s, buf_head(&enc), buf_used(&enc));
+	buf_free(&enc);
+	log_debug("notice sent to every session");
+}
+
 /* Returns 0 to go on, 1 to exit. */
 static int
 broker_from_master(const struct ipc_msg *im)
@@ -459,6 +598,12 @@ broker_from_master(const struct ipc_msg *im)
 		return 1;
 	case IMSG_B_PING:
 		broker_on_ping(im);
+		return 0;
+	case IMSG_B_STATS:
+		broker_on_stats(im);
+		return 0;
+	case IMSG_B_NOTICE:
+		broker_on_notice(im);
 		return 0;
 	default:
 		fatalx("unexpected message %u from master", im->type);
@@ -574,6 +719,7 @@ broker_loop(void)
 				continue;
 			fatal("poll");
 		}
+		b.mono = mono_ms();
 		if (b.pfd[0].revents & POLLOUT && ipc_flush(&b.master) == -1)
 			fatal("write to master");
 		if (b.pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&

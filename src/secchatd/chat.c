@@ -531,6 +531,14 @@ chat_session_user(const struct chat_session *cs)
 	return cs->user[0] != '\0' ? cs->user : NULL;
 }
 
+int
+chat_session_rooms(const struct chat_session *cs, struct buf *out)
+{
+	struct chat	*c = cs->chat;
+
+	return ENGINE(c)->session_rooms(c->engine, cs, out);
+}
+
 uint64_t
 chat_session_cost(uint32_t max_rooms)
 {

@@ -159,6 +159,11 @@ void		 chat_session_free(struct chat_session *, const char *why,
 /* The user the session is logged in as, or NULL (before login, after BYE). */
 const char	*chat_session_user(const struct chat_session *);
 /*
+ * Append the names of the rooms the session is in, joined by commas, to
+ * out (nothing if none); -1 if memory ran out.  For the control socket.
+ */
+int		 chat_session_rooms(const struct chat_session *, struct buf *);
+/*
  * The most memory the model holds for one session with the memory engine,
  * in max_rooms rooms (each of which it may keep alive), history aside:
  * for the broker's address-space limit.
@@ -260,6 +265,12 @@ struct chat_engine_ops {
 			    struct chat_list *);
 	/* Contract 7, for ROOMS: into a list from chat_list_begin_rooms(). */
 	void		 (*rooms)(struct chat_engine *, struct chat_list *);
+	/*
+	 * The rooms the session is in, names joined by commas, appended to
+	 * out (an administrator's list, not a client message).  -1: memory.
+	 */
+	int		 (*session_rooms)(struct chat_engine *,
+			    const struct chat_session *, struct buf *);
 };
 
 /* The engine that keeps everything in this process's memory. */

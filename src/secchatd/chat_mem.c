@@ -596,6 +596,27 @@ cm_rooms(struct chat_engine *ce, struct chat_list *l)
 	}
 }
 
+static int
+cm_session_rooms(struct chat_engine *ce, const struct chat_session *cs,
+    struct buf *out)
+{
+	const struct cm_session	*ms = cs->priv;
+	const struct cm_member	*mb;
+	int			 first = 1;
+
+	(void)ce;
+	if (ms == NULL)
+		return 0;
+	LIST_FOREACH(mb, &ms->rooms, in_session) {
+		if ((!first && buf_append(out, ",", 1) == -1) ||
+		    buf_append(out, mb->room->name,
+		    strlen(mb->room->name)) == -1)
+			return -1;
+		first = 0;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ the engine */
 
 static struct chat_engine *
@@ -678,4 +699,5 @@ const struct chat_engine_ops chat_mem_engine = {
 	.to_user = cm_to_user,
 	.names = cm_names,
 	.rooms = cm_rooms,
+	.session_rooms = cm_session_rooms,
 };

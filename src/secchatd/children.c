@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "children.h"
+#include "control.h"
 #include "ipc.h"
 #include "ipc_table.h"
 #include "log.h"
@@ -55,14 +56,26 @@ static void	mauthd_reload(struct mchild *);
 static const struct mchild_msg mbroker_msgs[] = {
 	{ IMSG_M_BROKER_READY, mbroker_ready },
 	{ IMSG_M_KICK, mbroker_kick },
+	{ IMSG_M_SESSION_STATS, control_broker_session },
+	{ IMSG_M_STATS_END, control_broker_end },
 	{ 0, NULL }
 };
 
 static const struct mchild_msg mauthd_msgs[] = {
 	{ IMSG_M_RESULT, login_result },
 	{ IMSG_M_RELOADED, mauthd_reloaded },
+	{ IMSG_M_ACCOUNTS, login_accounts_result },
 	{ 0, NULL }
 };
+
+/*
+ * The reloads whose RELOAD the checker has not answered, oldest first, by
+ * number (mctx.reload_seq): it answers them in order.  A RELOADED with
+ * none here answers the INIT.
+ */
+#define RELOADS_MAX	8
+static unsigned		 authd_reloads[RELOADS_MAX];
+static size_t		 authd_nreloads;
 
 static const struct mchild_row mchild_table[MCHILD_COUNT] = {
 	[MCHILD_BROKER] = {
@@ -358,9 +371,9 @@ children_reload(void)
 {
 	int	 i;
 
+	/* Each row's reload says what it does when its child is not up. */
 	for (i = 0; i < MCHILD_COUNT; i++)
-		if (mchildren[i].row->reload != NULL &&
-		    mchildren[i].pid != 0)
+		if (mchildren[i].row->reload != NULL)
 			mchildren[i].row->reload(&mchildren[i]);
 }
 
@@ -446,6 +459,10 @@ static void
 mbroker_lost(struct mchild *c)
 {
 	(void)c;
+	control_broker_lost();
+	if (mctx.shutting_down)
+		return;
+	mstats.broker_restarts++;
 	log_warnx("broker exited; ending all sessions and restarting it");
 	msessions_shutdown_all("chat service restarted");
 }
@@ -490,12 +507,14 @@ mauthd_reloaded(struct mchild *c, const struct ipc_msg *im)
 	struct reader	 r;
 	const uint8_t	*p;
 	size_t		 len;
+	unsigned	 seq;
 	uint8_t		 ok;
+	char		 text[USERS_REPORT_MAX + 128];
 
 	rd_init(&r, im->data, im->len);
 	ok = rd_u8(&r);
 	p = rd_str(&r, &len);
-	if (rd_done(&r) == -1) {
+	if (rd_done(&r) == -1 || ok > 1) {
 		mchild_misbehaved(c, "bad RELOADED");
 		return;
 	}
@@ -506,22 +525,76 @@ mauthd_reloaded(struct mchild *c, const struct ipc_msg *im)
 		log_warnx("users file %s: %.*s", mctx.conf->usersfile,
 		    (int)len, p);
 	c->ready = 1;
+	if (authd_nreloads == 0)
+		return;		/* the answer to INIT */
+	seq = authd_reloads[0];
+	memmove(authd_reloads, authd_reloads + 1,
+	    --authd_nreloads * sizeof(authd_reloads[0]));
+	/* The checker's words, on root's terminal: printable text only. */
+	printable_text(text, sizeof(text), p, len);
+	control_reload_note(seq, "users file: %s%s", text,
+	    ok ? (len == 1 && p[0] == '1' ? " user" : " users") : "");
+	/*
+	 * The checker now holds the new accounts: the sessions of those
+	 * removed or locked end.  A file it did not take changed nothing.
+	 */
+	if (ok)
+		login_accounts_check(seq);
+	else
+		control_reload_done(seq);
 }
 
 static void
 mauthd_lost(struct mchild *c)
 {
+	size_t	 i;
+
 	(void)c;
-	log_warnx("password checker exited; restarting it");
 	login_checker_lost();
+	/* The reloads it had not answered end here; the new one reads all. */
+	for (i = 0; i < authd_nreloads; i++) {
+		control_reload_note(authd_reloads[i], "the password checker "
+		    "exited before it answered");
+		control_reload_done(authd_reloads[i]);
+	}
+	authd_nreloads = 0;
+	if (mctx.shutting_down)
+		return;
+	mstats.checker_restarts++;
+	log_warnx("password checker exited; restarting it");
 }
 
 static void
 mauthd_reload(struct mchild *c)
 {
-	int	 ufd;
+	unsigned	 seq = mctx.reload_seq;
+	int		 ufd;
 
-	if ((ufd = open_users_file()) != -1 &&
-	    ipc_compose(&c->chan, IMSG_A_RELOAD, 0, ufd, NULL, 0) == -1)
+	if (c->pid <= 0 || c->killed) {
+		control_reload_note(seq, "the password checker is not "
+		    "running; it reads the users file when it starts");
+		control_reload_done(seq);
+		return;
+	}
+	if ((ufd = open_users_file()) == -1) {
+		control_reload_note(seq, "users file %s: cannot be read; "
+		    "see the log", mctx.conf->usersfile);
+		control_reload_done(seq);
+		return;
+	}
+	if (ipc_compose(&c->chan, IMSG_A_RELOAD, 0, ufd, NULL, 0) == -1) {
+		close(ufd);
 		log_warnx("cannot ask the password checker to reload");
+		control_reload_note(seq, "cannot ask the password checker to "
+		    "reload");
+		control_reload_done(seq);
+		return;
+	}
+	/* More reloads in flight than kept: the oldest is not waited for. */
+	if (authd_nreloads == RELOADS_MAX) {
+		control_reload_done(authd_reloads[0]);
+		memmove(authd_reloads, authd_reloads + 1,
+		    --authd_nreloads * sizeof(authd_reloads[0]));
+	}
+	authd_reloads[authd_nreloads++] = seq;
 }

@@ -36,7 +36,8 @@ static const struct conf_keyword keywords[] = {
 	{ "Port", KW_PORT, FIELD(port), 0, 65535 },
 	{ "HostKey", KW_PATH, FIELD(hostkey), 0, 0 },
 	{ "UsersFile", KW_PATH, FIELD(usersfile), 0, 0 },
-	{ "PidFile", KW_PIDFILE, FIELD(pidfile), 0, 0 },
+	{ "PidFile", KW_PATH_NONE, FIELD(pidfile), 0, 0 },
+	{ "ControlSocket", KW_PATH_NONE, FIELD(control_socket), 0, 0 },
 	{ "PrivsepUser", KW_USER, FIELD(privsep_user), 0, 0 },
 	{ "PrivsepDirectory", KW_PATH, FIELD(privsep_dir), 0, 0 },
 	{ "Ciphers", KW_CIPHERS, FIELD(suites), 0, 0 },
@@ -90,6 +91,8 @@ config_defaults(struct config *cfg)
 	    sizeof(cfg->usersfile));
 	strlcpy(cfg->pidfile, RUNSTATEDIR "/secchatd.pid",
 	    sizeof(cfg->pidfile));
+	strlcpy(cfg->control_socket, RUNSTATEDIR "/secchatd.sock",
+	    sizeof(cfg->control_socket));
 	strlcpy(cfg->privsep_user, PRIVSEP_USER, sizeof(cfg->privsep_user));
 	strlcpy(cfg->privsep_dir, PRIVSEP_PATH, sizeof(cfg->privsep_dir));
 	cfg->suites[0] = SUITE_AESGCM;

@@ -17,6 +17,7 @@
 #define CONFIG_MAX_LISTEN	16
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_PATH_MAX		1024
+#define CONFIG_SOCKET_PATH_MAX	108	/* sizeof(sun_path) on Linux */
 
 struct listen_addr {
 	char	host[256];	/* numeric address or name */
@@ -32,6 +33,8 @@ struct config {
 	char		hostkey[CONFIG_PATH_MAX];	/* HostKey */
 	char		usersfile[CONFIG_PATH_MAX];	/* UsersFile */
 	char		pidfile[CONFIG_PATH_MAX];	/* PidFile ("none" = off) */
+	/* ControlSocket ("none" = off); a Unix socket's path is shorter. */
+	char		control_socket[CONFIG_SOCKET_PATH_MAX];
 	/* Privilege separation */
 	char		privsep_user[64];		/* PrivsepUser */
 	char		privsep_dir[CONFIG_PATH_MAX];	/* PrivsepDirectory */
@@ -75,6 +78,8 @@ int	config_parse(struct config *, const char *buf, size_t len,
 	    const char *filename, char *err, size_t errlen);
 /* Defaults, then the file.  A missing file is an error. */
 int	config_load(struct config *, const char *path, char *err, size_t errlen);
+/* A suite id's name as Ciphers spells it, or "unknown". */
+const char *config_cipher_name(uint8_t suite);
 /* Print the effective configuration, one keyword per line (-T). */
 void	config_print(const struct config *, FILE *);
 

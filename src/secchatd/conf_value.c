@@ -454,14 +454,14 @@ set_path(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
 {
 	size_t	 i;
 
-	if (kw->type == KW_PIDFILE && strcasecmp(v, "none") == 0) {
+	if (kw->type == KW_PATH_NONE && strcasecmp(v, "none") == 0) {
 		if (apply)
 			strlcpy(str_field(p->cfg, kw), "none", kw->size);
 		return 0;
 	}
 	if (v[0] != '/')
 		return conf_perr(p, "%s: path must be absolute%s", kw->name,
-		    kw->type == KW_PIDFILE ? " (or \"none\")" : "");
+		    kw->type == KW_PATH_NONE ? " (or \"none\")" : "");
 	if (strlen(v) >= kw->size)
 		return conf_perr(p, "%s: path too long (at most %zu bytes)",
 		    kw->name, kw->size - 1);
@@ -623,7 +623,7 @@ conf_value_set(struct conf_parse *p, const struct conf_keyword *kw,
 	case KW_PORT:
 		return set_port(p, kw, v, apply);
 	case KW_PATH:
-	case KW_PIDFILE:
+	case KW_PATH_NONE:
 		return set_path(p, kw, v, apply);
 	case KW_USER:
 		return set_user(p, kw, v, apply);
@@ -665,8 +665,8 @@ print_string(FILE *fp, const char *s)
 		fprintf(fp, "%s\n", s);
 }
 
-static const char *
-cipher_name(uint8_t suite)
+const char *
+config_cipher_name(uint8_t suite)
 {
 	size_t	 i;
 
@@ -698,7 +698,7 @@ conf_value_print(const struct config *cfg, const struct conf_keyword *kw,
 		print_name(fp, kw->name);
 		for (i = 0; i < cfg->nsuites; i++)
 			fprintf(fp, "%s%s", i > 0 ? "," : "",
-			    cipher_name(cfg->suites[i]));
+			    config_cipher_name(cfg->suites[i]));
 		putc('\n', fp);
 		break;
 	case KW_LOGLEVEL:

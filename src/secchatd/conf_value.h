@@ -23,7 +23,7 @@ enum conf_kwtype {
 	KW_LISTEN,	/* ListenAddress: host, host:port, [v6]:port */
 	KW_PORT,	/* a TCP port, kept as a decimal string */
 	KW_PATH,	/* an absolute path */
-	KW_PIDFILE,	/* an absolute path or "none" */
+	KW_PATH_NONE,	/* an absolute path or "none" */
 	KW_USER,	/* a system user name */
 	KW_CIPHERS,	/* comma-separated cipher names */
 	KW_NUMBER,	/* an unsigned count */

@@ -41,16 +41,21 @@ enum ipc_type {
 	IMSG_M_AUTH,		/* 32-byte client static key, str user, str pw */
 	IMSG_M_LOG,		/* u8 priority, str text */
 	IMSG_M_CLOSING,		/* str reason, for the log */
+	IMSG_M_SUITE,		/* u8 the cipher suite the client got */
 	/* master -> broker */
 	IMSG_B_INIT = 40,	/* struct broker_init */
 	IMSG_B_SESSION,		/* fd: the session's broker socket; empty */
 	IMSG_B_LOGIN,		/* str user */
 	IMSG_B_SHUTDOWN,	/* str reason */
 	IMSG_B_PING,		/* u32 token: answer with IMSG_M_BROKER_PONG */
+	IMSG_B_STATS,		/* u32 token: answer with rows, then STATS_END */
+	IMSG_B_NOTICE,		/* str text for every logged-in session */
 	/* broker -> master */
 	IMSG_M_KICK = 60,	/* str reason: close this session */
 	IMSG_M_BROKER_READY,	/* empty */
 	IMSG_M_BROKER_PONG,	/* u32 token of the IMSG_B_PING answered */
+	IMSG_M_SESSION_STATS,	/* u32 token, u32 idle s, str rooms */
+	IMSG_M_STATS_END,	/* struct broker_stats */
 	/* worker -> broker */
 	IMSG_B_APP = 80,	/* one client application message, validated */
 	/* broker -> worker */
@@ -61,10 +66,12 @@ enum ipc_type {
 	IMSG_A_CHECK,		/* u32 request, str user, str password */
 	IMSG_A_RELOAD,		/* fd: the users file */
 	IMSG_A_PING,		/* u32 token: answer with IMSG_M_AUTHD_PONG */
+	IMSG_A_ACCOUNTS,	/* u32 request, str user names, '\n' between */
 	/* authd -> master */
 	IMSG_M_RESULT = 140,	/* u32 request, u8 1 = match */
 	IMSG_M_RELOADED,	/* u8 1 = ok, str error or number of users */
-	IMSG_M_AUTHD_PONG	/* u32 token of the IMSG_A_PING answered */
+	IMSG_M_AUTHD_PONG,	/* u32 token of the IMSG_A_PING answered */
+	IMSG_M_ACCOUNTS		/* u32 request, str removed, str locked */
 };
 
 struct ipc_msg {

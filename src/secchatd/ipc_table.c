@@ -32,6 +32,7 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_M_LOG, "LOG", W | B | A, M, "1s", 0, 0 },
 	{ IMSG_M_CLOSING, "CLOSING", W, M, "s", 0, 0 },
 	{ IMSG_W_SHUTDOWN, "SHUTDOWN", M, W, "s", 0, 0 },
+	{ IMSG_M_SUITE, "SUITE", W, M, "1", 0, 0 },
 	/* worker <-> broker */
 	{ IMSG_B_APP, "APP", W, B, "a", 0, 0 },
 	{ IMSG_W_LOGGED_IN, "LOGGED_IN", B, W, "s", 0, 0 },
@@ -42,17 +43,24 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_B_LOGIN, "LOGIN", M, B, "s", 0, 0 },
 	{ IMSG_B_SHUTDOWN, "SHUTDOWN", M, B, "s", 0, 0 },
 	{ IMSG_B_PING, "PING", M, B, "4", 0, 0 },
+	{ IMSG_B_STATS, "STATS", M, B, "4", 0, 0 },
+	{ IMSG_B_NOTICE, "NOTICE", M, B, "s", 0, 0 },
 	{ IMSG_M_KICK, "KICK", B, M, "s", 0, 0 },
 	{ IMSG_M_BROKER_READY, "BROKER_READY", B, M, "", 0, 0 },
 	{ IMSG_M_BROKER_PONG, "BROKER_PONG", B, M, "4", 0, 0 },
+	{ IMSG_M_SESSION_STATS, "SESSION_STATS", B, M, "44s", 0, 0 },
+	{ IMSG_M_STATS_END, "STATS_END", B, M, "S",
+	    sizeof(struct broker_stats), 0 },
 	/* master <-> password checker */
 	{ IMSG_A_INIT, "INIT", M, A, "ss", 0, 1 },
 	{ IMSG_A_CHECK, "CHECK", M, A, "4ss", 0, 0 },
 	{ IMSG_A_RELOAD, "RELOAD", M, A, "", 0, 1 },
 	{ IMSG_A_PING, "PING", M, A, "4", 0, 0 },
+	{ IMSG_A_ACCOUNTS, "ACCOUNTS", M, A, "4s", 0, 0 },
 	{ IMSG_M_RESULT, "RESULT", A, M, "41", 0, 0 },
 	{ IMSG_M_RELOADED, "RELOADED", A, M, "1s", 0, 0 },
 	{ IMSG_M_AUTHD_PONG, "AUTHD_PONG", A, M, "4", 0, 0 },
+	{ IMSG_M_ACCOUNTS, "ACCOUNTS", A, M, "4ss", 0, 0 },
 };
 
 const size_t ipc_nspecs = sizeof(ipc_specs) / sizeof(ipc_specs[0]);

@@ -56,6 +56,10 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_W_SHUTDOWN,
 	    "the reason, for the client",
 	    "any time: close the session" },
+	{ IMSG_M_SUITE,
+	    "u8 the cipher suite the client was given",
+	    "once, before login; a known suite.  For the control socket's "
+	    "`show sessions` only: nothing is decided by it" },
 	{ IMSG_B_APP,
 	    "one client application message",
 	    "only after the master's `LOGIN` for this session.  The broker "
@@ -85,6 +89,14 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_B_PING,
 	    "u32 token",
 	    "every 10 s" },
+	{ IMSG_B_STATS,
+	    "u32 token",
+	    "one at a time, for the control socket; answered by one "
+	    "`SESSION_STATS` per logged-in session and a `STATS_END`" },
+	{ IMSG_B_NOTICE,
+	    "the text",
+	    "for the control socket's `notice`: 1 to 1024 bytes of printable "
+	    "UTF-8, sent as `NOTICE` to every logged-in session" },
 	{ IMSG_M_KICK,
 	    "the reason",
 	    "close that session; reason under 128 bytes" },
@@ -94,6 +106,14 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_M_BROKER_PONG,
 	    "u32 token",
 	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_M_SESSION_STATS,
+	    "u32 token, u32 seconds idle, the session's rooms",
+	    "only while a `STATS` is outstanding, with its token, for a "
+	    "logged-in session; the rooms are valid room names joined by "
+	    "commas, at most 33,792 bytes" },
+	{ IMSG_M_STATS_END,
+	    "`struct broker_stats`: the token, counters and rates",
+	    "the answer to the outstanding `STATS`, after its rows" },
 	{ IMSG_A_INIT,
 	    "privsep user, privsep directory; the users file comes with it",
 	    "first, once, with the users file's descriptor" },
@@ -106,6 +126,11 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_A_PING,
 	    "u32 token",
 	    "every 10 s" },
+	{ IMSG_A_ACCOUNTS,
+	    "u32 request, the names of logged-in users, a newline between "
+	    "two",
+	    "after a `RELOADED` that read the file, one at a time; valid "
+	    "user names, at most 8,192 bytes" },
 	{ IMSG_M_RESULT,
 	    "u32 request, u8 1 if the password matches",
 	    "the answer to the one pending request" },
@@ -115,6 +140,10 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_M_AUTHD_PONG,
 	    "u32 token",
 	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_M_ACCOUNTS,
+	    "u32 request, the names now absent, the names now locked",
+	    "the answer to the outstanding `ACCOUNTS`: names it asked about, "
+	    "a newline between two; the master ends those users' sessions" },
 };
 
 const size_t ipc_nspec_docs = sizeof(ipc_spec_docs) / sizeof(ipc_spec_docs[0]);

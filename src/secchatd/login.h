@@ -1,7 +1,8 @@
 /*
  * login.h: the master's part in a login: a worker's AUTH request is
  * throttled or queued for the password checker (loginq.h), and the
- * checker's answer logs the session in or tells the worker no.
+ * checker's answer logs the session in or tells the worker no.  After a
+ * reload, the sessions of accounts removed or locked are ended here too.
  */
 #ifndef SECCHAT_LOGIN_H
 #define SECCHAT_LOGIN_H
@@ -22,5 +23,15 @@ void	login_abandon(struct msession *);
 void	login_checker_lost(void);
 /* Hand the checker the next check, if it has none. */
 void	login_dispatch(void);
+/* Sources refused for too many failures now (`show stats`). */
+unsigned login_throttled_sources(void);
+/*
+ * After the checker read the users file for reload seq: ask it which
+ * logged-in users are now removed or locked, and end their sessions.
+ * The control socket hears the end of reload seq when that is done.
+ */
+void	login_accounts_check(unsigned seq);
+/* IMSG_M_ACCOUNTS: u32 request, str removed names, str locked names. */
+void	login_accounts_result(struct mchild *, const struct ipc_msg *);
 
 #endif

@@ -127,6 +127,26 @@ over_limits(struct login_queue *q, const struct config *conf,
 	    conf->max_auth_tries;
 }
 
+unsigned
+loginq_throttled_sources(const struct login_queue *q,
+    const struct config *conf, uint64_t now)
+{
+	const struct throttle_entry	*e;
+	size_t				 i;
+	unsigned			 n = 0;
+
+	for (i = 0; i < q->failures.n; i++) {
+		e = &q->failures.v[i];
+		/* Within the window, as the throttle counts it. */
+		if (now >= e->last_ms &&
+		    now - e->last_ms >= q->failures.window_ms)
+			continue;
+		n += strncmp(e->key, "a:", 2) == 0 &&
+		    e->failures >= conf->auth_fail_limit;
+	}
+	return n;
+}
+
 enum login_verdict
 loginq_decide(struct login_queue *q, const struct config *conf,
     const char *source, const char *user, int checker_ready, uint64_t now)

@@ -87,6 +87,12 @@ struct login_check *loginq_take_current(struct login_queue *);
 struct login_check *loginq_withdraw(struct login_queue *, uint32_t session);
 /* Free a check that was added and is no longer queued or at the checker. */
 void	loginq_check_free(struct login_queue *, struct login_check *);
+/*
+ * Sources refused now for MaxAuthFailuresPerSource failures in the window
+ * (whatever checks are pending), for the control socket's counters.
+ */
+unsigned loginq_throttled_sources(const struct login_queue *,
+	    const struct config *, uint64_t now_ms);
 /* An attempt counted as failed, or taken back if it succeeded. */
 void	loginq_count_attempt(struct login_queue *, const char *source,
 	    const char *user, int succeeded, uint64_t now_ms);

@@ -31,6 +31,7 @@
 
 #include "children.h"
 #include "conf.h"
+#include "control.h"
 #include "listeners.h"
 #include "log.h"
 #include "login.h"
@@ -150,6 +151,12 @@ fit_descriptor_limit(void)
 
 /* ------------------------------------------------------------ reload */
 
+void
+master_request_reload(void)
+{
+	m.got_hup = 1;
+}
+
 static void
 master_reload(void)
 {
@@ -157,15 +164,21 @@ master_reload(void)
 	struct config	 nc;
 	char		 err[512];
 
-	if (config_load(&nc, mctx.opts->config_path, err, sizeof(err)) == -1)
+	/* The control socket's `reload` waits for this number's end. */
+	mctx.reload_seq++;
+	if (config_load(&nc, mctx.opts->config_path, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: %s; keeping the old configuration", err);
-	else {
+		control_reload_note(mctx.reload_seq, "configuration: %s; "
+		    "keeping the old one", err);
+	} else {
 		/* Listeners, keys and the sandbox need a restart to change. */
 		memcpy(nc.listen, conf->listen, sizeof(nc.listen));
 		nc.nlisten = conf->nlisten;
 		strlcpy(nc.port, conf->port, sizeof(nc.port));
 		strlcpy(nc.hostkey, conf->hostkey, sizeof(nc.hostkey));
 		strlcpy(nc.pidfile, conf->pidfile, sizeof(nc.pidfile));
+		strlcpy(nc.control_socket, conf->control_socket,
+		    sizeof(nc.control_socket));
 		strlcpy(nc.privsep_user, conf->privsep_user,
 		    sizeof(nc.privsep_user));
 		strlcpy(nc.privsep_dir, conf->privsep_dir,
@@ -184,6 +197,7 @@ master_reload(void)
 		fit_descriptor_limit();
 		listeners_configure();
 		log_info("SIGHUP: configuration reloaded");
+		control_reload_note(mctx.reload_seq, "configuration reloaded");
 	}
 	children_reload();
 }
@@ -232,6 +246,7 @@ check_deadlines(void)
 	msessions_check_grace(now);
 	listeners_expire(now);
 	children_tick(now);
+	control_tick(now);
 	if (children_first_ready()) {
 		write_pidfile();
 		log_info("ready");
@@ -251,6 +266,7 @@ begin_shutdown(void)
 static void
 finish_shutdown(void)
 {
+	control_close();
 	msessions_kill_all();
 	children_terminate();
 	while (waitpid(-1, NULL, 0) > 0)
@@ -270,7 +286,7 @@ static void
 master_loop(void)
 {
 	struct pollfd	*pfd = NULL;
-	size_t		 cap = 0, n, sessions_at;
+	size_t		 cap = 0, n, control_at, sessions_at;
 	char		 drainbuf[256];
 	int		 listening;
 
@@ -290,7 +306,8 @@ master_loop(void)
 		}
 		check_deadlines();
 
-		sessions_at = PFD_LISTENERS + listeners_npollfd();
+		control_at = PFD_LISTENERS + listeners_npollfd();
+		sessions_at = control_at + control_npollfd();
 		n = sessions_at + msessions_count();
 		if (n > cap) {
 			cap = n + 64;
@@ -305,6 +322,7 @@ master_loop(void)
 		pfd[PFD_STDERR].events = POLLIN;
 		children_pollfd(pfd + PFD_CHILDREN);
 		listening = listeners_pollfd(pfd + PFD_LISTENERS);
+		control_pollfd(pfd + control_at);
 		msessions_pollfd(pfd + sessions_at);
 
 		if (poll(pfd, n, listening ? POLL_MS : POLL_RESTING_MS) == -1) {
@@ -320,6 +338,7 @@ master_loop(void)
 			spawn_read_stderr();
 		children_handle(pfd + PFD_CHILDREN);
 		listeners_handle(pfd + PFD_LISTENERS);
+		control_handle(pfd + control_at);
 		msessions_handle(pfd + sessions_at);
 		msessions_flush();
 		login_dispatch();
@@ -382,6 +401,7 @@ master_main(struct config *conf, const struct master_opts *opts)
 		check_privsep_directory(conf->privsep_dir);
 	msessions_load_host_key();
 	listeners_bind();
+	control_open();
 	fit_descriptor_limit();
 	m.started_max_sessions = conf->max_sessions;
 #ifdef SECCHAT_TEST_HOOKS

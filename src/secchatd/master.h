@@ -33,7 +33,11 @@ struct master_ctx {
 	uid_t			  privsep_uid;	/* looked up once */
 	gid_t			  privsep_gid;
 	int			  shutting_down;
+	unsigned		  reload_seq;	/* reloads begun so far */
 };
 extern struct master_ctx mctx;
+
+/* Reload as on SIGHUP, at the top of the next turn of the loop. */
+void	master_request_reload(void);
 
 #endif

@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 #define PEER_NAME_MAX	64
+/*
+ * SESSION_STATS's rooms: names of at most 32 bytes joined by commas, at
+ * most MaxRoomsPerSession (1024) of them.
+ */
+#define STATS_ROOMS_MAX		(1024 * 33)
+/* ACCOUNTS' user names, '\n' between them, in one request. */
+#define ACCOUNTS_NAMES_MAX	8192
 
 struct worker_init {
 	uint32_t	session;
@@ -45,6 +52,23 @@ struct broker_init {
 	int32_t		verbose;
 	char		privsep_user[64];
 	char		privsep_dir[1024];
+};
+
+/*
+ * The broker's answer to STATS, after one SESSION_STATS per logged-in
+ * session.  Counters run from the broker's start; the rates are the
+ * average over the last ten whole seconds.
+ */
+struct broker_stats {
+	uint32_t	token;		/* the STATS answered */
+	uint32_t	sessions;	/* logged in, as the broker counts */
+	uint32_t	rows;		/* SESSION_STATS sent before this */
+	uint32_t	truncated;	/* 1: not every session had a row */
+	uint32_t	messages_10s;	/* client messages, last 10 s */
+	uint32_t	deliveries_10s;	/* server messages queued, last 10 s */
+	uint64_t	messages;	/* client messages received */
+	uint64_t	deliveries;	/* server messages queued to sessions */
+	uint64_t	queue_drops;	/* sessions ended: send queue full */
 };
 
 #endif

@@ -60,6 +60,7 @@ struct sengine {
 	int			 client_rd_eof;	/* no more input (SE_LEAVING) */
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			 close_reason[128];
+	uint8_t			 suite;		/* the hello's choice */
 };
 
 /*
@@ -251,6 +252,7 @@ se_handle_hello(struct sengine *se, const uint8_t *p, size_t len,
 		return;
 	}
 	noise_hs_set_dh(&se->hs, se_dh_answer, se);
+	se->suite = suite;
 	if (se->ops->log != NULL) {
 		snprintf(line, sizeof(line), "%s: suite %s", se->peer,
 		    suite_name(suite));
@@ -791,6 +793,12 @@ const char *
 se_user(const struct sengine *se)
 {
 	return se->user;
+}
+
+uint8_t
+se_suite(const struct sengine *se)
+{
+	return se->suite;
 }
 
 const char *

@@ -187,6 +187,8 @@ int		 se_trim(struct sengine *);
 
 enum se_state	 se_state(const struct sengine *);
 const char	*se_user(const struct sengine *);	/* once logged in */
+/* The suite the hello chose (SUITE_NONE before it). */
+uint8_t		 se_suite(const struct sengine *);
 const char	*se_close_reason(const struct sengine *);	/* or "" */
 
 #endif

@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "buf.h"
 #include "children.h"
+#include "control.h"
 #include "ipc.h"
 #include "ipc_table.h"
 #include "keys.h"
@@ -38,6 +40,7 @@
 #include "sessions.h"
 #include "spawn.h"
 #include "util.h"
+#include "wire.h"
 
 #define GRACE_SLACK_MS		2000
 
@@ -115,6 +118,12 @@ msession_by_id(uint32_t id)
 	return NULL;
 }
 
+struct msession *
+msession_next(struct msession *s)
+{
+	return s == NULL ? TAILQ_FIRST(&sessions) : TAILQ_NEXT(s, entry);
+}
+
 unsigned
 msessions_from(const char *addr)
 {
@@ -171,6 +180,14 @@ msession_shutdown(struct msession *s, const char *reason)
 }
 
 void
+msession_end(struct msession *s, const char *reason, const char *why)
+{
+	strlcpy(s->reason, why, sizeof(s->reason));
+	s->worker_reason = 0;
+	msession_shutdown(s, reason);
+}
+
+void
 msessions_shutdown_all(const char *reason)
 {
 	struct msession	*s;
@@ -193,6 +210,7 @@ msession_activate(struct msession *s)
 {
 	s->state = MS_ACTIVE;
 	nstartups--;
+	mstats.logins++;
 	log_info("Accepted login for %s from %s key %s", s->user, s->peer,
 	    s->fpr);
 	msession_send_str(&mchild_get(MCHILD_BROKER)->chan, IMSG_B_LOGIN,
@@ -254,7 +272,8 @@ worker_init_fill(struct worker_init *wi, const struct msession *s)
 	wi->send_queue = conf->send_queue;
 	wi->alive_interval = conf->alive_interval;
 	wi->alive_timeout = conf->alive_timeout;
-	wi->verbose = mctx.opts->verbose;
+	/* The control socket's `log` may have changed it since the start. */
+	wi->verbose = log_getverbose();
 	strlcpy(wi->peer, s->peer, sizeof(wi->peer));
 	strlcpy(wi->privsep_user, conf->privsep_user,
 	    sizeof(wi->privsep_user));
@@ -305,6 +324,7 @@ msession_new(int cfd, const char *addr, const char *source, const char *peer)
 	}
 	s->state = MS_PREAUTH;
 	s->start_ms = mono_ms();
+	s->since = time(NULL);
 	strlcpy(s->addr, addr, sizeof(s->addr));
 	strlcpy(s->source, source, sizeof(s->source));
 	strlcpy(s->peer, peer, sizeof(s->peer));
@@ -352,6 +372,18 @@ mw_dh(struct msession *s, const struct ipc_msg *im)
 	sodium_memzero(shared, sizeof(shared));
 }
 
+/* The suite its client got, for the control socket's list only. */
+static void
+mw_suite(struct msession *s, const struct ipc_msg *im)
+{
+	if (im->len != 1 || (im->data[0] != SUITE_AESGCM &&
+	    im->data[0] != SUITE_CHACHAPOLY)) {
+		msession_kill(s, "bad SUITE");
+		return;
+	}
+	s->suite = im->data[0];
+}
+
 static void
 mw_log(struct msession *s, const struct ipc_msg *im)
 {
@@ -395,6 +427,7 @@ static const struct {
 	int		 once;
 	void		(*fn)(struct msession *, const struct ipc_msg *);
 } mw_requests[] = {
+	{ IMSG_M_SUITE, MS_BIT(MS_PREAUTH), 1, mw_suite },
 	{ IMSG_M_DH, MS_BIT(MS_PREAUTH), 1, mw_dh },
 	{ IMSG_M_AUTH, MS_BIT(MS_PREAUTH), 0, login_auth },
 	{ IMSG_M_LOG, MW_ANY, 0, mw_log },

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "admit.h"
 #include "ipc.h"
@@ -47,6 +48,8 @@ struct msession {
 	char			 fpr[FINGERPRINT_LEN];
 	char			 reason[128];
 	uint64_t		 start_ms;
+	time_t			 since;		/* accepted, wall clock */
+	uint8_t			 suite;		/* the worker's word; 0 */
 	int			 killed;
 	int			 worker_reason;	/* the worker gave it */
 	struct logquota		 logq;
@@ -64,6 +67,8 @@ unsigned msessions_from(const char *addr);
 /* Logged-in sessions of one user, for MaxSessionsPerUser. */
 unsigned msessions_of_user(const char *user);
 struct msession *msession_by_id(uint32_t);
+/* The session after s (the first if s is NULL), or NULL. */
+struct msession *msession_next(struct msession *);
 
 /*
  * A connection that was let in gets a session and its worker, which is
@@ -77,6 +82,11 @@ const char *msession_new(int cfd, const char *addr, const char *source,
 void	 msession_kill(struct msession *, const char *why);
 /* Ask the worker to close, with a reason for its client. */
 void	 msession_shutdown(struct msession *, const char *reason);
+/*
+ * The master ends the session: its client is told reason, and the log
+ * says why when the worker is reaped.
+ */
+void	 msession_end(struct msession *, const char *reason, const char *why);
 void	 msessions_shutdown_all(const char *reason);
 void	 msessions_kill_all(void);
 /* Logged in: tell the broker, which believes only the master. */

@@ -76,8 +76,13 @@ w_log_to_master(int pri, const char *line)
 static int
 w_host_dh(void *arg, const uint8_t pub[NOISE_KEYLEN])
 {
+	uint8_t	 suite = se_suite(w.se);
+
 	(void)arg;
-	if (ipc_compose(&w.master, IMSG_M_DH, w.init.session, -1, pub,
+	/* The suite is for the control socket's list of sessions. */
+	if (ipc_compose(&w.master, IMSG_M_SUITE, w.init.session, -1, &suite,
+	    1) == -1 ||
+	    ipc_compose(&w.master, IMSG_M_DH, w.init.session, -1, pub,
 	    NOISE_KEYLEN) == -1)
 		return -1;
 	/* The handshake waits for the answer: ask at once. */

@@ -164,6 +164,8 @@ class Daemon:
         self.pidfile = os.path.join(self.dir, "secchatd.pid")
         self.empty = os.path.join(self.dir, "empty")
         os.mkdir(self.empty, 0o755)
+        # Never the system's /run: a test's own, or "none".
+        self.control_socket = os.path.join(self.dir, "ctl.sock")
         self.privsep_user = "nobody"
         self.listen_port = 0
         self.proc = None
@@ -181,10 +183,11 @@ class Daemon:
                     "HostKey %s\n"
                     "UsersFile %s\n"
                     "PidFile %s\n"
+                    "ControlSocket %s\n"
                     "PrivsepUser %s\n"
                     "PrivsepDirectory %s\n" % (
                         self.listen_port, self.hostkey, self.users,
-                        self.pidfile,
+                        self.pidfile, self.control_socket,
                         self.privsep_user, self.empty))
             f.write(extra)
 

@@ -32,11 +32,13 @@ try:
     root = dest + prefix
     sbin = os.path.join(root, "sbin")
     bindir = os.path.join(root, "bin")
-    for path in ("bin/secchat", "sbin/secchatd", "sbin/secchat-passwd"):
+    for path in ("bin/secchat", "sbin/secchatd", "sbin/secchat-passwd",
+                 "sbin/secchatctl"):
         p = os.path.join(root, path)
         tap.ok(os.access(p, os.X_OK), "installed %s" % path)
     for page in ("man1/secchat.1", "man5/secchatd.conf.5",
-                 "man8/secchatd.8", "man8/secchat-passwd.8"):
+                 "man8/secchatd.8", "man8/secchat-passwd.8",
+                 "man8/secchatctl.8"):
         tap.ok(os.path.exists(os.path.join(root, "share/man", page)),
                "installed man page %s" % page)
     found = {}
