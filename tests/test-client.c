@@ -261,31 +261,31 @@ test_first_contact(void)
 	memset(k1, 1, sizeof(k1));
 	memset(k2, 2, sizeof(k2));
 	kh_init(&kh);
-	n = kh_format_line("localhost:9999", k1, line, sizeof(line));
+	n = kh_format_line("localhost:7777", k1, line, sizeof(line));
 	strlcat(text, line, sizeof(text));
-	n = kh_format_line("other:9999", k2, line, sizeof(line));
+	n = kh_format_line("other:7777", k2, line, sizeof(line));
 	strlcat(text, line, sizeof(text));
-	n = kh_format_line("[::1]:9999", k1, line, sizeof(line));
+	n = kh_format_line("[::1]:7777", k1, line, sizeof(line));
 	strlcat(text, line, sizeof(text));
 	(void)n;
 	tap_ok(kh_parse(&kh, text, strlen(text), err, sizeof(err), NULL) == 0,
 	    "known hosts parse");
-	tap_ok(kh_other_names(&kh, "127.0.0.1:9999", k2, "kh", out,
+	tap_ok(kh_other_names(&kh, "127.0.0.1:7777", k2, "kh", out,
 	    sizeof(out)) == 0 && strcmp(out, "This key is known by the "
-	    "following other names:\n    kh:2: other:9999") == 0,
+	    "following other names:\n    kh:2: other:7777") == 0,
 	    "a key known under another name is listed (\"%s\")", out);
-	tap_ok(kh_other_names(&kh, "127.0.0.1:9999", k1, "kh", out,
-	    sizeof(out)) == 0 && strstr(out, "kh:1: localhost:9999\n    "
-	    "kh:3: [::1]:9999") != NULL, "two other names (\"%s\")", out);
+	tap_ok(kh_other_names(&kh, "127.0.0.1:7777", k1, "kh", out,
+	    sizeof(out)) == 0 && strstr(out, "kh:1: localhost:7777\n    "
+	    "kh:3: [::1]:7777") != NULL, "two other names (\"%s\")", out);
 	memset(k2, 3, sizeof(k2));
-	tap_ok(kh_other_names(&kh, "127.0.0.1:9999", k2, "kh", out,
+	tap_ok(kh_other_names(&kh, "127.0.0.1:7777", k2, "kh", out,
 	    sizeof(out)) == 0 && strcmp(out, "This key is not known by any "
 	    "other names.") == 0, "an unknown key: said so only then");
 	for (i = 0; i < 12; i++) {
 		snprintf(line, sizeof(line), "h%d:1", i);
 		(void)kh_remember(&kh, line, k1, (size_t)i + 10);
 	}
-	tap_ok(kh_other_names(&kh, "127.0.0.1:9999", k1, "kh", out,
+	tap_ok(kh_other_names(&kh, "127.0.0.1:7777", k1, "kh", out,
 	    sizeof(out)) == 0 && strstr(out, "and 6 more") != NULL,
 	    "a long list is cut short");
 	tap_ok(kh_lookup(&kh, "h3:1", k1, NULL) == KH_MATCH,

@@ -19,6 +19,7 @@
 #include "ipc_table.h"
 #include "keys.h"
 #include "tap.h"
+#include "doctable.h"
 #include "util.h"
 #include "wire.h"
 
@@ -184,38 +185,12 @@ test_check(void)
 	    "half a DH_RESULT is refused");
 }
 
-/* doc/security.md section 3 is what the table prints. */
+/* doc/security.md shows the table the code enforces. */
 static void
 test_doc(void)
 {
-	const char	*top = getenv("top_srcdir");
-	char		 path[4096], *text, *want = NULL, *b, *e;
-	size_t		 len, wlen = 0;
-	FILE		*fp;
-
-	snprintf(path, sizeof(path), "%s/doc/security.md", top ? top : ".");
-	if ((text = read_small_file(path, 1 << 20, &len)) == NULL) {
-		tap_ok(0, "read %s", path);
-		return;
-	}
-	if ((fp = open_memstream(&want, &wlen)) == NULL)
-		abort();
-	ipc_table_doc(fp);
-	fclose(fp);
-	b = strstr(text, DOC_BEGIN);
-	e = b != NULL ? strstr(b, DOC_END) : NULL;
-	tap_ok(b != NULL && e != NULL, "doc/security.md marks section 3's "
-	    "tables");
-	if (b != NULL && e != NULL) {
-		b += strlen(DOC_BEGIN);
-		*e = '\0';
-		tap_ok(strcmp(b, want) == 0, "doc/security.md section 3 is the "
-		    "table (regenerate with tests/test-ipc-table --doc)");
-		if (strcmp(b, want) != 0)
-			tap_diag("the table prints:\n%s", want);
-	}
-	free(want);
-	free(text);
+	doctable_check(ipc_table_doc, DOC_BEGIN, DOC_END,
+	    "section 3, the internal messages", "tests/test-ipc-table --doc");
 }
 
 int

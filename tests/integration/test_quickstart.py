@@ -24,13 +24,15 @@ state = os.path.join(top, "demo")
 QUICKSTART = os.path.join(SRCDIR, "build-aux", "quickstart")
 
 
+DEMO_DEFAULT_PORT = 9999  # the demo's default, which tests never use
+
 def free_port():
-    """A port the kernel just gave out, not the demo's own 9999."""
+    """A port the kernel just gave out, never the demo's default one."""
     while True:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port != 9999:
+        if port != DEMO_DEFAULT_PORT:
             return port
 
 
