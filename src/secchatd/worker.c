@@ -259,6 +259,34 @@ hook_ipc_descriptor(void)
 	hook_send(IMSG_M_LOG, w.init.session, w.cfd, "\6\0\1x", 4);
 }
 
+/*
+ * Speak as someone else: hand the broker, as if the client had sent it,
+ * a server's MESSAGE naming bob as its sender.  The broker must take the
+ * sender from the master's record, and refuse a message no client sends.
+ */
+static void
+hook_forge_sender(void)
+{
+	struct wire_msg	 m;
+	struct buf	 b;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_MESSAGE;
+	m.s[0].p = "lobby";
+	m.s[0].len = 5;
+	m.s[1].p = "bob";
+	m.s[1].len = 3;
+	m.s[2].p = "forged by a worker";
+	m.s[2].len = 18;
+	m.ns = 3;
+	buf_init(&b, 0);
+	if (wire_encode(&b, &m) == -1 ||
+	    ipc_compose(&w.broker, IMSG_B_APP, 0, -1, buf_head(&b),
+	    buf_used(&b)) == -1 || ipc_flush_all(&w.broker) == -1)
+		fatalx("test hook forge-sender: cannot send");
+	buf_free(&b);
+}
+
 static const struct test_hook {
 	const char	*text;		/* SE_TEST_HOOK_PREFIX, then the name */
 	void		(*run)(void);
@@ -271,6 +299,7 @@ static const struct test_hook {
 	TEST_HOOK("ipc-wrong-way", hook_ipc_wrong_way),
 	TEST_HOOK("ipc-other-session", hook_ipc_other_session),
 	TEST_HOOK("ipc-descriptor", hook_ipc_descriptor),
+	TEST_HOOK("forge-sender", hook_forge_sender),
 };
 
 static const struct test_hook *

@@ -4,7 +4,8 @@ the master sends, a message for another session, a descriptor) gets that
 worker killed, with the reason in the log, before any handler acts on it;
 other users go on logging in.  The misbehaviour is planted code that runs
 at the worker's start in test builds (SECCHAT_TEST_WORKER_HOOK), for
-clients from 127.0.0.2 only."""
+clients from 127.0.0.2 only.  Last, a logged-in worker hands the broker a
+message naming another sender."""
 
 import os
 import re
@@ -59,5 +60,40 @@ for hook, why in CASES:
     finally:
         os.environ.pop("SECCHAT_TEST_WORKER_HOOK", None)
         d.cleanup()
+
+# A logged-in worker hands the broker a server's MESSAGE naming bob as
+# its sender: the broker refuses what no client sends, ends that session,
+# and nobody sees the forged line.
+d = Daemon()
+try:
+    d.start()
+    bob = RawClient(d.port)
+    bob.login("bob", "bob-pw")
+    carol = RawClient(d.port)
+    carol.login("carol", "carol-pw")
+    carol.say("lobby", "secchat-test-hook:forge-sender")
+    seen_forged = False
+    departed = None
+    try:
+        while departed is None:
+            m = bob.recv_msg()
+            if b"forged by a worker" in m:
+                seen_forged = True
+            if m[0] == MSG["DEPARTED"] and b"carol" in m:
+                departed = m
+    except (ProtocolClosed, OSError, ValueError):
+        pass
+    tap.ok(departed is not None, "the forging session is ended: bob sees "
+           "carol depart")
+    tap.ok(not seen_forged, "and never sees the forged line")
+    bob.say("lobby", "still here")
+    alice = RawClient(d.port)
+    ok = alice.login("alice", "alice-pw")
+    tap.ok(ok is not None and ok[0] == MSG["AUTH_OK"],
+           "the others go on: a new login works")
+    for c in (bob, carol, alice):
+        c.close()
+finally:
+    d.cleanup()
 
 tap.done()
