@@ -170,7 +170,7 @@ test_check(void)
 	m.len = 0;
 	tap_ok(ipc_check(&m, IPC_ROLE_WORKER, IPC_ROLE_BROKER, 0, &why) == NULL,
 	    "an empty APP is refused");
-	m.type = 9999;
+	m.type = 0x7777;	/* no such type */
 	tap_ok(ipc_check(&m, IPC_ROLE_WORKER, IPC_ROLE_MASTER, 0, &why) == NULL &&
 	    strcmp(why, "unknown message type") == 0, "an unknown type is "
 	    "refused");

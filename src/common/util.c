@@ -111,7 +111,7 @@ valid_utf8(const uint8_t *s, size_t len)
 static size_t
 utf8_seqlen(const uint8_t *s, size_t len)
 {
-	size_t	 n = len;
+	size_t	 n;
 
 	if (s[0] < 0x80)
 		return 1;

@@ -359,6 +359,11 @@ mw_dh(struct msession *s, const struct ipc_msg *im)
 {
 	uint8_t	 shared[KEY_LEN];
 
+	/*
+	 * The table of messages and mw_requests already allow one 32-byte
+	 * DH before login only; the host key's one use is checked again here,
+	 * where it is spent, so that no change to a table can widen it.
+	 */
 	if (s->dh_done || s->state != MS_PREAUTH || im->len != KEY_LEN) {
 		msession_kill(s, "bad DH request");
 		return;
