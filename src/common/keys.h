@@ -5,6 +5,11 @@
  *     secchat-x25519-private BASE64(32-byte private key)
  * and its public half beside it, PATH.pub:
  *     secchat-x25519 BASE64(32-byte public key) [comment]
+ * A private key protected by a passphrase is one line instead:
+ *     secchat-x25519-private-encrypted BASE64(salt(16) || opslimit(8) ||
+ *         memlimit(8) || nonce(24) || XChaCha20-Poly1305(key)(48))
+ * the AEAD key being Argon2id(passphrase, salt, opslimit, memlimit), the
+ * limits big-endian, and the associated data the line's first word.
  * Base64 is the standard alphabet with padding.  Fingerprints are
  * "SHA256:" and the unpadded standard base64 of the SHA-256 of the raw
  * public key, as ssh prints them.
@@ -40,6 +45,48 @@ int	keys_load(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
  */
 int	keys_generate(const char *path, const char *comment,
 	    uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN], char *err, size_t errlen);
+
+/*
+ * Passphrases.  A callback asks for one (readpassphrase in the client,
+ * a fixed string in tests): it fills buf (NUL-terminated) and returns 0,
+ * or -1 to give up.
+ */
+#define KEYS_PASSPHRASE_MAX	1024
+typedef int (*keys_ask_fn)(void *arg, const char *prompt, char *buf,
+    size_t bufmax);
+/* True when a key file's text is an encrypted private key. */
+int	keys_is_encrypted(const char *buf, size_t len);
+/* Parse an encrypted private key with a passphrase; -1 if it is wrong. */
+int	keys_parse_private_pass(const char *buf, size_t len, const char *pass,
+	    size_t passlen, uint8_t priv[KEY_LEN]);
+/*
+ * keys_load, asking ask (if the file is encrypted) up to 3 times for the
+ * passphrase.  ask may be NULL: an encrypted file is then an error.
+ */
+int	keys_load_ask(const char *path, uint8_t priv[KEY_LEN],
+	    uint8_t pub[KEY_LEN], keys_ask_fn ask, void *arg, char *err,
+	    size_t errlen);
+/*
+ * Rewrite the private key file PATH atomically (PATH.tmp, mode 0600,
+ * fsync, rename), encrypted with pass, or in the clear when pass is NULL
+ * or empty.  PATH.pub is left alone.
+ */
+int	keys_save_private(const char *path, const uint8_t priv[KEY_LEN],
+	    const char *pass, char *err, size_t errlen);
+/* The one line "secchat-x25519 BASE64 comment" for a public key. */
+int	keys_public_line(const uint8_t pub[KEY_LEN], const char *comment,
+	    char *out, size_t outmax);
+
+/*
+ * Key login (doc/protocol.md section 11.3).  ss is X25519 of the
+ * client's and the server's static keys; hs2 the handshake hash after
+ * message 2.  keyproof_verify compares in constant time.
+ */
+#define KEYPROOF_LEN		32
+int	keyproof_make(const uint8_t ss[KEY_LEN], const uint8_t hs2[32],
+	    const char *user, uint8_t proof[KEYPROOF_LEN]);
+int	keyproof_verify(const uint8_t ss[KEY_LEN], const uint8_t hs2[32],
+	    const char *user, const uint8_t proof[KEYPROOF_LEN]);
 
 /* Standard base64 with padding; returns length or -1. */
 int	b64_encode(const uint8_t *, size_t, char *out, size_t outmax);

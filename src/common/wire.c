@@ -30,6 +30,8 @@
  *   p  password: 1..WIRE_PASSWORD_MAX bytes, any bytes
  *   n  any byte		e  an enum wire_error code
  *   k  a history kind (HISTORY_SAY, HISTORY_ACTION)
+ *   K  exactly WIRE_KEYLEN bytes of binary (a key or a proof)
+ *   o  opaque payload: 1..E2E_PAYLOAD_MAX bytes of binary
  */
 struct msgdef {
 	uint8_t		 type;
@@ -37,39 +39,47 @@ struct msgdef {
 	int		 dirs;		/* FROM_CLIENT | FROM_SERVER */
 	const char	*sig;		/* field codes, in order */
 	const char	*kinds;		/* one letter per field of sig */
+	int		 extended;	/* section 11: extended sessions only */
 };
 
 #define BOTH	(FROM_CLIENT | FROM_SERVER)
 
 static const struct msgdef msgdefs[] = {
 	/* client to server */
-	{ MSG_AUTH,	"AUTH",		FROM_CLIENT,	"ss",	"up" },
-	{ MSG_SAY,	"SAY",		FROM_CLIENT,	"ss",	"rx" },
-	{ MSG_ACT,	"ACT",		FROM_CLIENT,	"ss",	"rx" },
-	{ MSG_PRIVMSG,	"PRIVMSG",	FROM_CLIENT,	"ss",	"ux" },
-	{ MSG_JOIN,	"JOIN",		FROM_CLIENT,	"s",	"r" },
-	{ MSG_PART,	"PART",		FROM_CLIENT,	"s",	"r" },
-	{ MSG_WHO,	"WHO",		FROM_CLIENT,	"s",	"r" },
-	{ MSG_ROOMS,	"ROOMS",	FROM_CLIENT,	"",	"" },
+	{ MSG_AUTH,	"AUTH",		FROM_CLIENT,	"ss",	"up", 0 },
+	{ MSG_AUTH_KEY,	"AUTH_KEY",	FROM_CLIENT,	"ss",	"uK", 1 },
+	{ MSG_SAY,	"SAY",		FROM_CLIENT,	"ss",	"rx", 0 },
+	{ MSG_ACT,	"ACT",		FROM_CLIENT,	"ss",	"rx", 0 },
+	{ MSG_PRIVMSG,	"PRIVMSG",	FROM_CLIENT,	"ss",	"ux", 0 },
+	{ MSG_E2E,	"E2E",		FROM_CLIENT,	"sss",	"uKo", 1 },
+	{ MSG_JOIN,	"JOIN",		FROM_CLIENT,	"s",	"r", 0 },
+	{ MSG_PART,	"PART",		FROM_CLIENT,	"s",	"r", 0 },
+	{ MSG_WHO,	"WHO",		FROM_CLIENT,	"s",	"r", 0 },
+	{ MSG_ROOMS,	"ROOMS",	FROM_CLIENT,	"",	"", 0 },
+	{ MSG_KEYS,	"KEYS",		FROM_CLIENT,	"s",	"u", 1 },
 	/* either way */
-	{ MSG_PING,	"PING",		BOTH,		"q",	"." },
-	{ MSG_PONG,	"PONG",		BOTH,		"q",	"." },
-	{ MSG_BYE,	"BYE",		BOTH,		"s",	"z" },
+	{ MSG_PING,	"PING",		BOTH,		"q",	".", 0 },
+	{ MSG_PONG,	"PONG",		BOTH,		"q",	".", 0 },
+	{ MSG_BYE,	"BYE",		BOTH,		"s",	"z", 0 },
 	/* server to client */
-	{ MSG_AUTH_OK,	"AUTH_OK",	FROM_SERVER,	"s",	"u" },
-	{ MSG_AUTH_FAIL, "AUTH_FAIL",	FROM_SERVER,	"bs",	"nz" },
-	{ MSG_MESSAGE,	"MESSAGE",	FROM_SERVER,	"tsss",	".rux" },
-	{ MSG_ACTION,	"ACTION",	FROM_SERVER,	"tsss",	".rux" },
-	{ MSG_PRIVATE,	"PRIVATE",	FROM_SERVER,	"tss",	".ux" },
-	{ MSG_HISTORY,	"HISTORY",	FROM_SERVER,	"tssbs", ".rukx" },
-	{ MSG_JOINED,	"JOINED",	FROM_SERVER,	"s",	"r" },
-	{ MSG_PARTED,	"PARTED",	FROM_SERVER,	"s",	"r" },
-	{ MSG_ARRIVED,	"ARRIVED",	FROM_SERVER,	"tss",	".ru" },
-	{ MSG_DEPARTED,	"DEPARTED",	FROM_SERVER,	"tsss",	".ruz" },
-	{ MSG_NAMES,	"NAMES",	FROM_SERVER,	"sN",	"r." },
-	{ MSG_ROOMLIST,	"ROOMLIST",	FROM_SERVER,	"R",	"." },
-	{ MSG_NOTICE,	"NOTICE",	FROM_SERVER,	"s",	"z" },
-	{ MSG_ERROR,	"ERROR",	FROM_SERVER,	"bs",	"ez" }
+	{ MSG_AUTH_OK,	"AUTH_OK",	FROM_SERVER,	"s",	"u", 0 },
+	{ MSG_AUTH_FAIL, "AUTH_FAIL",	FROM_SERVER,	"bs",	"nz", 0 },
+	{ MSG_AUTH_MORE, "AUTH_MORE",	FROM_SERVER,	"s",	"z", 1 },
+	{ MSG_MESSAGE,	"MESSAGE",	FROM_SERVER,	"tsss",	".rux", 0 },
+	{ MSG_ACTION,	"ACTION",	FROM_SERVER,	"tsss",	".rux", 0 },
+	{ MSG_PRIVATE,	"PRIVATE",	FROM_SERVER,	"tss",	".ux", 0 },
+	{ MSG_HISTORY,	"HISTORY",	FROM_SERVER,	"tssbs", ".rukx", 0 },
+	{ MSG_E2E_FROM,	"E2E_FROM",	FROM_SERVER,	"tsss",	".uKo", 1 },
+	{ MSG_E2E_FAIL,	"E2E_FAIL",	FROM_SERVER,	"sss",	"uKz", 1 },
+	{ MSG_JOINED,	"JOINED",	FROM_SERVER,	"s",	"r", 0 },
+	{ MSG_PARTED,	"PARTED",	FROM_SERVER,	"s",	"r", 0 },
+	{ MSG_ARRIVED,	"ARRIVED",	FROM_SERVER,	"tss",	".ru", 0 },
+	{ MSG_DEPARTED,	"DEPARTED",	FROM_SERVER,	"tsss",	".ruz", 0 },
+	{ MSG_NAMES,	"NAMES",	FROM_SERVER,	"sN",	"r.", 0 },
+	{ MSG_ROOMLIST,	"ROOMLIST",	FROM_SERVER,	"R",	".", 0 },
+	{ MSG_KEYLIST,	"KEYLIST",	FROM_SERVER,	"sK",	"u.", 1 },
+	{ MSG_NOTICE,	"NOTICE",	FROM_SERVER,	"s",	"z", 0 },
+	{ MSG_ERROR,	"ERROR",	FROM_SERVER,	"bs",	"ez", 0 }
 };
 
 #define NMSGDEFS	(sizeof(msgdefs) / sizeof(msgdefs[0]))
@@ -206,6 +216,53 @@ hello_server_encode(uint8_t *out, size_t outmax, uint8_t suite,
 	return (int)len;
 }
 
+int
+hello_server_encode_cap(uint8_t *out, size_t outmax, uint8_t suite,
+    uint8_t cap)
+{
+	int	 n;
+
+	if (cap == 0)
+		return hello_server_encode(out, outmax, suite, NULL);
+	if (suite == SUITE_NONE || cap < HELLO_CAP_MIN)
+		return -1;
+	if ((n = hello_server_encode(out, outmax, suite, NULL)) == -1 ||
+	    (size_t)n + 1 > outmax)
+		return -1;
+	out[n] = cap;
+	return n + 1;
+}
+
+int
+hello_server_decode_cap(const uint8_t *p, size_t len, uint8_t cap,
+    uint8_t *suite, uint8_t *capp, char *reason, size_t reasonmax)
+{
+	*capp = 0;
+	if (cap != 0 && len == HELLO_MAGICLEN + 2 &&
+	    memcmp(p, HELLO_MAGIC, HELLO_MAGICLEN) == 0 &&
+	    p[HELLO_MAGICLEN] != SUITE_NONE) {
+		if (p[HELLO_MAGICLEN + 1] != cap)
+			return -1;
+		*suite = p[HELLO_MAGICLEN];
+		*capp = cap;
+		if (reason != NULL && reasonmax > 0)
+			reason[0] = '\0';
+		return 0;
+	}
+	return hello_server_decode(p, len, suite, reason, reasonmax);
+}
+
+int
+hello_has_cap(const uint8_t *suites, size_t nsuites, uint8_t cap)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsuites; i++)
+		if (suites[i] == cap)
+			return 1;
+	return 0;
+}
+
 /* Copy a valid UTF-8 string, cutting it short only between characters. */
 static void
 copy_utf8(char *dst, size_t dstmax, const uint8_t *src, size_t len)
@@ -327,6 +384,10 @@ string_ok(char kind, const uint8_t *p, size_t len)
 		return memchr(s, '\0', len) == NULL && valid_utf8(p, len);
 	case 'p':
 		return len <= WIRE_PASSWORD_MAX;
+	case 'K':
+		return len == WIRE_KEYLEN;
+	case 'o':
+		return len <= E2E_PAYLOAD_MAX;
 	default:
 		return 0;
 	}
@@ -358,6 +419,17 @@ list_walk(struct reader *r, char code, uint16_t count)
 	size_t		 len;
 	uint16_t	 i;
 
+	if (code == 'K') {
+		if (count > KEYLIST_MAX)
+			r->err = 1;
+		for (i = 0; i < count && !r->err; i++) {
+			(void)rd_bytes(r, WIRE_KEYLEN);
+			/* Flags this version does not define are malformed. */
+			if ((rd_u8(r) & ~(KEYLIST_ONLINE | KEYLIST_ENROLLED)) != 0)
+				r->err = 1;
+		}
+		return r->err ? -1 : 0;
+	}
 	for (i = 0; i < count && !r->err; i++) {
 		s = rd_str(r, &len);
 		if (code == 'R')
@@ -401,6 +473,7 @@ decode_fields(const struct msgdef *def, struct reader *r, struct wire_msg *m)
 			break;
 		case 'N':
 		case 'R':
+		case 'K':
 			m->count = rd_u16(r);
 			m->list = r->p;
 			if (list_walk(r, def->sig[i], m->count) == -1)
@@ -478,6 +551,7 @@ wire_encode(struct buf *b, const struct wire_msg *m)
 			break;
 		case 'N':
 		case 'R':
+		case 'K':
 			rd_init(&r, m->list, m->list != NULL ? m->listlen : 0);
 			if (list_walk(&r, def->sig[i], m->count) == -1 ||
 			    rd_done(&r) == -1)
@@ -513,6 +587,14 @@ wire_type_name(uint8_t type)
 	return def != NULL ? def->name : NULL;
 }
 
+int
+wire_type_extended(uint8_t type)
+{
+	const struct msgdef	*def = msgdef_find(type);
+
+	return def != NULL && def->extended;
+}
+
 /*
  * The iterators run over a list wire_decode() has checked, but they still
  * stop (returning 0, with the reader's error set) at anything malformed
@@ -533,6 +615,25 @@ wire_names_next(struct reader *r, struct wire_str *name)
 	}
 	name->p = (const char *)s;
 	name->len = len;
+	return 1;
+}
+
+int
+wire_keys_next(struct reader *r, const uint8_t **key, uint8_t *flags)
+{
+	const uint8_t	*k;
+	uint8_t		 f;
+
+	if (r->err || r->left == 0)
+		return 0;
+	k = rd_bytes(r, WIRE_KEYLEN);
+	f = rd_u8(r);
+	if (r->err || (f & ~(KEYLIST_ONLINE | KEYLIST_ENROLLED)) != 0) {
+		r->err = 1;
+		return 0;
+	}
+	*key = k;
+	*flags = f;
 	return 1;
 }
 

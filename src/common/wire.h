@@ -42,6 +42,13 @@ int	frame_append(struct buf *out, const uint8_t *p, size_t plen);
 #define SUITE_AESGCM		0x01	/* Noise_XX_25519_AESGCM_SHA256 */
 #define SUITE_CHACHAPOLY	0x02	/* Noise_XX_25519_ChaChaPoly_SHA256 */
 #define HELLO_REASON_MAX	200
+/*
+ * Ids 0x80..0xff in a client hello's suite list are capabilities, not
+ * suites (doc/protocol.md section 11.1).  A server that has them answers
+ * with the same byte after the chosen suite.
+ */
+#define HELLO_CAP_MIN		0x80
+#define HELLO_CAP_E2E		0x81	/* key login, key directory, E2E */
 
 /* The client's hello: magic, n (1..8), n suite ids.  Returns length or -1. */
 int	hello_client_encode(uint8_t *out, size_t outmax, const uint8_t *suites,
@@ -55,6 +62,18 @@ int	hello_client_decode(const uint8_t *p, size_t len, uint8_t *suites,
  */
 int	hello_server_encode(uint8_t *out, size_t outmax, uint8_t suite,
 	    const char *reason);
+/* The same, agreeing to the capability cap (0: none) after the suite. */
+int	hello_server_encode_cap(uint8_t *out, size_t outmax, uint8_t suite,
+	    uint8_t cap);
+/*
+ * As hello_server_decode, for a client that offered cap: *capp gets cap
+ * when the server agreed to it, else 0.  Anything but nothing or cap after
+ * a chosen suite is malformed.
+ */
+int	hello_server_decode_cap(const uint8_t *p, size_t len, uint8_t cap,
+	    uint8_t *suite, uint8_t *capp, char *reason, size_t reasonmax);
+/* True when the client hello's suite list holds cap. */
+int	hello_has_cap(const uint8_t *suites, size_t nsuites, uint8_t cap);
 /* reason gets the refusal text (NUL-terminated, may be empty). */
 int	hello_server_decode(const uint8_t *p, size_t len, uint8_t *suite,
 	    char *reason, size_t reasonmax);
@@ -78,11 +97,15 @@ int	record_open(struct noise_cipherstate *, const uint8_t *ct, size_t ctlen,
  * Field codes in the table in wire.c:  s string (2-byte length + UTF-8),
  * t time (8-byte ms since the epoch), q 64-bit token, b byte,
  * N name list (2-byte count, then that many strings),
- * R room list (2-byte count, then per room: string and 2-byte member count).
+ * R room list (2-byte count, then per room: string and 2-byte member count),
+ * K key list (2-byte count, then per key: 32 bytes and a flags byte).
  */
 enum wire_type {
 	/* client to server */
 	MSG_AUTH	= 0x01,	/* s user, s password */
+	MSG_AUTH_KEY	= 0x04,	/* s user, s proof (32): extended only */
+	MSG_E2E		= 0x17,	/* s user, s device (32), s payload: ext. */
+	MSG_KEYS	= 0x2a,	/* s user: extended only */
 	MSG_SAY		= 0x10,	/* s room, s text */
 	MSG_ACT		= 0x12,	/* s room, s text (/me) */
 	MSG_PRIVMSG	= 0x13,	/* s user, s text */
@@ -97,6 +120,10 @@ enum wire_type {
 	/* server to client */
 	MSG_AUTH_OK	= 0x02,	/* s user */
 	MSG_AUTH_FAIL	= 0x03,	/* b tries left, s reason */
+	MSG_AUTH_MORE	= 0x05,	/* s methods still needed: extended only */
+	MSG_E2E_FROM	= 0x18,	/* t, s sender, s device (32), s payload */
+	MSG_E2E_FAIL	= 0x19,	/* s user, s device (32), s reason */
+	MSG_KEYLIST	= 0x2b,	/* s user, K keys: extended only */
 	MSG_MESSAGE	= 0x11,	/* t time, s room, s sender, s text */
 	MSG_ACTION	= 0x14,	/* t time, s room, s sender, s text */
 	MSG_PRIVATE	= 0x15,	/* t time, s sender, s text */
@@ -110,6 +137,14 @@ enum wire_type {
 	MSG_NOTICE	= 0x3d,	/* s text */
 	MSG_ERROR	= 0x3e	/* b code, s text */
 };
+
+/* Section 11 of doc/protocol.md. */
+#define WIRE_KEYLEN		32	/* device keys and key-login proofs */
+#define E2E_PAYLOAD_MAX		65440	/* bytes of an E2E payload */
+#define KEYLIST_MAX		64	/* entries of a KEYLIST */
+#define KEYLIST_ENTRY		(WIRE_KEYLEN + 1)	/* key, flags */
+#define KEYLIST_ONLINE		0x01	/* a session of the user has it now */
+#define KEYLIST_ENROLLED	0x02	/* enrolled in the users file */
 
 #define HISTORY_SAY	0
 #define HISTORY_ACTION	1
@@ -158,9 +193,16 @@ int	wire_decode(const uint8_t *p, size_t len, enum wire_dir dir,
 int	wire_encode(struct buf *, const struct wire_msg *);
 /* The type's name ("SAY"), or NULL if unknown. */
 const char *wire_type_name(uint8_t type);
+/*
+ * True for the types of section 11, which only an extended session may
+ * carry: each side checks this after wire_decode.
+ */
+int	wire_type_extended(uint8_t type);
 
 /* Iterate a decoded N list: returns 1 with the next name, 0 at the end. */
 int	wire_names_next(struct reader *, struct wire_str *name);
+/* Iterate a decoded K list: returns 1 with the next key and its flags. */
+int	wire_keys_next(struct reader *, const uint8_t **key, uint8_t *flags);
 /* Iterate a decoded R list. */
 int	wire_rooms_next(struct reader *, struct wire_str *room, uint16_t *members);
 
