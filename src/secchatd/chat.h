@@ -142,6 +142,25 @@ void		 chat_free(struct chat *);
 struct chat_session *chat_session_new(struct chat *, void *owner);
 /* The master says who the session is.  -1: out of memory. */
 int		 chat_login(struct chat_session *, const char *user);
+/*
+ * The session's identity key, as the master knows it from the handshake
+ * (and, with CHAT_ID_KEYLOGIN, from a verified key login); CHAT_ID_EXTENDED
+ * when its client agreed to the extensions of protocol section 11, without
+ * which it is sent no E2E_FROM and may send no E2E or KEYS.  Right after
+ * chat_login.
+ */
+#define CHAT_ID_EXTENDED	0x01
+#define CHAT_ID_KEYLOGIN	0x02
+void		 chat_set_identity(struct chat_session *,
+		    const uint8_t key[32], unsigned flags);
+/*
+ * The keys enrolled in the users file, for the key directory: the master
+ * sends them all after each reading of the file, a reset first.  -1: out
+ * of memory (the table is then left empty).
+ */
+void		 chat_enrolled_reset(struct chat *);
+int		 chat_enrolled_add(struct chat *, const char *user,
+		    const uint8_t key[32]);
 /* Enter the lobby, as after JOIN (contract 4); errors go to the session. */
 void		 chat_enter_lobby(struct chat_session *, uint64_t now);
 /*
