@@ -112,12 +112,12 @@ test_output(void)
 	out_init();
 	ev = event(CS_EV_PRIVATE, NULL, "alice", "hi");
 	line = out_tty_line(&ev, "lobby");
-	tap_ok(line != NULL && strstr(line, "[private from alice] hi") &&
+	tap_ok(line != NULL && strstr(line, "[private from alice, NOT end-to-end] hi") &&
 	    strstr(line, "->") == NULL,
 	    "a private message reads as from its sender (\"%s\")", line);
 	free(line);
 	line = out_tty_own_private("bob", "psst");
-	tap_ok(line != NULL && strstr(line, "[private to bob] psst") != NULL,
+	tap_ok(line != NULL && strstr(line, "[private to bob, NOT end-to-end] psst") != NULL,
 	    "our own reads as to its recipient (\"%s\")", line);
 	free(line);
 

@@ -184,9 +184,9 @@ main(void)
 	params(&p, suites, 1, 0);
 	pair_start(&pp, &p);
 	o = cs_output(pp.cs);
-	tap_ok(buf_used(o) == 12 &&
-	           memcmp(buf_head(o), "\x00\x0aSECCHAT1\x01\x02", 12) == 0,
-	       "client hello bytes");
+	tap_ok(buf_used(o) == 13 &&
+	           memcmp(buf_head(o), "\x00\x0bSECCHAT1\x02\x02\x81", 13) == 0,
+	       "client hello bytes: the suite, then capability 0x81");
 	pair_pump(&pp);
 	ev = expect_ev(pp.cs, CS_EV_SERVER_KEY, "server key event");
 	tap_ok(ev && memcmp(ev->key, pp.host_pub, 32) == 0,
