@@ -254,30 +254,25 @@ test_properties(void)
 int
 main(int argc, char *argv[])
 {
-	int	 rc;
+	const char	*srcdir;
+	char		 path[4096];
 
 	if (argc > 1)
 		return vf_main(argc, argv, DEFAULT_FILE, run_file);
-	/* vf_main prints the plan; the other checks come before it. */
+	/* vf_main would print the plan; the other checks come first. */
 	if (sodium_init() < 0) {
 		tap_ok(0, "sodium_init");
 		return tap_done();
 	}
-	{
-		const char	*srcdir;
-		char		 path[4096];
-
-		if ((srcdir = getenv("top_srcdir")) == NULL || *srcdir == '\0')
-			srcdir = ".";
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", srcdir,
-		    DEFAULT_FILE) >= sizeof(path)) {
-			tap_ok(0, "top_srcdir too long");
-			return tap_done();
-		}
-		run_file(path);
+	if ((srcdir = getenv("top_srcdir")) == NULL || *srcdir == '\0')
+		srcdir = ".";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", srcdir,
+	    DEFAULT_FILE) >= sizeof(path)) {
+		tap_ok(0, "top_srcdir too long");
+		return tap_done();
 	}
+	run_file(path);
 	test_tamper();
 	test_properties();
-	rc = tap_done();
-	return rc;
+	return tap_done();
 }
