@@ -33,6 +33,7 @@
 #define PROMPT_MAX	128
 /* What is shown in place of the prompt: a question, or a search. */
 #define SHOWN_MAX	(PROMPT_MAX + LE_QUERY_MAX + 32)
+#define QUERY_SHOWN	24	/* bytes of a search query shown, at most */
 #define ESCSEQ_MAX	16
 #define TAB_STOP	8
 /* Rows after the first of a printed line start this far in ("20:01 "). */
@@ -270,13 +271,23 @@ input_cols(size_t promptcols)
 static const char *
 shown_prompt(char *buf, size_t size)
 {
+	const char	*q;
+
 	if (t.asking) {
 		snprintf(buf, size, "send %zu lines? (y/n) ", t.pendlines);
 		return buf;
 	}
 	if (t.srch.active) {
-		snprintf(buf, size, "(%ssearch)'%s': ",
-		    t.srch.failed ? "failed " : "", t.srch.query);
+		/* A long query by its end, so that the prompt fits a row. */
+		q = t.srch.query;
+		if (t.srch.qlen > QUERY_SHOWN) {
+			q += t.srch.qlen - QUERY_SHOWN;
+			while (((unsigned char)*q & 0xc0) == 0x80)
+				q++;
+		}
+		snprintf(buf, size, "(%ssearch)'%s%s': ",
+		    t.srch.failed ? "failed " : "",
+		    q != t.srch.query ? "..." : "", q);
 		return buf;
 	}
 	return t.prompt;
