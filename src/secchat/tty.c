@@ -719,7 +719,11 @@ paste_done(void)
 		tty_print("secchat: a paste longer than the limit was left out");
 		return;
 	}
-	if (t.asking || buf == NULL || len == 0)
+	if (t.asking) {
+		tty_beep();	/* the question waits for its answer first */
+		return;
+	}
+	if (buf == NULL || len == 0)
 		return;
 	if (t.srch.active) {
 		le_search_accept(&t.srch);
