@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "complete.h"
 #include "e2e_client.h"
 #include "events.h"
 #include "input.h"
@@ -108,6 +109,7 @@ pong(struct client *c, const struct cs_event *ev)
 static void
 handle_event(struct client *c, struct cs_event *ev)
 {
+	complete_event(ev);
 	switch (ev->type) {
 	case CS_EV_REFUSED:
 		refused(c, ev);
