@@ -624,7 +624,7 @@ test_print(void)
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
 	tap_ok(has_line(out, "controlsocket " RUNSTATEDIR "/secchatd.sock"),
 	    "-T: ControlSocket");
-	tap_ok(count_lines(out) == 33, "-T: 32 keywords, 33 lines (got %d)",
+	tap_ok(count_lines(out) == 34, "-T: 33 keywords, 34 lines (got %d)",
 	    count_lines(out));
 	free(out);
 
