@@ -397,43 +397,11 @@ mw_dh(struct msession *s, const struct ipc_msg *im)
 	sodium_memzero(shared, sizeof(shared));
 }
 
-/*
- * HKDF-SHA256 (RFC 5869, empty info, one block) and the HMAC of protocol
- * section 11.3: k = HKDF(salt "secchat key login v1", ss), proof =
- * HMAC-SHA256(k, hs2 || user).
- */
-#define KEYPROOF_SALT	"secchat key login v1"
-
-static void
-mkeyproof(const uint8_t ss[KEY_LEN], const uint8_t hs2[KEY_LEN],
-    const char *user, uint8_t proof[KEY_LEN])
-{
-	crypto_auth_hmacsha256_state	 st;
-	uint8_t				 prk[32], k[32];
-	const uint8_t			 one = 0x01;
-
-	crypto_auth_hmacsha256_init(&st, (const uint8_t *)KEYPROOF_SALT,
-	    strlen(KEYPROOF_SALT));
-	crypto_auth_hmacsha256_update(&st, ss, KEY_LEN);
-	crypto_auth_hmacsha256_final(&st, prk);
-	crypto_auth_hmacsha256_init(&st, prk, sizeof(prk));
-	crypto_auth_hmacsha256_update(&st, &one, 1);
-	crypto_auth_hmacsha256_final(&st, k);
-	crypto_auth_hmacsha256_init(&st, k, sizeof(k));
-	crypto_auth_hmacsha256_update(&st, hs2, KEY_LEN);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)user,
-	    strlen(user));
-	crypto_auth_hmacsha256_final(&st, proof);
-	sodium_memzero(&st, sizeof(st));
-	sodium_memzero(prk, sizeof(prk));
-	sodium_memzero(k, sizeof(k));
-}
-
 int
 msessions_key_proof_ok(const uint8_t key[KEY_LEN], const uint8_t hs2[KEY_LEN],
     const char *user, const uint8_t proof[KEY_LEN])
 {
-	uint8_t	 ss[KEY_LEN], want[KEY_LEN];
+	uint8_t	 ss[KEY_LEN];
 	int	 ok;
 
 	/* A low-order key gives all zeros: no proof can be right. */
@@ -441,10 +409,8 @@ msessions_key_proof_ok(const uint8_t key[KEY_LEN], const uint8_t hs2[KEY_LEN],
 		sodium_memzero(ss, sizeof(ss));
 		return 0;
 	}
-	mkeyproof(ss, hs2, user, want);
-	ok = sodium_memcmp(want, proof, KEY_LEN) == 0;
+	ok = keyproof_verify(ss, hs2, user, proof) == 0;
 	sodium_memzero(ss, sizeof(ss));
-	sodium_memzero(want, sizeof(want));
 	return ok;
 }
 
