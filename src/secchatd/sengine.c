@@ -287,16 +287,15 @@ se_forward_auth(struct sengine *se, const struct wire_msg *m, uint64_t now)
 
 	if (m->type == MSG_AUTH_KEY && se->extended && !se->key_tried) {
 		se->key_tried = 1;
-		se->state = SE_AUTHWAIT;
 		if (se->ops->check_key == NULL) {
 			/* No key logins here: as an unenrolled key. */
-			se_auth_fail(se, 1, 0, "key not accepted", 17, now);
+			se->state = SE_AUTHWAIT;
+			se_auth_fail(se, 1, 0, "key not accepted", 16, now);
 			return;
 		}
 		rc = se->ops->check_key(se->arg, se->client_static, se->hs2,
 		    m->s[0].p, m->s[0].len, (const uint8_t *)m->s[1].p);
 	} else if (m->type == MSG_AUTH) {
-		se->state = SE_AUTHWAIT;
 		rc = se->ops->check_login(se->arg, se->client_static,
 		    m->s[0].p, m->s[0].len, m->s[1].p, m->s[1].len);
 	} else {
@@ -304,8 +303,11 @@ se_forward_auth(struct sengine *se, const struct wire_msg *m, uint64_t now)
 		    "protocol error: expected AUTH", now);
 		return;
 	}
-	if (rc == -1)
+	if (rc == -1) {
 		se_close(se, "internal error", "cannot forward login", now);
+		return;
+	}
+	se->state = SE_AUTHWAIT;
 }
 
 static void
