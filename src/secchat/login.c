@@ -501,9 +501,18 @@ login_failed(struct client *c, const struct cs_event *ev)
 	}
 	events_show(c, ev);
 	if (ev->code == 0 || !c->password_from_tty) {
-		client_note(c, "authentication failed: the server did not "
-		    "accept the %s for %s: %s", c->have_password ? "password" :
-		    "key", c->user, reason);
+		/*
+		 * A refusal with no tries left that came before any password
+		 * was sent (a throttled address, too many sessions) is about
+		 * the login, not the key: do not blame the key.
+		 */
+		if (!c->have_password && ev->code == 0)
+			client_note(c, "authentication failed for %s: %s",
+			    c->user, reason);
+		else
+			client_note(c, "authentication failed: the server did "
+			    "not accept the %s for %s: %s", c->have_password ?
+			    "password" : "key", c->user, reason);
 		client_set_status(c, EXIT_AUTH);
 		login_forget(c);
 		if (ev->code > 0)
