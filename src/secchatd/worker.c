@@ -316,6 +316,43 @@ hook_forge_sender(void)
 	buf_free(&b);
 }
 
+/*
+ * Log in as alice with her public key, which anyone may learn from the key
+ * directory, without her private key: the cipher suite, the one DH, then a
+ * key login whose proof is made up.  The master checks the proof with the
+ * host key, which the worker never holds, so it must refuse.  The key is
+ * SECCHAT_TEST_FORGE_KEY (base64).
+ */
+static void
+hook_forge_keylogin(void)
+{
+	uint8_t		 key[KEY_LEN], e[KEY_LEN], priv[KEY_LEN];
+	uint8_t		 suite[2] = { SUITE_CHACHAPOLY, 1 };
+	const char	*v;
+	struct buf	 b;
+
+	if ((v = getenv("SECCHAT_TEST_FORGE_KEY")) == NULL ||
+	    b64_decode(v, strlen(v), key, sizeof(key)) != KEY_LEN)
+		fatalx("test hook forge-keylogin: SECCHAT_TEST_FORGE_KEY");
+	randombytes_buf(priv, sizeof(priv));
+	keys_public(priv, e);
+	hook_send(IMSG_M_SUITE, w.init.session, -1, suite, sizeof(suite));
+	hook_send(IMSG_M_DH, w.init.session, -1, e, sizeof(e));
+	buf_init(&b, 0);
+	if (buf_append(&b, key, sizeof(key)) == -1)
+		fatalx("test hook forge-keylogin: out of memory");
+	randombytes_buf(priv, sizeof(priv));	/* hs2 */
+	if (buf_append(&b, priv, sizeof(priv)) == -1)
+		fatalx("test hook forge-keylogin: out of memory");
+	randombytes_buf(priv, sizeof(priv));	/* proof */
+	if (buf_append(&b, priv, sizeof(priv)) == -1 ||
+	    buf_put_str(&b, "alice", 5) == -1 ||
+	    ipc_composev(&w.master, IMSG_M_AUTH_KEY, w.init.session, &b) ==
+	    -1 || ipc_flush_all(&w.master) == -1)
+		fatalx("test hook forge-keylogin: cannot send");
+	buf_free(&b);
+}
+
 static const struct test_hook {
 	const char	*text;		/* SE_TEST_HOOK_PREFIX, then the name */
 	void		(*run)(void);
@@ -329,6 +366,7 @@ static const struct test_hook {
 	TEST_HOOK("ipc-other-session", hook_ipc_other_session),
 	TEST_HOOK("ipc-descriptor", hook_ipc_descriptor),
 	TEST_HOOK("forge-sender", hook_forge_sender),
+	TEST_HOOK("forge-keylogin", hook_forge_keylogin),
 };
 
 static const struct test_hook *
