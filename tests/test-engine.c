@@ -1182,7 +1182,8 @@ test_auth_key(void)
 static void
 test_plain_refuses(void)
 {
-	static const uint8_t	 types[] = { MSG_KEYS, MSG_E2E };
+	static const uint8_t	 types[] = { MSG_KEYS, MSG_E2E, MSG_AWAY,
+				    MSG_WHOIS };
 	struct pair		 pp;
 	struct rawc		 rc;
 	struct wire_msg		 m;
