@@ -31,6 +31,7 @@
 #include "events.h"
 #include "hostcheck.h"
 #include "input.h"
+#include "khremove.h"
 #include "login.h"
 #include "options.h"
 #include "output.h"
@@ -315,6 +316,21 @@ main(int argc, char *argv[])
 
 	memset(&c, 0, sizeof(c));
 	dir = opt_config_dir();
+	opt_read_config(&o, dir);
+	if (o.remove_host != NULL) {
+		int rc;
+
+		if (o.known_hosts == NULL) {
+			if (asprintf(&khpath, "%s/known_hosts", dir) == -1)
+				err(EXIT_ERROR, "asprintf");
+			o.known_hosts = khpath;
+		}
+		rc = khr_remove_file(o.known_hosts, o.remove_host);
+		free(khpath);
+		free(dir);
+		opt_free(&o);
+		return rc;
+	}
 	login_load_identity(&o, dir, c.priv, c.pub);
 	if (o.show_fingerprint) {
 		login_print_fingerprint(&o, dir, c.pub);
@@ -379,5 +395,6 @@ main(int argc, char *argv[])
 	free(kppath);
 	free(khpath);
 	free(dir);
+	opt_free(&o);
 	return c.status;
 }
