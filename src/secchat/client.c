@@ -38,6 +38,7 @@
 #define SLOW_NOTE_MS		3000	/* then say what we are waiting for */
 #define MAX_RECONNECTS		3	/* after a login timeout */
 #define LAG_NOTE_MS		2000	/* a lag this long is shown */
+#define RECONNECT_CONNECT_S	10	/* connect timeout when reconnecting */
 
 void
 client_set_status(struct client *c, int status)
@@ -173,7 +174,9 @@ connect_server(struct client *c, int again)
 		if (o->verbose)
 			client_note(NULL, "connecting to %s port %s", addr,
 			    o->port);
-		if ((fd = connect_one(ai, o->connect_timeout)) != -1) {
+		/* Reconnecting blocks the terminal: not for minutes. */
+		if ((fd = connect_one(ai, again && o->connect_timeout == 0 ?
+		    RECONNECT_CONNECT_S : o->connect_timeout)) != -1) {
 			strlcpy(c->addr, addr, sizeof(c->addr));
 			break;
 		}
@@ -415,6 +418,14 @@ client_connection_over(struct client *c)
 		c->fd = -1;
 	}
 	report_unconfirmed(c);
+	/*
+	 * Pipe mode: requests after the last PING answered may not have
+	 * reached the server, and a script must learn so (EXIT_UNDELIVERED).
+	 */
+	if (!c->interactive && !c->down && (c->pings_out > 0 ||
+	    c->since_ping > 0))
+		client_refuse(c, "requests sent just before the connection was "
+		    "lost may not have arrived");
 	/* The rooms to join again; the server tells anew which we are in. */
 	if (!c->down && c->ready) {
 		memcpy(c->rejoin, c->rooms, c->nrooms * sizeof(c->rooms[0]));

@@ -174,6 +174,30 @@ try:
     dave.send("after the restart")
     dave.close_stdin()
     tap.ok(dave.wait() == 0, "and sends what follows, exiting 0")
+
+    # Keepalive: a PING after ServerAliveInterval of silence, its lag shown
+    # with -v.
+    frank = Client(d, "bob", "bob-pw", extra=["-F", "none", "-v", "-o",
+                                             "ServerAliveInterval=1"])
+    frank.out.expect(r" login bob$")
+    tap.ok(frank.err.expect(r"lag \d+ ms", timeout=10) is not None,
+           "a keepalive PING after 1 s of silence; -v shows the lag")
+    frank.close_stdin()
+    tap.ok(frank.wait() == 0, "and it leaves cleanly")
+
+    # A changed host key stops reconnecting.
+    erin = Client(d, "carol", "carol-pw", extra=["-F", "none", "-o",
+                                                "Reconnect=yes"])
+    erin.out.expect(r" login carol$")
+    d.stop()
+    os.unlink(d.hostkey)
+    os.unlink(d.hostkey + ".pub")
+    start_again(d)
+    rc = erin.wait(timeout=40)
+    tap.ok(rc == 5, "a changed host key ends it, exit 5 (got %r)" % rc)
+    tap.ok(erin.err.seen(r"host key verification failed") and
+           erin.err.seen(r"reconnecting to"),
+           "after one attempt, saying why")
 finally:
     if bob is not None:
         bob.kill()
