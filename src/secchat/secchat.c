@@ -397,16 +397,22 @@ main(int argc, char *argv[])
 	if (o.show_fingerprint) {
 		login_print_fingerprint(&o, dir, c.pub);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.show_public) {
 		login_print_public(&o, dir, c.pub);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.set_passphrase) {
 		login_set_passphrase(&o, dir, c.priv);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.known_hosts == NULL) {
