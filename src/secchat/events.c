@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlog.h"
 #include "client.h"
 #include "commands.h"
 #include "complete.h"
@@ -252,6 +253,7 @@ events_show(struct client *c, const struct cs_event *ev)
 	if (ignored(ev))
 		return;
 	note_private(ev);
+	chatlog_event(c, ev);
 	if (ev->type == CS_EV_AWAYNOTE || ev->type == CS_EV_WHOISINFO ||
 	    ev->type == CS_EV_AWAYNAMES) {
 		show_away_event(c, ev);
@@ -282,6 +284,7 @@ server_bye(struct client *c, const struct cs_event *ev)
 	const char	*reason = ev->text != NULL ? ev->text : "";
 
 	events_show(c, ev);
+	client_server_bye(c, reason);
 	c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
 	/* Taken care of when the connection closes: see closed(). */
 	if (!c->ready && !c->quitting && strcmp(reason, "login timeout") == 0 &&
@@ -291,7 +294,8 @@ server_bye(struct client *c, const struct cs_event *ev)
 	}
 	/* After the last failed login the BYE only repeats the news. */
 	if (!c->quitting && !(c->status_set && c->status == EXIT_AUTH)) {
-		tty_stop();
+		if (!client_will_reconnect(c))
+			tty_stop();
 		client_note(c, "disconnected by the server%s%s",
 		    *reason ? ": " : "", reason);
 		client_set_status(c, EXIT_DISCONNECTED);
@@ -319,7 +323,8 @@ closed(struct client *c, const struct cs_event *ev)
 		client_note(c, "disconnected by the server: login timeout");
 		client_set_status(c, EXIT_DISCONNECTED);
 	}
-	tty_stop();
+	if (!client_will_reconnect(c))
+		tty_stop();
 	/* A loss already reported (a read error, say) is not told twice. */
 	if (ev->code == CS_CLOSE_LOST && !c->status_set) {
 		client_note(c, "connection lost: %s", ev->text ? ev->text : "");
@@ -334,6 +339,7 @@ pong(struct client *c, const struct cs_event *ev)
 	/* Only our own PINGs are answered with PONG. */
 	if (c->pings_out > 0 && ev->token <= c->ping_token)
 		c->pings_out--;
+	client_pong(c, ev->token);
 	input_pump(c);
 }
 
@@ -358,7 +364,8 @@ handle_event(struct client *c, struct cs_event *ev)
 		server_bye(c, ev);
 		break;
 	case CS_EV_ERROR:
-		tty_stop();
+		if (!client_will_reconnect(c))
+			tty_stop();
 		client_note(c, "protocol error: %s", ev->text ? ev->text : "");
 		client_set_status(c, EXIT_ERROR);
 		break;
@@ -377,6 +384,7 @@ handle_event(struct client *c, struct cs_event *ev)
 		/* The answer to one of our requests: it failed. */
 		c->failures++;
 		events_show(c, ev);
+		client_server_error(c, ev->code);
 		rooms_join_refused(c, ev->code);
 		break;
 	case CS_EV_PONG:

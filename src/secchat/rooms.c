@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "session.h"
 #include "rooms.h"
 #include "tty.h"
 #include "util.h"
@@ -46,12 +47,62 @@ rooms_set_current(struct client *c, const char *room)
 	rooms_update_prompt(c);
 }
 
+static int
+rejoin_wanted(const struct client *c, const char *room)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nrejoin; i++)
+		if (strcmp(c->rejoin[i], room) == 0)
+			return 1;
+	/* A /join typed while disconnected makes its room current. */
+	return strcmp(c->current, room) == 0;
+}
+
 void
 rooms_joined(struct client *c, const char *room)
 {
+	/*
+	 * Back after a reconnect: the server puts us in its lobby, which we
+	 * may have left; and the current room stays the one we were in.
+	 */
+	if (c->rejoining) {
+		if (!rejoin_wanted(c, room)) {
+			(void)cs_part(c->cs, room);
+			return;
+		}
+		if (rooms_find(c, room) == -1 && c->nrooms < MAX_ROOMS)
+			strlcpy(c->rooms[c->nrooms++], room,
+			    sizeof(c->rooms[0]));
+		return;
+	}
 	if (rooms_find(c, room) == -1 && c->nrooms < MAX_ROOMS)
 		strlcpy(c->rooms[c->nrooms++], room, sizeof(c->rooms[0]));
 	rooms_set_current(c, room);
+}
+
+/*
+ * Logged in again after a loss: join the rooms we were in (the current
+ * one last) and make the current one current again.  A PING after the
+ * JOINs marks the end of the server's answers to them.
+ */
+void
+rooms_rejoin(struct client *c)
+{
+	size_t	 i;
+
+	c->rejoining = 1;
+	for (i = 0; i < c->nrejoin; i++)
+		if (strcmp(c->rejoin[i], c->rejoin_current) != 0)
+			(void)cs_join(c->cs, c->rejoin[i]);
+	if (c->rejoin_current[0] != '\0')
+		(void)cs_join(c->cs, c->rejoin_current);
+	rooms_set_current(c, c->rejoin_current);
+	c->rejoin_token = ++c->ping_token;
+	if (cs_ping(c->cs, c->rejoin_token) == 0)
+		c->pings_out++;
+	else
+		c->rejoining = 0;
 }
 
 void
