@@ -125,6 +125,7 @@ static struct {
 	TAILQ_HEAD(, bsession)	 dead;
 	TAILQ_HEAD(, bsession)	 dirty;		/* with output queued */
 	uint64_t		 flush_at;	/* when the batch goes out */
+	uint64_t		 last_flush;	/* when the last batch went */
 	size_t			 nsessions;
 	size_t			 outmax;	/* per-session queue */
 	struct pollfd		*pfd;
@@ -685,20 +686,30 @@ bs_flush(struct bsession *s)
 }
 
 /*
- * Output is sent in batches: a message queued for a session waits up to
- * FLUSH_HOLD_MS for the ones that follow it, so that a busy room wakes
- * each worker once per batch rather than once per message.  A session
- * whose queue grows past a quarter of its limit is written at once.
+ * Output is sent in batches, adaptively, as interrupt coalescing does: a
+ * message that finds the broker idle (no batch went out in the last
+ * FLUSH_HOLD_MS) goes out at the end of this turn of the loop, together
+ * with whatever else the same turn queued; while messages keep coming,
+ * each batch waits until FLUSH_HOLD_MS after the one before, so that a
+ * busy room wakes each worker once per batch rather than once per
+ * message.  A quiet server thus answers at once, and a busy one writes at
+ * most one batch per FLUSH_HOLD_MS.  A session whose queue grows past a
+ * quarter of its limit is written at once.
  */
 static void
 bs_mark_dirty(struct bsession *s)
 {
+	uint64_t	 now;
+
 	if (!s->queued) {
 		TAILQ_INSERT_TAIL(&b.dirty, s, dirty_entry);
 		s->queued = 1;
 	}
-	if (b.flush_at == 0)
-		b.flush_at = mono_ms() + FLUSH_HOLD_MS;
+	if (b.flush_at == 0) {
+		now = mono_ms();
+		b.flush_at = now >= b.last_flush + FLUSH_HOLD_MS ? now :
+		    b.last_flush + FLUSH_HOLD_MS;
+	}
 	if (buf_used(&s->peer.out) >= b.outmax / 4)
 		bs_flush(s);
 }
@@ -714,6 +725,7 @@ broker_flush_sessions(void)
 		bs_flush(s);
 	}
 	b.flush_at = 0;
+	b.last_flush = mono_ms();
 }
 
 static void
