@@ -20,6 +20,7 @@
 #include "session.h"
 #include "tty.h"
 #include "util.h"
+#include "window.h"
 
 #define HELP_COLUMN	16	/* where the summaries start in /help */
 
@@ -34,6 +35,7 @@ static void	run_part(struct client *, const struct command *, char *);
 static void	run_who(struct client *, const struct command *, char *);
 static void	run_rooms(struct client *, const struct command *, char *);
 static void	run_help(struct client *, const struct command *, char *);
+static void	run_window(struct client *, const struct command *, char *);
 static void	run_quit(struct client *, const struct command *, char *);
 
 const struct command cmd_table[] = {
@@ -91,6 +93,12 @@ const struct command cmd_table[] = {
 	    "list the rooms",
 	    "Every room, and how many members it has.",
 	    run_rooms },
+	{ "window", { "win", NULL }, CMD_ARGS_TEXT_OPT, "[N]",
+	    "switch to window N, or list the windows",
+	    "Window 1 is the status window; each room joined and each "
+	    "/query has its own.  Alt-1 to Alt-9 (Alt-0: 10) switch too; "
+	    "PageUp and PageDown scroll the window's lines.",
+	    run_window },
 	{ "help", { NULL }, CMD_ARGS_COMMAND_OPT, "[COMMAND]",
 	    "list the commands",
 	    "With a COMMAND, tell about that one.  Command names may be "
@@ -259,7 +267,20 @@ echo(char *line)
 static void
 say(struct client *c, const char *text)
 {
-	int	 rc;
+	const struct command	*msg;
+	const char		*peer;
+	char			*arg;
+	int			 rc;
+
+	/* In a /query window a line goes to its user, end to end. */
+	if ((peer = window_query_user()) != NULL &&
+	    (msg = cmd_find("msg")) != NULL) {
+		if (asprintf(&arg, "%s %s", peer, text) == -1)
+			err(EXIT_ERROR, "asprintf");
+		msg->run(c, msg, arg);
+		free(arg);
+		return;
+	}
 
 	if (c->current[0] == '\0') {
 		client_refuse(c, "you are in no room: /join ROOM first");
@@ -498,6 +519,31 @@ run_help(struct client *c, const struct command *cmd, char *arg)
 	if (cmd_help(arg, help_line, NULL) == -1)
 		client_refuse(c, "/help: unknown command /%s; /help lists "
 		    "commands", *arg == '/' ? arg + 1 : arg);
+}
+
+static void
+run_window(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*errstr;
+	long long	 n;
+
+	(void)cmd;
+	if (!window_active()) {
+		client_refuse(c, "/window: there are windows only on a "
+		    "terminal");
+		return;
+	}
+	if (*arg == '\0') {
+		window_list();
+		return;
+	}
+	n = strtonum(arg, 1, WINDOW_MAX, &errstr);
+	if (errstr != NULL || n > window_count()) {
+		client_refuse(c, "/window: no window %s (/window lists them)",
+		    arg);
+		return;
+	}
+	(void)window_show((int)n);
 }
 
 static void

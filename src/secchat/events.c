@@ -20,6 +20,7 @@
 #include "session.h"
 #include "tty.h"
 #include "util.h"
+#include "window.h"
 
 void
 events_show(struct client *c, const struct cs_event *ev)
@@ -27,6 +28,10 @@ events_show(struct client *c, const struct cs_event *ev)
 	char	*line;
 
 	if (c->interactive) {
+		if (window_active()) {
+			window_event(c, ev);
+			return;
+		}
 		if ((line = out_tty_line(ev, c->current)) != NULL) {
 			tty_print(line);
 			free(line);

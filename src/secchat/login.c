@@ -33,6 +33,7 @@
 #include "rooms.h"
 #include "session.h"
 #include "tty.h"
+#include "window.h"
 #include "util.h"
 
 #define LOGIN_TIMEOUT_MS	60000	/* the answer to AUTH */
@@ -457,6 +458,7 @@ login_ok(struct client *c, const struct cs_event *ev)
 	if (c->interactive) {
 		if (tty_start(STDIN_FILENO, STDOUT_FILENO) == -1)
 			err(EXIT_ERROR, "cannot set up the terminal");
+		window_start(c, NULL);
 		rooms_update_prompt(c);
 	}
 	c->stdin_open = 1;

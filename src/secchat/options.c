@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "noise.h"
+#include "colour.h"
 #include "options.h"
 #include "util.h"
 #include "wire.h"
@@ -111,6 +112,17 @@ parse_int(const char *what, const char *s, long long min, long long max)
 	return (int)v;
 }
 
+static int
+parse_yes_no(const char *what, const char *val)
+{
+	if (strcasecmp(val, "yes") == 0)
+		return 1;
+	if (strcasecmp(val, "no") == 0)
+		return 0;
+	warnx("%s: want yes or no", what);
+	opt_usage();
+}
+
 /* -o Keyword=value (or "Keyword value"), as ssh takes it. */
 static void
 parse_option(struct options *o, const char *arg)
@@ -159,6 +171,21 @@ parse_option(struct options *o, const char *arg)
 		o->passphrase_fd = parse_int("PassphraseFd", val, 0, INT_MAX);
 	else if (strcasecmp(key, "KnownPeersFile") == 0)
 		o->known_peers = val;
+	else if (strcasecmp(key, "Colour") == 0 ||
+	    strcasecmp(key, "Color") == 0) {
+		enum colour_want	 want;
+
+		if (colour_parse_want(val, &want) == -1) {
+			warnx("Colour: want auto, yes or no");
+			opt_usage();
+		}
+		o->colour = (int)want;
+	} else if (strcasecmp(key, "Bell") == 0)
+		o->bell = parse_yes_no("Bell", val);
+	else if (strcasecmp(key, "Title") == 0)
+		o->title = parse_yes_no("Title", val);
+	else if (strcasecmp(key, "Seconds") == 0)
+		o->seconds = parse_yes_no("Seconds", val);
 	else if (strcasecmp(key, "KeyLogin") == 0) {
 		if (strcasecmp(val, "yes") == 0)
 			o->key_login = 1;
@@ -195,6 +222,9 @@ opt_parse(struct options *o, int argc, char *argv[])
 	o->password_fd = -1;
 	o->passphrase_fd = -1;
 	o->key_login = 1;
+	o->colour = COLOUR_AUTO;
+	o->bell = 1;
+	o->title = 1;
 	o->policy = HK_ASK;
 	o->host = DEFAULT_HOST;
 	default_suites(o);

@@ -46,6 +46,10 @@ struct options {
 	const char	*known_peers;		/* KnownPeersFile */
 	int		 passphrase_fd;		/* PassphraseFd; -1: none */
 	int		 key_login;		/* KeyLogin (default yes) */
+	int		 colour;		/* Colour: enum colour_want */
+	int		 bell;			/* Bell (default yes) */
+	int		 title;			/* Title (default yes) */
+	int		 seconds;		/* Seconds (default no) */
 	const char	*host;
 };
 
