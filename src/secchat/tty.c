@@ -351,7 +351,10 @@ draw_status(void)
 	row[o] = '\0';
 	write_str("\x1b[J");
 	write_str(row);
-	write_str("\x1b[0m\x1b[K\r\n");
+	/* No SGR of ours where there was none (TERM=dumb). */
+	if (strchr(row, '\x1b') != NULL)
+		write_str("\x1b[0m");
+	write_str("\x1b[K\r\n");
 	t.status_drawn = 1;
 }
 
@@ -1408,7 +1411,7 @@ tty_paint(const char *const *lines, size_t n)
 			r++;
 		used += r;
 	}
-	write_str("\x1b[0m\x1b[H\x1b[2J");
+	write_str("\x1b[H\x1b[2J");
 	t.status_drawn = 0;
 	for (r = used; r < avail; r++)
 		write_str("\r\n");
@@ -1424,7 +1427,7 @@ tty_paint(const char *const *lines, size_t n)
 			else {
 				write_all(p, nl != NULL ? (size_t)(nl - p) :
 				    strlen(p));
-				write_str("\x1b[0m\r\n");
+				write_str("\r\n");
 			}
 			if (nl == NULL)
 				break;
