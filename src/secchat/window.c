@@ -200,7 +200,6 @@ window_add(int n, const char *line, uint64_t ms, int flags)
 		free(w->lines[w->head]);
 		w->head = (w->head + 1) % WINDOW_LINES;
 		w->count--;
-		/* What was scrolled back to moves up with the ring. */
 	}
 	slot = (w->head + w->count) % WINDOW_LINES;
 	if ((w->lines[slot] = strdup(line)) == NULL)
