@@ -24,6 +24,7 @@
 #include "session.h"
 #include "tty.h"
 #include "util.h"
+#include "window.h"
 #include "wire.h"
 
 #define HELP_COLUMN	16	/* where the summaries start in /help */
@@ -50,6 +51,7 @@ static void	run_clear(struct client *, const struct command *, char *);
 
 /* What we said to /away, to say again after a reconnection. */
 static char	 away_text[AWAY_TEXT_MAX + 1];
+static void	run_window(struct client *, const struct command *, char *);
 static void	run_quit(struct client *, const struct command *, char *);
 
 const struct command cmd_table[] = {
@@ -149,6 +151,12 @@ const struct command cmd_table[] = {
 	    "list the rooms",
 	    "Every room, and how many members it has.",
 	    run_rooms },
+	{ "window", { "win", NULL }, CMD_ARGS_TEXT_OPT, "[N]",
+	    "switch to window N, or list the windows",
+	    "Window 1 is the status window; each room joined and each "
+	    "/query has its own.  Alt-1 to Alt-9 (Alt-0: 10) switch too; "
+	    "PageUp and PageDown scroll the window's lines.",
+	    run_window },
 	{ "help", { NULL }, CMD_ARGS_COMMAND_OPT, "[COMMAND]",
 	    "list the commands",
 	    "With a COMMAND, tell about that one.  Command names may be "
@@ -318,7 +326,7 @@ echo(char *line)
 static void
 say(struct client *c, const char *text)
 {
-	int	 rc;
+	int			 rc;
 
 	if (c->current[0] == '\0') {
 		client_refuse(c, "you are in no room: /join ROOM first");
@@ -516,7 +524,7 @@ run_join(struct client *c, const struct command *cmd, char *arg)
 	report_send(c, rc, "/join", NULL);
 	if (rc == 0) {
 		rooms_set_current(c, arg);
-		window_open_query(NULL);
+		query_set(c, NULL);
 	}
 }
 
@@ -572,6 +580,31 @@ run_help(struct client *c, const struct command *cmd, char *arg)
 }
 
 static void
+run_window(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*errstr;
+	long long	 n;
+
+	(void)cmd;
+	if (!window_active()) {
+		client_refuse(c, "/window: there are windows only on a "
+		    "terminal");
+		return;
+	}
+	if (*arg == '\0') {
+		window_list();
+		return;
+	}
+	n = strtonum(arg, 1, WINDOW_MAX, &errstr);
+	if (errstr != NULL || n > window_count()) {
+		client_refuse(c, "/window: no window %s (/window lists them)",
+		    arg);
+		return;
+	}
+	(void)window_show((int)n);
+}
+
+static void
 run_quit(struct client *c, const struct command *cmd, char *arg)
 {
 	(void)cmd;
@@ -616,12 +649,12 @@ run_query(struct client *c, const struct command *cmd, char *arg)
 			client_note(c, "private talk with %s ended; lines go "
 			    "to %s", query_target(), c->current[0] != '\0' ?
 			    c->current : "no room");
-		window_open_query(NULL);
+		query_set(c, NULL);
 		return;
 	}
 	if (!plain_user_arg(c, cmd, arg))
 		return;
-	window_open_query(arg);
+	query_set(c, arg);
 	client_note(c, "talking privately with %s, end to end: lines without "
 	    "a slash go to %s (/query alone to stop)", arg, arg);
 }

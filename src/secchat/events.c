@@ -26,6 +26,7 @@
 #include "session.h"
 #include "tty.h"
 #include "util.h"
+#include "window.h"
 #include "wire.h"
 
 /* The user who last wrote to us privately, for /reply. */
@@ -260,6 +261,10 @@ events_show(struct client *c, const struct cs_event *ev)
 		return;
 	}
 	if (c->interactive) {
+		if (window_active()) {
+			window_event(c, ev);
+			return;
+		}
 		if ((line = out_tty_line(ev, c->current)) != NULL) {
 			tty_print(line);
 			free(line);

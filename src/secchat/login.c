@@ -34,6 +34,7 @@
 #include "rooms.h"
 #include "session.h"
 #include "tty.h"
+#include "window.h"
 #include "util.h"
 
 #define LOGIN_TIMEOUT_MS	60000	/* the answer to AUTH */
@@ -485,6 +486,7 @@ login_ok(struct client *c, const struct cs_event *ev)
 	if (c->interactive && !tty_active()) {
 		if (tty_start(STDIN_FILENO, STDOUT_FILENO) == -1)
 			err(EXIT_ERROR, "cannot set up the terminal");
+		window_start(c, NULL);
 	}
 	if (c->interactive)
 		rooms_update_prompt(c);

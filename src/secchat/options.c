@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cliconf.h"
+#include "colour.h"
 #include "noise.h"
 #include "options.h"
 #include "util.h"
@@ -131,7 +132,8 @@ enum opt_kw {
 	OPT_KW_KNOWN_HOSTS, OPT_KW_STRICT, OPT_KW_CIPHERS, OPT_KW_TIMEOUT,
 	OPT_KW_PASSWORD_FD, OPT_KW_PASSPHRASE_FD, OPT_KW_KNOWN_PEERS,
 	OPT_KW_KEY_LOGIN, OPT_KW_RECONNECT, OPT_KW_ALIVE, OPT_KW_ALIVE_MAX,
-	OPT_KW_LOG, OPT_KW_LOG_DIR, OPT_KW_HOSTNAME
+	OPT_KW_LOG, OPT_KW_LOG_DIR, OPT_KW_HOSTNAME, OPT_KW_COLOUR,
+	OPT_KW_BELL, OPT_KW_TITLE, OPT_KW_SECONDS
 };
 
 static const struct {
@@ -158,6 +160,11 @@ static const struct {
 	{ "Log",			OPT_KW_LOG,		0 },
 	{ "LogDir",			OPT_KW_LOG_DIR,		1 },
 	{ "HostName",			OPT_KW_HOSTNAME,	0 },
+	{ "Colour",			OPT_KW_COLOUR,		0 },
+	{ "Color",			OPT_KW_COLOUR,		0 },
+	{ "Bell",			OPT_KW_BELL,		0 },
+	{ "Title",			OPT_KW_TITLE,		0 },
+	{ "Seconds",			OPT_KW_SECONDS,		0 },
 };
 
 static int
@@ -331,6 +338,9 @@ opt_set(struct options *o, const char *key, const char *val, int from_file,
 	case OPT_KW_KEY_LOGIN:
 	case OPT_KW_RECONNECT:
 	case OPT_KW_LOG:
+	case OPT_KW_BELL:
+	case OPT_KW_TITLE:
+	case OPT_KW_SECONDS:
 		if (yes_no(val, &v) == -1) {
 			snprintf(errbuf, errlen, "%s: want yes or no", key);
 			return -1;
@@ -339,9 +349,26 @@ opt_set(struct options *o, const char *key, const char *val, int from_file,
 			o->key_login = v;
 		else if (kw == OPT_KW_RECONNECT)
 			o->reconnect = v;
-		else
+		else if (kw == OPT_KW_LOG)
 			o->log = v;
+		else if (kw == OPT_KW_BELL)
+			o->bell = v;
+		else if (kw == OPT_KW_TITLE)
+			o->title = v;
+		else
+			o->seconds = v;
 		break;
+	case OPT_KW_COLOUR: {
+		enum colour_want	 want;
+
+		if (colour_parse_want(val, &want) == -1) {
+			snprintf(errbuf, errlen, "Colour: want auto, yes or "
+			    "no");
+			return -1;
+		}
+		o->colour = (int)want;
+		break;
+	}
 	case OPT_KW_ALIVE:
 		if (number(val, 0, 86400, &o->alive_interval, key, errbuf,
 		    errlen) == -1)
@@ -417,6 +444,9 @@ opt_parse(struct options *o, int argc, char *argv[])
 	o->password_fd = -1;
 	o->passphrase_fd = -1;
 	o->key_login = 1;
+	o->colour = COLOUR_AUTO;
+	o->bell = 1;
+	o->title = 1;
 	o->policy = HK_ASK;
 	o->host = DEFAULT_HOST;
 	o->reconnect = OPT_AUTO;

@@ -54,6 +54,10 @@ struct options {
 	const char	*config_file;		/* -F; NULL: the default */
 	int		 no_config;		/* -F none */
 	const char	*remove_host;		/* -R */
+	int		 colour;		/* Colour: enum colour_want */
+	int		 bell;			/* Bell (default yes) */
+	int		 title;			/* Title (default yes) */
+	int		 seconds;		/* Seconds (default no) */
 	const char	*host;
 	const char	*host_arg;		/* the host as given, for Host
 						   patterns and -R */

@@ -14,6 +14,7 @@
 #include "tty.h"
 #include "util.h"
 #include "wire.h"
+#include "window.h"
 
 static int
 rooms_find(const struct client *c, const char *room)
@@ -45,6 +46,8 @@ rooms_set_current(struct client *c, const char *room)
 {
 	strlcpy(c->current, room, sizeof(c->current));
 	rooms_update_prompt(c);
+	/* Its window comes on the screen (none in pipe mode). */
+	window_goto_room(room);
 }
 
 static int
@@ -115,6 +118,7 @@ rooms_parted(struct client *c, const char *room)
 		    (c->nrooms - (size_t)i - 1) * sizeof(c->rooms[0]));
 		c->nrooms--;
 	}
+	window_close_room(room);
 	if (strcmp(c->current, room) == 0)
 		rooms_set_current(c, c->nrooms > 0 ?
 		    c->rooms[c->nrooms - 1] : "");
@@ -145,7 +149,9 @@ rooms_join_refused(struct client *c, unsigned int code)
 	if (code != ERR_BAD_REQUEST && code != ERR_BAD_NAME &&
 	    code != ERR_LIMIT)
 		return;
-	if (c->current[0] != '\0' && rooms_find(c, c->current) == -1)
+	if (c->current[0] != '\0' && rooms_find(c, c->current) == -1) {
+		window_close_room(c->current);
 		rooms_set_current(c, c->nrooms > 0 ?
 		    c->rooms[c->nrooms - 1] : "");
+	}
 }
