@@ -2,9 +2,10 @@
  * broker.c: the broker process: sessions' channels, output batching, the
  * loop and the sandbox around the chat model (chat.h).
  *
- * One process, one poll() loop.  The master hands the broker one socket per
- * session (the other end is that session's worker) and later tells it which
- * user the session authenticated as; the broker attributes everything a
+ * One process, one event loop (epoll on Linux, poll() elsewhere).  The
+ * master hands the broker one socket per session (the other end is that
+ * session's worker) and later tells it which user the session
+ * authenticated as; the broker attributes everything a
  * session sends to that user and to nothing a worker claims.  It decodes
  * each client message and hands it to the chat model, which answers
  * through two calls installed here: deliver a message to a session, end a
@@ -29,6 +30,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,17 @@
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
 #define FLUSH_HOLD_MS		5	/* how long output waits for company */
+
+/*
+ * On Linux the broker keeps its descriptors in an epoll set, changed only
+ * when a session comes, goes, or starts or stops waiting to write, so that
+ * a turn of the loop costs what happened in it, not the number of
+ * sessions; elsewhere it builds a poll() array each turn.
+ */
+#if defined(__linux__) && !defined(BROKER_USE_POLL)
+#define BROKER_EPOLL		1
+#define BROKER_EVENTS_MAX	256	/* events taken per turn */
+#endif
 /*
  * A session's input buffer holds at most a partial message and one read
  * chunk, which ipc.c keeps below a whole payload.
@@ -95,6 +110,7 @@ struct bsession {
 	/* Output waiting for the next batch, and output the socket refused. */
 	int			 queued;
 	int			 blocked;
+	uint32_t		 ep_want;	/* what epoll watches for */
 	TAILQ_ENTRY(bsession)	 dirty_entry;
 	uint64_t		 active_ms;	/* login, or its last message */
 };
@@ -128,9 +144,15 @@ static struct {
 	uint64_t		 last_flush;	/* when the last batch went */
 	size_t			 nsessions;
 	size_t			 outmax;	/* per-session queue */
+#ifdef BROKER_EPOLL
+	int			 epfd;
+	uint32_t		 master_want;
+	struct epoll_event	 evs[BROKER_EVENTS_MAX];
+#else
 	struct pollfd		*pfd;
 	struct bsession		**pfd_session;
 	size_t			 npfd;
+#endif
 	uint64_t		 mono;		/* mono_ms() after poll() */
 	/* For the control socket, through the master's STATS. */
 	uint64_t		 messages, deliveries, queue_drops;
@@ -261,6 +283,29 @@ bs_find(uint32_t id)
 	return RB_FIND(bsession_tree, &b.sessions, &key);
 }
 
+/* Watch s for input always, and for room to write while it is blocked. */
+static void
+bs_interest(struct bsession *s)
+{
+#ifdef BROKER_EPOLL
+	struct epoll_event	 ev;
+	uint32_t		 want;
+
+	want = EPOLLIN | (s->blocked ? EPOLLOUT : 0);
+	if (s->dead || want == s->ep_want)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = want;
+	ev.data.ptr = s;
+	if (epoll_ctl(b.epfd, s->ep_want == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
+	    s->peer.fd, &ev) == -1)
+		fatal("epoll_ctl");
+	s->ep_want = want;
+#else
+	(void)s;
+#endif
+}
+
 /*
  * End s: why is what its rooms are told, kick (if not NULL) what the master
  * is told.  The chat model stops seeing it at once; it is removed by
@@ -293,6 +338,11 @@ bs_remove(struct bsession *s)
 		RB_REMOVE(bsession_tree, &b.sessions, s);
 	TAILQ_REMOVE(&b.all, s, all);
 	b.nsessions--;
+#ifdef BROKER_EPOLL
+	/* Closing would drop it from the set too; this says so plainly. */
+	if (s->ep_want != 0)
+		(void)epoll_ctl(b.epfd, EPOLL_CTL_DEL, s->peer.fd, NULL);
+#endif
 	ipc_clear(&s->peer);
 	free(s);
 }
@@ -425,6 +475,7 @@ broker_on_session(const struct ipc_msg *im)
 	RB_INSERT(bsession_tree, &b.sessions, s);
 	TAILQ_INSERT_TAIL(&b.all, s, all);
 	b.nsessions++;
+	bs_interest(s);
 	log_debug("%s: new", s->label);
 }
 
@@ -683,6 +734,8 @@ bs_flush(struct bsession *s)
 		bs_end(s, CHAT_WHY_LOST, NULL);
 	else if (!(s->blocked = ipc_pending(&s->peer)) && s->state == BS_QUIT)
 		bs_end(s, CHAT_WHY_QUIT, NULL);	/* its last answer is out */
+	else
+		bs_interest(s);
 }
 
 /*
@@ -728,6 +781,77 @@ broker_flush_sessions(void)
 	b.last_flush = mono_ms();
 }
 
+#ifdef BROKER_EPOLL
+/* The master's channel: input always, output while some is queued. */
+static void
+broker_master_interest(void)
+{
+	struct epoll_event	 ev;
+	uint32_t		 want;
+
+	want = EPOLLIN | (ipc_pending(&b.master) ? EPOLLOUT : 0);
+	if (want == b.master_want)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = want;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(b.epfd, b.master_want == 0 ? EPOLL_CTL_ADD :
+	    EPOLL_CTL_MOD, b.master.fd, &ev) == -1)
+		fatal("epoll_ctl");
+	b.master_want = want;
+}
+
+static int
+broker_loop(void)
+{
+	struct bsession	*s;
+	uint64_t	 now;
+	uint32_t	 ev;
+	int		 i, n, timeout;
+
+	for (;;) {
+		(void)ipc_flush(&b.master);
+		now = mono_ms();
+		if (b.flush_at != 0 && now >= b.flush_at)
+			broker_flush_sessions();
+		broker_reap();
+		broker_master_interest();
+		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
+		if ((n = epoll_wait(b.epfd, b.evs, BROKER_EVENTS_MAX,
+		    timeout)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		b.mono = mono_ms();
+		/*
+		 * Sessions ended in this turn are only marked dead, and freed
+		 * by broker_reap() at the next: every pointer here stays good.
+		 */
+		for (i = 0; i < n; i++) {
+			ev = b.evs[i].events;
+			if ((s = b.evs[i].data.ptr) == NULL) {
+				if (ev & EPOLLOUT &&
+				    ipc_flush(&b.master) == -1)
+					fatal("write to master");
+				if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
+				    broker_master_input())
+					return 0;
+				continue;
+			}
+			if (s->dead)
+				continue;
+			if (ev & EPOLLOUT) {
+				bs_flush(s);
+				if (s->dead)
+					continue;
+			}
+			if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				bs_input(s);
+		}
+	}
+}
+#else
 static void
 broker_build_pollfds(void)
 {
@@ -794,6 +918,7 @@ broker_loop(void)
 		}
 	}
 }
+#endif
 
 /* ------------------------------------------------------------ setup */
 
@@ -879,7 +1004,9 @@ broker_on_init(void)
 static int
 broker_maxfd(void)
 {
-	return CHILD_FD_FIRST + 1 + (int)b.init.max_sessions + IPC_MAX_FDS + 4;
+	/* And the epoll set's own descriptor. */
+	return CHILD_FD_FIRST + 1 + (int)b.init.max_sessions + IPC_MAX_FDS + 4 +
+	    1;
 }
 
 static void
@@ -897,8 +1024,12 @@ broker_free(void)
 	/* The chat sessions with them, telling nobody: we are exiting. */
 	chat_free(b.chat);
 	b.chat = NULL;
+#ifdef BROKER_EPOLL
+	(void)close(b.epfd);
+#else
 	free(b.pfd);
 	free(b.pfd_session);
+#endif
 }
 
 #ifdef SECCHAT_TEST_HOOKS
@@ -981,6 +1112,11 @@ broker_main(int verbose)
 		fatalx("sodium_init failed");
 #ifdef SECCHAT_TEST_HOOKS
 	broker_test_hooks();
+#endif
+#ifdef BROKER_EPOLL
+	/* The sandbox refuses epoll_create1: the set is made before it. */
+	if ((b.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
 #endif
 	maxfd = broker_maxfd();
 	memlimit = broker_memory_limit(&b.init);

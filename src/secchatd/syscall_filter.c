@@ -60,6 +60,9 @@
  * conditional.  fstat(3) is newfstatat(2) in glibc 2.33 and later, and
  * that call can also look up a path: a compromised child can learn
  * whether a path exists, which the chroot (as root) makes moot.
+ * epoll_ctl and epoll_wait (epoll_pwait on aarch64) work only on an epoll
+ * set the caller holds, and none can be made in the sandbox
+ * (epoll_create1 is not allowed): the broker makes its one before.
  */
 static const unsigned int allowed[] = {
 	__NR_read, __NR_write, __NR_readv, __NR_writev,
@@ -70,6 +73,10 @@ static const unsigned int allowed[] = {
 	__NR_brk, __NR_getpid, __NR_gettid, __NR_lseek, __NR_getsockopt,
 	/* glibc's qsort asks how much memory there is before sorting. */
 	__NR_sysinfo,
+	__NR_epoll_ctl, __NR_epoll_pwait,
+#ifdef __NR_epoll_wait
+	__NR_epoll_wait,
+#endif
 #ifdef __NR_poll
 	__NR_poll,
 #endif
