@@ -464,6 +464,10 @@ def lying_directory():
         tap.ok(not e2e_lines(d, "alice", "bob", fingerprint(lie)),
                "nothing was relayed to bob under the directory's key: %s" %
                e2e_lines(d, "alice", "bob"))
+        # The directory lies about alice's own devices too; a copy to a
+        # device she never pinned is first contact (security.md 4.10).
+        tap.diag("copies alice sent to her own \"devices\": %s" %
+                 e2e_lines(d, "alice", "alice"))
         tap.diag("bob got it on his real key: %s" %
                  bool(bob.out.seen(r" private-e2e alice \S+ %s$" % m)))
         quit_all([alice, bob])
