@@ -9,7 +9,13 @@
  * join, in order, within the backlog a session has; the NAMES and
  * ROOMLIST lists cut to fit a record, at the limit and one past it;
  * private messages to every session of a user; the errors; a session's
- * end leaving every room; BYE and its reason.
+ * end leaving every room; BYE and its reason.  Protocol section 11: the
+ * key directory (online and enrolled keys, each once, cut at 64, the
+ * enrolled table replaced wholesale), the end-to-end relay (to every
+ * session with the device's key, never back to the sender, E2E_FAIL when
+ * there is none, the payload limit, order, a full queue), both refused
+ * to a session that did not agree to the extensions, and in test builds
+ * the lying directory.
  */
 #include "config.h"
 
@@ -55,6 +61,7 @@ static uint64_t			 now = 1000;
 static int			 after_end;	/* deliveries to ended ones */
 static TAILQ_HEAD(, fake)	 dead = TAILQ_HEAD_INITIALIZER(dead);
 static TAILQ_HEAD(, fake)	 fakes = TAILQ_HEAD_INITIALIZER(fakes);
+static const uint8_t		*setup_lie;	/* cfg.test_lying_key */
 
 /* ------------------------------------------------------ the broker's part */
 
@@ -147,6 +154,7 @@ setup(uint32_t max_rooms, uint32_t history)
 	cfg.history = history;
 	cfg.room_history_bytes = 256 * 1024;
 	cfg.history_bytes = 1024 * 1024;
+	cfg.test_lying_key = setup_lie;
 	memset(&io, 0, sizeof(io));
 	io.deliver = io_deliver;
 	io.end = io_end;
@@ -320,6 +328,353 @@ got_error(struct fake *f, uint8_t code, const char *text)
 	if (!next(f, &m) || m.type != MSG_ERROR || m.byte != code)
 		return 0;
 	return str_is(&m.s[0], text);
+}
+
+/* -------------------------------------------------- protocol section 11 */
+
+/* A key that reads as id in KEYLIST strings: 2 bytes of id, then 0x5a. */
+static void
+mkkey(uint8_t key[WIRE_KEYLEN], unsigned id)
+{
+	memset(key, 0x5a, WIRE_KEYLEN);
+	key[0] = (uint8_t)(id >> 8);
+	key[1] = (uint8_t)id;
+}
+
+/* A session of user with the identity key id and the flags given. */
+static struct fake *
+elogin(const char *user, unsigned id, unsigned flags)
+{
+	struct fake	*f;
+	uint8_t		 key[WIRE_KEYLEN];
+
+	f = login(user, 0);
+	mkkey(key, id);
+	chat_set_identity(f->cs, key, flags);
+	return f;
+}
+
+static void
+enroll(const char *user, unsigned id)
+{
+	uint8_t		 key[WIRE_KEYLEN];
+
+	mkkey(key, id);
+	if (chat_enrolled_add(chat, user, key) == -1)
+		abort();
+}
+
+/* E2E(user, key id, payload of len bytes, each the byte fill). */
+static int
+e2e(struct fake *f, const char *user, unsigned id, size_t len, uint8_t fill)
+{
+	static uint8_t	 payload[E2E_PAYLOAD_MAX];
+	struct wire_msg	 m;
+	uint8_t		 key[WIRE_KEYLEN];
+
+	mkkey(key, id);
+	memset(payload, fill, len);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_E2E;
+	m.s[0].p = user;
+	m.s[0].len = strlen(user);
+	m.s[1].p = (const char *)key;
+	m.s[1].len = WIRE_KEYLEN;
+	m.s[2].p = (const char *)payload;
+	m.s[2].len = len;
+	m.ns = 3;
+	return chat_request(f->cs, &m, ++now);
+}
+
+static int
+key_is(const struct wire_str *ws, unsigned id)
+{
+	uint8_t		 key[WIRE_KEYLEN];
+
+	mkkey(key, id);
+	return ws->len == WIRE_KEYLEN && memcmp(ws->p, key, WIRE_KEYLEN) == 0;
+}
+
+/* The next message is E2E_FROM(now, sender, key id, len bytes of fill). */
+static int
+got_e2e(struct fake *f, const char *sender, unsigned id, size_t len,
+    uint8_t fill)
+{
+	struct wire_msg	 m;
+	size_t		 i;
+
+	if (!next(f, &m) || m.type != MSG_E2E_FROM || m.time != now ||
+	    !str_is(&m.s[0], sender) || !key_is(&m.s[1], id) ||
+	    m.s[2].len != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((uint8_t)m.s[2].p[i] != fill)
+			return 0;
+	return 1;
+}
+
+static int
+got_e2e_fail(struct fake *f, const char *user, unsigned id)
+{
+	struct wire_msg	 m;
+
+	return next(f, &m) && m.type == MSG_E2E_FAIL &&
+	    str_is(&m.s[0], user) && key_is(&m.s[1], id) &&
+	    str_is(&m.s[2], "not online");
+}
+
+/* The next message is KEYLIST(user) listing exactly "id:flags,...". */
+static int
+got_keys(struct fake *f, const char *user, const char *list)
+{
+	struct wire_msg	 m;
+	struct reader	 r;
+	const uint8_t	*k;
+	uint8_t		 flags, want[WIRE_KEYLEN];
+	char		 have[1024], one[32];
+
+	if (!next(f, &m) || m.type != MSG_KEYLIST || !str_is(&m.s[0], user))
+		return 0;
+	have[0] = '\0';
+	rd_init(&r, m.list, m.listlen);
+	while (wire_keys_next(&r, &k, &flags)) {
+		mkkey(want, (unsigned)k[0] << 8 | k[1]);
+		if (memcmp(k, want, WIRE_KEYLEN) != 0)
+			strlcat(have, "(mangled)", sizeof(have));
+		snprintf(one, sizeof(one), "%s%x:%u", have[0] ? "," : "",
+		    (unsigned)k[0] << 8 | k[1], flags);
+		strlcat(have, one, sizeof(have));
+	}
+	if (strcmp(have, list) != 0) {
+		tap_diag("KEYLIST %s: %s, not %s", user, have, list);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_directory(void)
+{
+	struct fake	*a[4], *b, *n;
+	struct wire_msg	 m;
+	unsigned	 i;
+	int		 ok;
+
+	setup(8, 50);
+	a[0] = elogin("alice", 0xa1, CHAT_ID_EXTENDED | CHAT_ID_KEYLOGIN);
+	a[1] = elogin("alice", 0xa2, CHAT_ID_EXTENDED);
+	a[2] = elogin("alice", 0xa3, 0);
+	a[3] = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	b = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	n = elogin("nora", 0xc1, 0);
+	enroll("alice", 0xa1);
+	enroll("alice", 0xe1);
+	enroll("carol", 0xc2);
+	req(b, MSG_KEYS, "alice", NULL);
+	tap_ok(got_keys(b, "alice", "a1:3,e1:2,a2:1") && pending(b) == 0,
+	    "KEYS: enrolled keys, then the extended sessions' keys, each "
+	    "once with its flags ORed; not the non-extended session's");
+	req(b, MSG_KEYS, "carol", NULL);
+	tap_ok(got_keys(b, "carol", "c2:2"),
+	    "an offline user: its enrolled keys");
+	req(b, MSG_KEYS, "nobody", NULL);
+	tap_ok(got_keys(b, "nobody", ""), "an unknown user: an empty list");
+	req(b, MSG_KEYS, "bob", NULL);
+	tap_ok(got_keys(b, "bob", "b1:1"), "one's own name: one's own key");
+	chat_set_identity(b->cs, a[1]->cs->key, CHAT_ID_EXTENDED);
+	req(a[0], MSG_KEYS, "bob", NULL);
+	tap_ok(got_keys(a[0], "bob", "b1:1"),
+	    "a second identity for a session changes nothing");
+
+	fake_end(a[1], CHAT_WHY_LOST, NULL);
+	req(b, MSG_KEYS, "alice", NULL);
+	tap_ok(got_keys(b, "alice", "a1:3,e1:2"),
+	    "a session ended but not freed is left out");
+	chat_enrolled_reset(chat);
+	enroll("alice", 0xe2);
+	enroll("alice", 0xe2);
+	req(b, MSG_KEYS, "alice", NULL);
+	tap_ok(got_keys(b, "alice", "e2:2,a1:1"), "the enrolled table is "
+	    "replaced wholesale; a key added twice is listed once");
+	req(b, MSG_KEYS, "carol", NULL);
+	tap_ok(got_keys(b, "carol", ""), "a user left out of the new table "
+	    "has no keys");
+	for (i = 0; i < CHAT_ENROLLED_PER_USER + 4; i++)
+		enroll("dave", 0x100 + i);
+	req(b, MSG_KEYS, "dave", NULL);
+	ok = next(b, &m) && m.type == MSG_KEYLIST &&
+	    m.count == CHAT_ENROLLED_PER_USER;
+	tap_ok(ok, "at most %d enrolled keys per user (%u listed)",
+	    CHAT_ENROLLED_PER_USER, m.count);
+
+	req(n, MSG_KEYS, "alice", NULL);
+	tap_ok(got_error(n, ERR_BAD_REQUEST, NULL) && pending(n) == 0 &&
+	    !n->ended, "KEYS from a session without the extensions: ERROR 1");
+	teardown();
+
+	/* 16 enrolled keys and 60 sessions' keys: the first 64. */
+	setup(8, 50);
+	for (i = 0; i < CHAT_ENROLLED_PER_USER; i++)
+		enroll("erin", 0x200 + i);
+	for (i = 0; i < 60; i++)
+		(void)elogin("erin", 0x300 + i, CHAT_ID_EXTENDED);
+	b = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	req(b, MSG_KEYS, "erin", NULL);
+	ok = next(b, &m) && m.type == MSG_KEYLIST && m.count == KEYLIST_MAX &&
+	    b->last_len == 1 + 2 + 4 + 2 + KEYLIST_MAX * KEYLIST_ENTRY;
+	if (ok) {
+		struct reader	 r;
+		const uint8_t	*k;
+		uint8_t		 flags, seen[60];
+
+		/* The sessions' keys in no particular order, each once. */
+		memset(seen, 0, sizeof(seen));
+		rd_init(&r, m.list, m.listlen);
+		for (i = 0; i < KEYLIST_MAX && wire_keys_next(&r, &k, &flags);
+		    i++) {
+			if (i < CHAT_ENROLLED_PER_USER) {
+				ok &= k[0] == 2 && k[1] == i &&
+				    flags == KEYLIST_ENROLLED;
+				continue;
+			}
+			ok &= k[0] == 3 && k[1] < 60 && !seen[k[1]] &&
+			    flags == KEYLIST_ONLINE;
+			if (k[0] == 3 && k[1] < 60)
+				seen[k[1]] = 1;
+		}
+		ok &= i == KEYLIST_MAX;
+	}
+	tap_ok(ok, "76 keys: the list stops at %d, every enrolled key in it",
+	    KEYLIST_MAX);
+	teardown();
+}
+
+static void
+test_e2e(void)
+{
+	struct fake	*a1, *a2, *b1, *b1b, *b2, *bx, *n, *all[6];
+	size_t		 max;
+	int		 i, ok;
+
+	setup(8, 50);
+	a1 = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	a2 = elogin("alice", 0xa2, CHAT_ID_EXTENDED);
+	b1 = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	b1b = elogin("bob", 0xb1, CHAT_ID_EXTENDED | CHAT_ID_KEYLOGIN);
+	b2 = elogin("bob", 0xb2, CHAT_ID_EXTENDED);
+	bx = elogin("bob", 0xb1, 0);		/* same key, no extensions */
+	n = elogin("nora", 0xc1, 0);
+	all[0] = a1, all[1] = a2, all[2] = b1, all[3] = b1b, all[4] = b2;
+	all[5] = bx;
+
+	e2e(a1, "bob", 0xb1, 100, 0x11);
+	tap_ok(got_e2e(b1, "alice", 0xa1, 100, 0x11) &&
+	    got_e2e(b1b, "alice", 0xa1, 100, 0x11) && pending(b1) == 0 &&
+	    pending(b1b) == 0, "E2E: E2E_FROM with the time, the sender, its "
+	    "key and the payload, to each session with the device's key");
+	tap_ok(pending(b2) == 0 && pending(bx) == 0 && pending(a1) == 0 &&
+	    pending(a2) == 0, "not to the user's other devices, nor to a "
+	    "session without the extensions, nor back to the sender");
+	e2e(a1, "bob", 0xb2, 50, 0x22);
+	tap_ok(got_e2e(b2, "alice", 0xa1, 50, 0x22) && pending(b1) == 0 &&
+	    pending(a1) == 0, "to the user's other device");
+	e2e(a1, "alice", 0xa2, 60, 0x33);
+	tap_ok(got_e2e(a2, "alice", 0xa1, 60, 0x33) && pending(a1) == 0,
+	    "to the sender's own other device");
+	e2e(a1, "alice", 0xa1, 60, 0x44);
+	tap_ok(got_e2e_fail(a1, "alice", 0xa1) && pending(a1) == 0 &&
+	    pending(a2) == 0, "to the sender's own device, alone: never back "
+	    "to it, and E2E_FAIL");
+	e2e(a1, "bob", 0xb9, 10, 0x55);
+	tap_ok(got_e2e_fail(a1, "bob", 0xb9), "to a key no session has: "
+	    "E2E_FAIL not online");
+	e2e(a1, "nobody", 0xb1, 10, 0x55);
+	tap_ok(got_e2e_fail(a1, "nobody", 0xb1), "to an unknown user: "
+	    "E2E_FAIL");
+	ok = 1;
+	for (i = 0; i < 6; i++)
+		ok &= pending(all[i]) == 0;
+	tap_ok(ok, "and nobody else hears of any of it");
+
+	max = 33 + (1 + 2 + 32 + 2 + 4096 + 255) / 256 * 256;
+	e2e(a1, "bob", 0xb2, max, 0x77);
+	tap_ok(got_e2e(b2, "alice", 0xa1, max, 0x77) && pending(a1) == 0,
+	    "a payload of the limit (%zu bytes at MaxMessageLength 4096) is "
+	    "delivered", max);
+	e2e(a1, "bob", 0xb2, max + 1, 0x78);
+	tap_ok(got_error(a1, ERR_BAD_TEXT, NULL) && pending(b2) == 0 &&
+	    !a1->ended, "one byte more: ERROR 4, not delivered");
+
+	e2e(n, "bob", 0xb1, 10, 0x99);
+	tap_ok(got_error(n, ERR_BAD_REQUEST, NULL) && pending(b1) == 0 &&
+	    !n->ended, "E2E from a session without the extensions: ERROR 1");
+
+	/* A full queue ends the session, as any delivery does. */
+	b1->qlimit = b1->ndelivered + 1;
+	e2e(a2, "bob", 0xb1, 10, 0x01);
+	e2e(a2, "bob", 0xb1, 10, 0x02);
+	tap_ok(b1->ended && strcmp(b1->why, CHAT_WHY_SLOW) == 0 &&
+	    pending(a2) == 0, "a queue that fills ends its session; the "
+	    "sender is not told");
+	fake_end(b1b, CHAT_WHY_LOST, NULL);
+	e2e(a2, "bob", 0xb1, 10, 0x03);
+	tap_ok(got_e2e_fail(a2, "bob", 0xb1) && after_end == 0,
+	    "ended sessions are skipped: not online");
+	reap();
+	teardown();
+}
+
+/* Order: each payload is another byte, sent in a row. */
+static void
+test_e2e_order(void)
+{
+	struct fake	*a, *b;
+	struct wire_msg	 m;
+	int		 i, ok = 1;
+
+	setup(8, 50);
+	a = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	b = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	for (i = 0; i < 20; i++)
+		e2e(a, "bob", 0xb1, 1 + i, (uint8_t)i);
+	for (i = 0; i < 20; i++)
+		ok &= next(b, &m) && m.type == MSG_E2E_FROM &&
+		    m.s[2].len == (size_t)(1 + i) &&
+		    (uint8_t)m.s[2].p[0] == (uint8_t)i;
+	tap_ok(ok && pending(b) == 0, "twenty in a row arrive in the order "
+	    "sent");
+	teardown();
+}
+
+static void
+test_lying_directory(void)
+{
+#ifdef SECCHAT_TEST_HOOKS
+	static uint8_t	 lie[WIRE_KEYLEN];
+	struct fake	*a, *b;
+
+	mkkey(lie, 0x77);
+	setup_lie = lie;
+	setup(8, 50);
+	setup_lie = NULL;
+	a = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	(void)elogin("alice", 0xa2, CHAT_ID_EXTENDED);
+	b = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	enroll("alice", 0xe1);
+	enroll("carol", 0xc1);
+	req(b, MSG_KEYS, "alice", NULL);
+	tap_ok(got_keys(b, "alice", "e1:2,77:1"), "lying directory: the lie "
+	    "in place of each online key, enrolled keys as they are");
+	req(b, MSG_KEYS, "carol", NULL);
+	tap_ok(got_keys(b, "carol", "c1:2"), "an offline user's list is "
+	    "unchanged");
+	e2e(b, "alice", 0xa1, 10, 0x42);
+	tap_ok(got_e2e(a, "bob", 0xb1, 10, 0x42),
+	    "the relay still goes by the real keys");
+	teardown();
+#else
+	tap_skip("built without test hooks", "lying directory");
+#endif
 }
 
 /* ------------------------------------------------------------ the tests */
@@ -994,5 +1349,9 @@ main(void)
 	test_bye();
 	test_names_budget();
 	test_rooms_budget();
+	test_directory();
+	test_e2e();
+	test_e2e_order();
+	test_lying_directory();
 	return tap_done();
 }

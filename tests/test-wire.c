@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "noise.h"
 #include "tap.h"
+#include "util.h"
 #include "wire.h"
 
 static const uint8_t all_types[] = {
@@ -1028,6 +1029,190 @@ test_records(void)
 		    "AES-GCM records");
 }
 
+/* ------------------------------------------------------- section 11 */
+
+/* Encode a message with three s fields, decode it, compare. */
+static int
+ext_roundtrip(uint8_t type, enum wire_dir dir, const char *a, size_t alen,
+    const char *b, size_t blen, const char *c, size_t clen)
+{
+	struct buf	 out;
+	struct wire_msg	 m, d;
+	int		 ok;
+
+	buf_init(&out, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.time = 42;
+	m.s[0].p = a;
+	m.s[0].len = alen;
+	m.s[1].p = b;
+	m.s[1].len = blen;
+	m.s[2].p = c;
+	m.s[2].len = clen;
+	m.ns = c != NULL ? 3 : b != NULL ? 2 : 1;
+	ok = wire_encode(&out, &m) == 0 &&
+	    wire_decode(buf_head(&out), buf_used(&out), dir, &d) == 0 &&
+	    d.type == type && d.ns == m.ns && d.s[m.ns - 1].len ==
+	    m.s[m.ns - 1].len;
+	buf_free(&out);
+	return ok;
+}
+
+static void
+test_extended(void)
+{
+	uint8_t		 key[WIRE_KEYLEN], out[64], suite, cap, msg[4096];
+	static char	 payload[E2E_PAYLOAD_MAX + 1];
+	const uint8_t	*k;
+	uint8_t		 flags;
+	uint8_t		 suites[3] = { SUITE_AESGCM, SUITE_CHACHAPOLY,
+			    HELLO_CAP_E2E };
+	struct wire_msg	 d;
+	struct reader	 r;
+	size_t		 i, n, len;
+	char		 reason[HELLO_REASON_MAX + 1];
+	int		 rv;
+
+	memset(key, 0xab, sizeof(key));
+	memset(payload, 0x00, sizeof(payload));
+
+	/* Hellos. */
+	tap_ok(hello_has_cap(suites, 3, HELLO_CAP_E2E) &&
+	    !hello_has_cap(suites, 2, HELLO_CAP_E2E),
+	    "hello_has_cap finds the capability in a suite list");
+	rv = hello_server_encode_cap(out, sizeof(out), SUITE_AESGCM,
+	    HELLO_CAP_E2E);
+	tap_ok(rv == 10 && memcmp(out, "SECCHAT1\x01\x81", 10) == 0,
+	    "server hello agreeing to 0x81 is the suite and 0x81");
+	tap_ok(hello_server_decode_cap(out, 10, HELLO_CAP_E2E, &suite, &cap,
+	    reason, sizeof(reason)) == 0 && suite == SUITE_AESGCM &&
+	    cap == HELLO_CAP_E2E, "a client that offered 0x81 reads it back");
+	tap_ok(hello_server_decode(out, 10, &suite, reason,
+	    sizeof(reason)) == -1,
+	    "a version 1 client never accepts the extended server hello");
+	tap_ok(hello_server_decode_cap(out, 9, HELLO_CAP_E2E, &suite, &cap,
+	    reason, sizeof(reason)) == 0 && cap == 0 && suite == SUITE_AESGCM,
+	    "a version 1 server hello reads as no extensions");
+	out[9] = 0x82;
+	tap_ok(hello_server_decode_cap(out, 10, HELLO_CAP_E2E, &suite, &cap,
+	    reason, sizeof(reason)) == -1,
+	    "a capability the client did not offer is malformed");
+	tap_ok(hello_server_decode_cap(out, 10, 0, &suite, &cap, reason,
+	    sizeof(reason)) == -1,
+	    "a capability byte to a client that offered none is malformed");
+	tap_ok(hello_server_encode_cap(out, sizeof(out), SUITE_NONE,
+	    HELLO_CAP_E2E) == -1 && hello_server_encode_cap(out, sizeof(out),
+	    SUITE_AESGCM, 0x7f) == -1,
+	    "no capability on a refusal, none below 0x80");
+	rv = hello_server_encode_cap(out, sizeof(out), SUITE_NONE, 0);
+	tap_ok(rv == 9, "capability 0 encodes a plain hello");
+
+	/* The extended types, and only those. */
+	tap_ok(wire_type_extended(MSG_AUTH_KEY) &&
+	    wire_type_extended(MSG_AUTH_MORE) && wire_type_extended(MSG_E2E) &&
+	    wire_type_extended(MSG_E2E_FROM) &&
+	    wire_type_extended(MSG_E2E_FAIL) && wire_type_extended(MSG_KEYS) &&
+	    wire_type_extended(MSG_KEYLIST) && !wire_type_extended(MSG_AUTH) &&
+	    !wire_type_extended(MSG_PRIVMSG) && !wire_type_extended(0x77),
+	    "wire_type_extended marks exactly the section 11 types");
+
+	/* AUTH_KEY: the proof is exactly 32 bytes. */
+	tap_ok(ext_roundtrip(MSG_AUTH_KEY, FROM_CLIENT, "alice", 5,
+	    (const char *)key, 32, NULL, 0), "AUTH_KEY round trip");
+	tap_ok(!ext_roundtrip(MSG_AUTH_KEY, FROM_CLIENT, "alice", 5,
+	    (const char *)key, 31, NULL, 0) &&
+	    !ext_roundtrip(MSG_AUTH_KEY, FROM_CLIENT, "alice", 5,
+	    (const char *)key, 33, NULL, 0),
+	    "AUTH_KEY with a proof of 31 or 33 bytes is refused");
+
+	/* E2E: the payload at its maximum and one past. */
+	tap_ok(ext_roundtrip(MSG_E2E, FROM_CLIENT, "bob", 3,
+	    (const char *)key, 32, payload, E2E_PAYLOAD_MAX - 100),
+	    "E2E round trip");
+	tap_ok(!ext_roundtrip(MSG_E2E, FROM_CLIENT, "bob", 3,
+	    (const char *)key, 32, payload, 0),
+	    "E2E with an empty payload is refused");
+	tap_ok(!ext_roundtrip(MSG_E2E, FROM_CLIENT, "bob", 3,
+	    (const char *)key, 32, payload, E2E_PAYLOAD_MAX + 1),
+	    "E2E with a payload of E2E_PAYLOAD_MAX + 1 is refused");
+	tap_ok(!ext_roundtrip(MSG_E2E, FROM_CLIENT, "Bob", 3,
+	    (const char *)key, 32, payload, 10),
+	    "E2E to a bad user name is refused");
+	/* E2E_FROM with the longest fields fills a record exactly. */
+	{
+		struct buf	 o;
+		struct wire_msg	 m;
+		char		 name[SECCHAT_NAME_MAX];
+
+		memset(name, 'a', sizeof(name));
+		buf_init(&o, 0);
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_E2E_FROM;
+		m.ns = 3;
+		m.s[0].p = name;
+		m.s[0].len = sizeof(name);
+		m.s[1].p = (const char *)key;
+		m.s[1].len = 32;
+		m.s[2].p = payload;
+		m.s[2].len = E2E_PAYLOAD_MAX;
+		tap_ok(wire_encode(&o, &m) == 0 &&
+		    buf_used(&o) == RECORD_MAX_PLAINTEXT,
+		    "E2E_FROM with a 32-byte sender and the largest payload "
+		    "is exactly the largest record");
+		buf_free(&o);
+	}
+	tap_ok(ext_roundtrip(MSG_E2E_FAIL, FROM_SERVER, "bob", 3,
+	    (const char *)key, 32, "not online", 10), "E2E_FAIL round trip");
+	tap_ok(ext_roundtrip(MSG_KEYS, FROM_CLIENT, "bob", 3, NULL, 0, NULL,
+	    0), "KEYS round trip");
+	tap_ok(ext_roundtrip(MSG_AUTH_MORE, FROM_SERVER, "password", 8, NULL,
+	    0, NULL, 0), "AUTH_MORE round trip");
+
+	/* KEYLIST: 64 entries, not 65; defined flags only. */
+	for (n = KEYLIST_MAX; n <= KEYLIST_MAX + 1; n++) {
+		len = 0;
+		msg[len++] = MSG_KEYLIST;
+		msg[len++] = 0;
+		msg[len++] = 3;
+		memcpy(msg + len, "bob", 3);
+		len += 3;
+		put_u16(msg + len, (uint16_t)n);
+		len += 2;
+		for (i = 0; i < n; i++) {
+			memset(msg + len, (int)i, WIRE_KEYLEN);
+			len += WIRE_KEYLEN;
+			msg[len++] = (uint8_t)(i % 3 + 1);
+		}
+		rv = wire_decode(msg, len, FROM_SERVER, &d);
+		if (n == KEYLIST_MAX) {
+			tap_ok(rv == 0 && d.count == KEYLIST_MAX,
+			    "KEYLIST with 64 keys decodes");
+			rd_init(&r, d.list, d.listlen);
+			i = 0;
+			while (wire_keys_next(&r, &k, &flags))
+				if (k[0] == (uint8_t)i && flags ==
+				    (uint8_t)(i % 3 + 1))
+					i++;
+			tap_ok(i == KEYLIST_MAX && !r.err,
+			    "wire_keys_next walks every key and its flags");
+		} else
+			tap_ok(rv == -1, "KEYLIST with 65 keys is refused");
+	}
+	msg[len - 1] = 0x04;
+	put_u16(msg + 6, 1);
+	msg[6 + 2 + WIRE_KEYLEN] = 0x04;
+	tap_ok(wire_decode(msg, 6 + 2 + KEYLIST_ENTRY, FROM_SERVER, &d) == -1,
+	    "KEYLIST with an undefined flag bit is refused");
+	msg[6 + 2 + WIRE_KEYLEN] = KEYLIST_ENROLLED;
+	tap_ok(wire_decode(msg, 6 + 2 + KEYLIST_ENTRY, FROM_SERVER, &d) == 0,
+	    "KEYLIST with one enrolled key decodes");
+	tap_ok(wire_decode(msg, 6 + 2 + KEYLIST_ENTRY - 1, FROM_SERVER,
+	    &d) == -1, "KEYLIST cut short is refused");
+	tap_ok(wire_decode(msg, 6 + 2 + KEYLIST_ENTRY, FROM_CLIENT, &d) == -1,
+	    "KEYLIST from a client is refused");
+}
+
 int
 main(void)
 {
@@ -1045,5 +1230,6 @@ main(void)
 	test_frames();
 	test_hellos();
 	test_records();
+	test_extended();
 	return tap_done();
 }

@@ -42,6 +42,7 @@
 #include "chat.h"
 #include "ipc.h"
 #include "ipc_table.h"
+#include "keys.h"
 #include "log.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -765,6 +766,8 @@ buf_cap_bound(uint64_t max)
  *    what the chat model holds for it (chat_session_cost()): its user
  *    and MaxRoomsPerSession memberships, each of which may keep a room
  *    alive;
+ *  - the enrolled keys of the key directory, at most CHAT_ENROLLED_MAX
+ *    (chat_enrolled_cost());
  *  - a base that does not grow.
  * The sum is doubled: the allocator cannot always reuse a freed block for
  * a request of another size, and a growing queue's old and new blocks
@@ -783,7 +786,8 @@ broker_memory_limit(const struct broker_init *bi)
 	    sizeof(struct bsession) + ALLOC_SLACK +
 	    sizeof(struct pollfd) + sizeof(struct bsession *) +
 	    chat_session_cost(bi->max_rooms);
-	held = bi->history_bytes + (uint64_t)bi->max_sessions * per_session;
+	held = bi->history_bytes + (uint64_t)bi->max_sessions * per_session +
+	    chat_enrolled_cost();
 	limit = BROKER_AS_BASE + 2 * held;
 	return limit < BROKER_AS_FLOOR ? BROKER_AS_FLOOR : limit;
 }
@@ -843,6 +847,32 @@ broker_free(void)
 	free(b.pfd_session);
 }
 
+#ifdef SECCHAT_TEST_HOOKS
+/*
+ * SECCHAT_TEST_LYING_DIRECTORY=BASE64: every KEYLIST lists that key in
+ * place of each online one, so that the tests can check that clients
+ * believe their pins over the directory.  Read before the sandbox.
+ */
+static uint8_t	 broker_test_lie[WIRE_KEYLEN];
+static int	 broker_test_lying;
+
+static void
+broker_test_hooks(void)
+{
+	const char	*v;
+
+	if ((v = getenv("SECCHAT_TEST_LYING_DIRECTORY")) == NULL ||
+	    *v == '\0')
+		return;
+	if (b64_decode(v, strlen(v), broker_test_lie,
+	    sizeof(broker_test_lie)) != WIRE_KEYLEN)
+		fatalx("SECCHAT_TEST_LYING_DIRECTORY: not the base64 of a "
+		    "32-byte key");
+	broker_test_lying = 1;
+	log_debug("test hook: the key directory lies");
+}
+#endif
+
 /* The chat model, and how it reaches the sessions. */
 static void
 broker_chat_new(void)
@@ -857,6 +887,10 @@ broker_chat_new(void)
 	cfg.history = b.init.history;
 	cfg.room_history_bytes = b.init.room_history_bytes;
 	cfg.history_bytes = b.init.history_bytes;
+#ifdef SECCHAT_TEST_HOOKS
+	if (broker_test_lying)
+		cfg.test_lying_key = broker_test_lie;
+#endif
 	memset(&io, 0, sizeof(io));
 	io.deliver = bs_deliver;
 	io.end = bs_chat_end;
@@ -891,6 +925,9 @@ broker_main(int verbose)
 		log_setverbose(1);
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
+#ifdef SECCHAT_TEST_HOOKS
+	broker_test_hooks();
+#endif
 	maxfd = broker_maxfd();
 	memlimit = broker_memory_limit(&b.init);
 	sandbox_enter_limited(SANDBOX_BROKER, b.init.privsep_user,

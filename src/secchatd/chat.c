@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "chat.h"
+#include "keys.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
@@ -33,6 +34,10 @@ struct chat {
 	struct buf		 out;		/* chat_send()'s encoding */
 	struct buf		 pub;		/* a publication */
 	struct chat_list	 list;		/* a WHO or ROOMS answer */
+	struct chat_keylist	 keys;		/* a KEYS answer */
+	size_t			 e2e_max;	/* bytes of an E2E payload */
+	int			 lying;		/* test builds: see chat.h */
+	uint8_t			 lie[WIRE_KEYLEN];
 };
 
 #define ENGINE(c)	((c)->engine->ops)
@@ -175,6 +180,31 @@ chat_list_add_room(struct chat_list *l, const char *room, uint16_t users)
 	return 0;
 }
 
+void
+chat_keylist_begin(struct chat_keylist *kl)
+{
+	kl->count = 0;
+}
+
+/* Keys are public: a plain comparison will do. */
+int
+chat_keylist_add(struct chat_keylist *kl, const uint8_t key[WIRE_KEYLEN],
+    uint8_t flags)
+{
+	unsigned	 i;
+
+	for (i = 0; i < kl->count; i++)
+		if (memcmp(kl->keys[i], key, WIRE_KEYLEN) == 0) {
+			kl->flags[i] |= flags;
+			return 0;
+		}
+	if (kl->count >= KEYLIST_MAX)
+		return -1;
+	memcpy(kl->keys[kl->count], key, WIRE_KEYLEN);
+	kl->flags[kl->count++] = flags;
+	return 0;
+}
+
 /* ------------------------------------------------------------ answers */
 
 static void
@@ -310,6 +340,152 @@ chat_privmsg(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
 		chat_error(cs, ERR_NO_USER, "no such user online: %s", user);
 }
 
+/*
+ * The largest E2E payload a text of max_text bytes can need: a DATA
+ * header and tag (33 bytes) around the padded plaintext of a sent copy
+ * to a user of the longest name (kind, "to", text), within
+ * E2E_PAYLOAD_MAX.  The same as e2e_payload_max() of e2e.h, the
+ * clients' side of the same rule (protocol section 11.7).
+ */
+static size_t
+chat_e2e_payload_max(size_t max_text)
+{
+	size_t	 plain, padded;
+
+	if (max_text > E2E_PAYLOAD_MAX)
+		return E2E_PAYLOAD_MAX;
+	plain = 1 + 2 + SECCHAT_NAME_MAX + 2 + max_text;
+	padded = (plain + 255) / 256 * 256;
+	return 33 + padded < E2E_PAYLOAD_MAX ? 33 + padded : E2E_PAYLOAD_MAX;
+}
+
+static int
+chat_extended(struct chat_session *cs, const char *what)
+{
+	if (cs->idflags & CHAT_ID_EXTENDED)
+		return 1;
+	/*
+	 * The worker refuses these already on a session that has not agreed
+	 * to the extensions; the broker trusts no worker.
+	 */
+	chat_error(cs, ERR_BAD_REQUEST, "%s needs the extensions of protocol "
+	    "version 1.1, which this session did not agree to", what);
+	return 0;
+}
+
+/*
+ * KEYS: the user's enrolled keys and the keys of its extended sessions,
+ * as the engine knows them.  The directory is only a hint to clients,
+ * which believe their pins first (protocol section 11.4).
+ */
+static void
+chat_keys(struct chat_session *cs, const struct wire_msg *in)
+{
+	struct chat		*c = cs->chat;
+	struct chat_keylist	*kl = &c->keys;
+	struct wire_msg		 m;
+	uint8_t			 list[KEYLIST_MAX * KEYLIST_ENTRY];
+	char			 user[SECCHAT_NAME_MAX + 1];
+	unsigned		 i;
+
+	if (!chat_extended(cs, "KEYS"))
+		return;
+	if (chat_copy_name(cs, user, &in->s[0], 0) == -1)
+		return;
+	chat_keylist_begin(kl);
+	ENGINE(c)->keys(c->engine, user, kl);
+#ifdef SECCHAT_TEST_HOOKS
+	if (c->lying) {
+		struct chat_keylist	 honest = *kl;
+
+		chat_keylist_begin(kl);
+		for (i = 0; i < honest.count; i++)
+			(void)chat_keylist_add(kl,
+			    (honest.flags[i] & KEYLIST_ONLINE) ? c->lie :
+			    honest.keys[i], honest.flags[i]);
+	}
+#endif
+	for (i = 0; i < kl->count; i++) {
+		memcpy(list + i * KEYLIST_ENTRY, kl->keys[i], WIRE_KEYLEN);
+		list[i * KEYLIST_ENTRY + WIRE_KEYLEN] = kl->flags[i];
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_KEYLIST;
+	chat_wstr(&m.s[0], user);
+	m.ns = 1;
+	m.count = kl->count;
+	m.listlen = (size_t)kl->count * KEYLIST_ENTRY;
+	m.list = m.listlen > 0 ? list : NULL;
+	chat_send(cs, &m);
+}
+
+/*
+ * E2E: relay an opaque payload to the sessions of a user with that key.
+ * The sender and its device in E2E_FROM are what the master told us of
+ * the sending session, never what the client says.  What the server
+ * learns (who, to which device, when, how long) is logged at debug
+ * level; the payload never is.
+ */
+static void
+chat_e2e(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat		*c = cs->chat;
+	const struct wire_str	*dev = &in->s[1], *payload = &in->s[2];
+	struct wire_msg		 m;
+	enum chat_result	 r;
+	char			 user[SECCHAT_NAME_MAX + 1];
+	char			 fp[FINGERPRINT_LEN];
+
+	if (!chat_extended(cs, "E2E"))
+		return;
+	if (chat_copy_name(cs, user, &in->s[0], 0) == -1)
+		return;
+	/* wire_decode has checked both; this says what the code assumes. */
+	if (dev->len != WIRE_KEYLEN || payload->len == 0) {
+		chat_end(cs, CHAT_WHY_PROTO, "protocol error: bad E2E fields");
+		return;
+	}
+	if (payload->len > c->e2e_max) {
+		chat_error(cs, ERR_BAD_TEXT, "end-to-end message too long: %zu "
+		    "bytes, the limit is %zu; it was not delivered",
+		    payload->len, c->e2e_max);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_E2E_FROM;
+	m.time = now;
+	chat_wstr(&m.s[0], cs->user);
+	m.s[1].p = (const char *)cs->key;
+	m.s[1].len = WIRE_KEYLEN;
+	m.s[2] = *payload;
+	m.ns = 3;
+	buf_reset(&c->pub);
+	if (wire_encode(&c->pub, &m) == -1) {
+		chat_error(cs, ERR_BAD_TEXT, "end-to-end message too long");
+		return;
+	}
+	r = ENGINE(c)->to_device(c->engine, cs, user,
+	    (const uint8_t *)dev->p, buf_head(&c->pub), buf_used(&c->pub));
+	if (log_getverbose()) {
+		keys_fingerprint((const uint8_t *)dev->p, fp);
+		if (r == CHAT_OK)
+			log_debug("e2e %s -> %s device %s %zu bytes", cs->user,
+			    user, fp, payload->len);
+		else
+			log_debug("e2e %s -> %s device %s not online",
+			    cs->user, user, fp);
+	}
+	if (r == CHAT_OK)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_E2E_FAIL;
+	chat_wstr(&m.s[0], user);
+	m.s[1] = *dev;
+	chat_wstr(&m.s[2], "not online");
+	m.ns = 3;
+	chat_send(cs, &m);
+}
+
 static void
 chat_join_answer(struct chat_session *cs, enum chat_result r)
 {
@@ -440,6 +616,12 @@ chat_request(struct chat_session *cs, const struct wire_msg *m, uint64_t now)
 	case MSG_PRIVMSG:
 		chat_privmsg(cs, m, now);
 		break;
+	case MSG_E2E:
+		chat_e2e(cs, m, now);
+		break;
+	case MSG_KEYS:
+		chat_keys(cs, m);
+		break;
 	case MSG_JOIN:
 		chat_join(cs, m, now);
 		break;
@@ -495,29 +677,47 @@ chat_login(struct chat_session *cs, const char *user)
 	return 0;
 }
 
-/* XXX protocol section 11: the key directory and E2E relay fill these. */
+/*
+ * Once, right after chat_login: a second call, or one for a session not
+ * logged in, changes nothing (the master sends one LOGIN per session).
+ */
 void
 chat_set_identity(struct chat_session *cs, const uint8_t key[32],
     unsigned flags)
 {
-	(void)cs;
-	(void)key;
-	(void)flags;
+	struct chat	*c = cs->chat;
+
+	if (cs->ended || cs->user[0] == '\0' || cs->idflags != 0)
+		return;
+	memcpy(cs->key, key, WIRE_KEYLEN);
+	cs->idflags = flags & (CHAT_ID_EXTENDED | CHAT_ID_KEYLOGIN);
+	ENGINE(c)->identify(c->engine, cs);
 }
 
 void
 chat_enrolled_reset(struct chat *c)
 {
-	(void)c;
+	ENGINE(c)->enrolled_reset(c->engine);
 }
 
 int
 chat_enrolled_add(struct chat *c, const char *user, const uint8_t key[32])
 {
-	(void)c;
-	(void)user;
-	(void)key;
+	if (!valid_username(user, strlen(user))) {
+		log_warnx("enrolled key for a bad user name left out");
+		return 0;
+	}
+	if (ENGINE(c)->enrolled_add(c->engine, user, key) == -1) {
+		ENGINE(c)->enrolled_reset(c->engine);
+		return -1;
+	}
 	return 0;
+}
+
+uint64_t
+chat_enrolled_cost(void)
+{
+	return chat_mem_enrolled_cost();
 }
 
 void
@@ -586,6 +786,14 @@ chat_new(const struct chat_config *cfg, const struct chat_io *io)
 	if (c->cfg.max_rooms == 0)
 		c->cfg.max_rooms = 1;
 	c->io = *io;
+	c->e2e_max = chat_e2e_payload_max(c->cfg.max_message);
+#ifdef SECCHAT_TEST_HOOKS
+	if (cfg->test_lying_key != NULL) {
+		memcpy(c->lie, cfg->test_lying_key, WIRE_KEYLEN);
+		c->lying = 1;
+	}
+#endif
+	c->cfg.test_lying_key = NULL;
 	TAILQ_INIT(&c->sessions);
 	buf_init(&c->out, RECORD_MAX_PLAINTEXT);
 	buf_init(&c->pub, RECORD_MAX_PLAINTEXT);

@@ -1,7 +1,7 @@
 /*
  * chat.h: the chat model: users, rooms, presence, history and the
  * requests a logged-in client makes (SAY, ACT, PRIVMSG, JOIN, PART, WHO,
- * ROOMS, BYE), without any I/O.
+ * ROOMS, BYE, and on an extended session KEYS and E2E), without any I/O.
  *
  * Three parts meet here:
  *
@@ -10,7 +10,8 @@
  *    the errors, encodes what is published, and turns the rest into calls
  *    on the engine;
  *  - the engine (struct chat_engine_ops), which holds rooms, members,
- *    presence and history and fans messages out.  chat_mem.c keeps all of
+ *    presence, history, the sessions' identity keys and the enrolled
+ *    keys, and fans messages out (to rooms, users and devices).  chat_mem.c keeps all of
  *    it in this process's memory.  An engine spanning several nodes (rooms,
  *    presence and history in a shared store, publications passed from node
  *    to node) implements the same calls, with the same contract, and the
@@ -73,6 +74,27 @@
  *     which hides it at once: an engine's loops must go on past a session
  *     hidden under them.  Sessions leave rooms only by detach, which comes
  *     from BYE and chat_session_free(), never from inside a delivery.
+ * 11. Identity (protocol section 11).  A session's identity key and flags
+ *     (cs->key, cs->idflags) are set once, right after attach, and the
+ *     engine is told (identify).  Only a session with CHAT_ID_EXTENDED
+ *     counts below; before identify, none does.
+ * 12. The key directory.  The enrolled table maps a user to at most
+ *     CHAT_ENROLLED_PER_USER keys, at most CHAT_ENROLLED_MAX in all; it is
+ *     replaced wholesale (enrolled_reset, then one enrolled_add per key),
+ *     and is what the master read last: an engine spanning nodes may keep
+ *     one per node, all fed by their masters from the same file.  keys
+ *     adds to a list (chat_keylist_add: each key once, flags ORed, at most
+ *     KEYLIST_MAX) the user's enrolled keys first (KEYLIST_ENROLLED), so
+ *     that the bounded set is never crowded out, then the key of each
+ *     session of the user that is extended and not hidden
+ *     (KEYLIST_ONLINE), on whatever node it is.
+ * 13. End-to-end relay.  to_device delivers the encoded E2E_FROM to every
+ *     session of the user that is extended, not hidden, not the sender's
+ *     own session, and whose key is the device (the sender's other
+ *     sessions included), each exactly once and in the order the sender
+ *     sent them, as in 1.  It answers NO_USER when there was none, and
+ *     the front then tells the sender E2E_FAIL.  The payload is opaque:
+ *     an engine neither keeps it nor looks inside.
  */
 #ifndef SECCHAT_CHAT_H
 #define SECCHAT_CHAT_H
@@ -107,7 +129,17 @@ struct chat_config {
 	uint32_t	 history_bytes;	/* all rooms together */
 	/* NULL: chat_mem_engine, all in this process's memory. */
 	const struct chat_engine_ops *engine;
+	/*
+	 * Test builds only (SECCHAT_TEST_LYING_DIRECTORY): 32 bytes that
+	 * every KEYLIST lists in place of each online key, to test that
+	 * clients believe their pins over the directory.  Ignored otherwise.
+	 */
+	const uint8_t	*test_lying_key;
 };
+
+/* The enrolled table's bounds (contract 12). */
+#define CHAT_ENROLLED_PER_USER	16
+#define CHAT_ENROLLED_MAX	65536
 
 /*
  * The session side, installed by the broker.  owner is what the broker
@@ -161,6 +193,11 @@ void		 chat_set_identity(struct chat_session *,
 void		 chat_enrolled_reset(struct chat *);
 int		 chat_enrolled_add(struct chat *, const char *user,
 		    const uint8_t key[32]);
+/*
+ * The most memory the enrolled table takes with the memory engine (at
+ * CHAT_ENROLLED_MAX keys): for the broker's address-space limit.
+ */
+uint64_t	 chat_enrolled_cost(void);
 /* Enter the lobby, as after JOIN (contract 4); errors go to the session. */
 void		 chat_enter_lobby(struct chat_session *, uint64_t now);
 /*
@@ -199,6 +236,8 @@ struct chat_session {
 	struct chat		*chat;
 	void			*owner;
 	char			 user[SECCHAT_NAME_MAX + 1];	/* or "" */
+	uint8_t			 key[WIRE_KEYLEN];	/* contract 11 */
+	unsigned		 idflags;	/* CHAT_ID_*, 0 until set */
 	int			 ended;
 	void			*priv;		/* the engine's */
 	TAILQ_ENTRY(chat_session) entry;	/* for chat_free() */
@@ -221,6 +260,16 @@ struct chat_list {
 	struct buf	 buf;		/* the encoded entries */
 	size_t		 budget;	/* bytes they may take */
 	uint16_t	 count;
+};
+
+/*
+ * A KEYLIST being built (contract 12): each key once, its flags ORed, at
+ * most KEYLIST_MAX entries, in the order first added.
+ */
+struct chat_keylist {
+	uint8_t		 keys[KEYLIST_MAX][WIRE_KEYLEN];
+	uint8_t		 flags[KEYLIST_MAX];
+	unsigned	 count;
 };
 
 enum chat_result {
@@ -290,11 +339,34 @@ struct chat_engine_ops {
 	 */
 	int		 (*session_rooms)(struct chat_engine *,
 			    const struct chat_session *, struct buf *);
+
+	/*
+	 * Protocol section 11.  Contract 11: cs->key and cs->idflags are
+	 * set; an engine that shares sessions between nodes publishes them.
+	 */
+	void		 (*identify)(struct chat_engine *,
+			    struct chat_session *);
+	/*
+	 * Contract 12: forget every enrolled key; add one (-1: out of memory;
+	 * past a bound the key is left out and 0 returned).
+	 */
+	void		 (*enrolled_reset)(struct chat_engine *);
+	int		 (*enrolled_add)(struct chat_engine *, const char *user,
+			    const uint8_t key[WIRE_KEYLEN]);
+	/* Contract 12, for KEYS: into a list from chat_keylist_begin(). */
+	void		 (*keys)(struct chat_engine *, const char *user,
+			    struct chat_keylist *);
+	/* Contract 13: msg is the encoded E2E_FROM.  OK or NO_USER. */
+	enum chat_result (*to_device)(struct chat_engine *,
+			    struct chat_session *, const char *user,
+			    const uint8_t device[WIRE_KEYLEN],
+			    const uint8_t *msg, size_t len);
 };
 
 /* The engine that keeps everything in this process's memory. */
 extern const struct chat_engine_ops chat_mem_engine;
 uint64_t	 chat_mem_session_cost(uint32_t max_rooms);
+uint64_t	 chat_mem_enrolled_cost(void);
 
 /* Deliver bytes, or a message to encode, through the session side. */
 void		 chat_deliver(struct chat_session *, const uint8_t *, size_t);
@@ -316,5 +388,10 @@ void		 chat_list_begin_rooms(struct chat_list *);
 int		 chat_list_add_user(struct chat_list *, const char *user);
 int		 chat_list_add_room(struct chat_list *, const char *room,
 		    uint16_t users);
+
+void		 chat_keylist_begin(struct chat_keylist *);
+/* Add a key, or OR flags into its entry; -1 if new and the list is full. */
+int		 chat_keylist_add(struct chat_keylist *,
+		    const uint8_t key[WIRE_KEYLEN], uint8_t flags);
 
 #endif

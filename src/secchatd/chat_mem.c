@@ -8,6 +8,11 @@
  * Presence is per user, found by walking the room's members: a user with
  * two sessions in a room is one name in NAMES, and it arrives with the
  * first and departs with the last.
+ *
+ * The identity of a session is in its chat_session (key, idflags): the
+ * directory and the end-to-end relay walk the user's sessions.  The
+ * enrolled keys are a tree of their own, by user, apart from the online
+ * users: a user may have keys and no session, or sessions and no keys.
  */
 #include "config.h"
 
@@ -53,6 +58,14 @@ struct cm_session {
 	int			 hidden;	/* ended, not yet detached */
 };
 
+/* The keys enrolled for one user, exactly as many as there are. */
+struct cm_enrolled {
+	RB_ENTRY(cm_enrolled)	 entry;
+	char			 name[SECCHAT_NAME_MAX + 1];
+	unsigned		 nkeys;
+	uint8_t			(*keys)[WIRE_KEYLEN];
+};
+
 struct cm_room {
 	RB_ENTRY(cm_room)	 entry;
 	char			 name[SECCHAT_NAME_MAX + 1];
@@ -63,9 +76,11 @@ struct cm_room {
 
 static int	cm_user_cmp(struct cm_user *, struct cm_user *);
 static int	cm_room_cmp(struct cm_room *, struct cm_room *);
+static int	cm_enrolled_cmp(struct cm_enrolled *, struct cm_enrolled *);
 
 RB_HEAD(cm_user_tree, cm_user);
 RB_HEAD(cm_room_tree, cm_room);
+RB_HEAD(cm_enrolled_tree, cm_enrolled);
 /*
  * RB_GENERATE_STATIC needs a __unused that libbsd leaves undefined (it
  * clashes with Linux headers); spell the attribute out instead.
@@ -75,12 +90,17 @@ RB_GENERATE_INTERNAL(cm_user_tree, cm_user, entry, cm_user_cmp,
     CM_TREE_STATIC)
 RB_GENERATE_INTERNAL(cm_room_tree, cm_room, entry, cm_room_cmp,
     CM_TREE_STATIC)
+RB_GENERATE_INTERNAL(cm_enrolled_tree, cm_enrolled, entry, cm_enrolled_cmp,
+    CM_TREE_STATIC)
 
 struct cm_engine {
 	struct chat_engine	 base;		/* first: see chat.h */
 	uint32_t		 max_rooms;
 	struct cm_user_tree	 users;
 	struct cm_room_tree	 rooms;
+	struct cm_enrolled_tree	 enrolled;
+	size_t			 nenrolled;	/* keys in it */
+	int			 enrolled_full;	/* said so once */
 	struct history_store	 hist;		/* every room's history */
 	struct cm_room		*lobby;
 	struct buf		 msg;		/* a notice or history entry */
@@ -90,6 +110,12 @@ struct cm_engine {
 
 static int
 cm_user_cmp(struct cm_user *x, struct cm_user *y)
+{
+	return strcmp(x->name, y->name);
+}
+
+static int
+cm_enrolled_cmp(struct cm_enrolled *x, struct cm_enrolled *y)
 {
 	return strcmp(x->name, y->name);
 }
@@ -617,6 +643,125 @@ cm_session_rooms(struct chat_engine *ce, const struct chat_session *cs,
 	return 0;
 }
 
+/* ------------------------------------------------ identity and directory */
+
+static void
+cm_identify(struct chat_engine *ce, struct chat_session *cs)
+{
+	/* The key is in cs itself, which the user's list reaches. */
+	(void)ce;
+	(void)cs;
+}
+
+static void
+cm_enrolled_reset(struct chat_engine *ce)
+{
+	struct cm_engine	*e = cm_engine(ce);
+	struct cm_enrolled	*en;
+
+	while ((en = RB_MIN(cm_enrolled_tree, &e->enrolled)) != NULL) {
+		RB_REMOVE(cm_enrolled_tree, &e->enrolled, en);
+		free(en->keys);
+		free(en);
+	}
+	e->nenrolled = 0;
+	e->enrolled_full = 0;
+}
+
+static int
+cm_enrolled_add(struct chat_engine *ce, const char *user,
+    const uint8_t key[WIRE_KEYLEN])
+{
+	struct cm_engine	*e = cm_engine(ce);
+	struct cm_enrolled	 find, *en;
+	uint8_t			(*keys)[WIRE_KEYLEN];
+	unsigned		 i;
+
+	strlcpy(find.name, user, sizeof(find.name));
+	en = RB_FIND(cm_enrolled_tree, &e->enrolled, &find);
+	if (en != NULL)
+		for (i = 0; i < en->nkeys; i++)
+			if (memcmp(en->keys[i], key, WIRE_KEYLEN) == 0)
+				return 0;
+	/* The master sends no more than these; a bound all the same. */
+	if ((en != NULL && en->nkeys >= CHAT_ENROLLED_PER_USER) ||
+	    e->nenrolled >= CHAT_ENROLLED_MAX) {
+		if (!e->enrolled_full)
+			log_warnx("enrolled keys past %u per user or %u in "
+			    "all are left out of the key directory",
+			    CHAT_ENROLLED_PER_USER, CHAT_ENROLLED_MAX);
+		e->enrolled_full = 1;
+		return 0;
+	}
+	if (en == NULL) {
+		if ((en = calloc(1, sizeof(*en))) == NULL)
+			return -1;
+		strlcpy(en->name, user, sizeof(en->name));
+		RB_INSERT(cm_enrolled_tree, &e->enrolled, en);
+	}
+	/* At most 16 keys: growing one at a time costs nothing. */
+	if ((keys = reallocarray(en->keys, en->nkeys + 1, WIRE_KEYLEN)) ==
+	    NULL) {
+		if (en->nkeys == 0) {
+			RB_REMOVE(cm_enrolled_tree, &e->enrolled, en);
+			free(en);
+		}
+		return -1;
+	}
+	en->keys = keys;
+	memcpy(en->keys[en->nkeys++], key, WIRE_KEYLEN);
+	e->nenrolled++;
+	return 0;
+}
+
+static void
+cm_keys(struct chat_engine *ce, const char *user, struct chat_keylist *kl)
+{
+	struct cm_engine	*e = cm_engine(ce);
+	struct cm_enrolled	 find, *en;
+	struct cm_user		*u;
+	struct cm_session	*ms;
+	unsigned		 i;
+
+	strlcpy(find.name, user, sizeof(find.name));
+	if ((en = RB_FIND(cm_enrolled_tree, &e->enrolled, &find)) != NULL)
+		for (i = 0; i < en->nkeys; i++)
+			(void)chat_keylist_add(kl, en->keys[i],
+			    KEYLIST_ENROLLED);
+	if ((u = cm_user_find(e, user)) == NULL)
+		return;
+	LIST_FOREACH(ms, &u->sessions, of_user)
+		if (!ms->hidden && (ms->cs->idflags & CHAT_ID_EXTENDED))
+			(void)chat_keylist_add(kl, ms->cs->key,
+			    KEYLIST_ONLINE);
+}
+
+static enum chat_result
+cm_to_device(struct chat_engine *ce, struct chat_session *cs,
+    const char *user, const uint8_t device[WIRE_KEYLEN], const uint8_t *msg,
+    size_t len)
+{
+	struct cm_user		*u;
+	struct cm_session	*t;
+	int			 sent = 0;
+
+	if ((u = cm_user_find(cm_engine(ce), user)) == NULL)
+		return CHAT_NO_USER;
+	/*
+	 * As cm_to_user: a delivery may hide any session, never take one
+	 * off the list.  Keys are public: memcmp is enough.
+	 */
+	LIST_FOREACH(t, &u->sessions, of_user) {
+		if (t->hidden || t->cs == cs ||
+		    !(t->cs->idflags & CHAT_ID_EXTENDED) ||
+		    memcmp(t->cs->key, device, WIRE_KEYLEN) != 0)
+			continue;
+		sent = 1;
+		chat_deliver(t->cs, msg, len);
+	}
+	return sent ? CHAT_OK : CHAT_NO_USER;
+}
+
 /* ------------------------------------------------------------ the engine */
 
 static struct chat_engine *
@@ -631,6 +776,7 @@ cm_create(struct chat *c, const struct chat_config *cfg)
 	e->max_rooms = cfg->max_rooms == 0 ? 1 : cfg->max_rooms;
 	RB_INIT(&e->users);
 	RB_INIT(&e->rooms);
+	RB_INIT(&e->enrolled);
 	history_init(&e->hist, cfg->history, cfg->room_history_bytes,
 	    cfg->history_bytes);
 	buf_init(&e->msg, RECORD_MAX_PLAINTEXT);
@@ -669,6 +815,7 @@ cm_destroy(struct chat_engine *ce)
 	}
 	while ((r = RB_MIN(cm_room_tree, &e->rooms)) != NULL)
 		cm_room_destroy(e, r);
+	cm_enrolled_reset(ce);
 	buf_free(&e->msg);
 	chat_list_clear(&e->list);
 	free(e);
@@ -683,6 +830,17 @@ chat_mem_session_cost(uint32_t max_rooms)
 	    sizeof(struct cm_user) + CM_ALLOC_SLACK +
 	    rooms * (sizeof(struct cm_member) + sizeof(struct cm_room) +
 	    2 * CM_ALLOC_SLACK);
+}
+
+/*
+ * Each key may be a user's only one: its entry, and a block of one key,
+ * each with the allocator's share.
+ */
+uint64_t
+chat_mem_enrolled_cost(void)
+{
+	return (uint64_t)CHAT_ENROLLED_MAX * (sizeof(struct cm_enrolled) +
+	    CM_ALLOC_SLACK + WIRE_KEYLEN + CM_ALLOC_SLACK);
 }
 
 const struct chat_engine_ops chat_mem_engine = {
@@ -700,4 +858,9 @@ const struct chat_engine_ops chat_mem_engine = {
 	.names = cm_names,
 	.rooms = cm_rooms,
 	.session_rooms = cm_session_rooms,
+	.identify = cm_identify,
+	.enrolled_reset = cm_enrolled_reset,
+	.enrolled_add = cm_enrolled_add,
+	.keys = cm_keys,
+	.to_device = cm_to_device,
 };
