@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "e2e.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "output.h"
@@ -112,12 +113,12 @@ test_output(void)
 	out_init();
 	ev = event(CS_EV_PRIVATE, NULL, "alice", "hi");
 	line = out_tty_line(&ev, "lobby");
-	tap_ok(line != NULL && strstr(line, "[private from alice] hi") &&
+	tap_ok(line != NULL && strstr(line, "[private from alice, NOT end-to-end] hi") &&
 	    strstr(line, "->") == NULL,
 	    "a private message reads as from its sender (\"%s\")", line);
 	free(line);
 	line = out_tty_own_private("bob", "psst");
-	tap_ok(line != NULL && strstr(line, "[private to bob] psst") != NULL,
+	tap_ok(line != NULL && strstr(line, "[private to bob, NOT end-to-end] psst") != NULL,
 	    "our own reads as to its recipient (\"%s\")", line);
 	free(line);
 
@@ -508,6 +509,102 @@ test_commands(void)
 	diag_lines(text);
 	tap_ok(strcmp(text, "secchat: /who: you are in no room; name one\n")
 	    == 0 && c.failures == 6, "/who with no room");
+	/* No session agreed to the extensions: /msg says so, sends nothing. */
+	run_line(&c, "/msg bob hello there", text, sizeof(text));
+	diag_lines(text);
+	tap_ok(strstr(text, "end-to-end messages are unavailable on this "
+	    "server") != NULL && strstr(text, "/plainmsg bob") != NULL &&
+	    c.failures == 7, "/msg without extensions: refused, pointing to "
+	    "/plainmsg");
+	run_line(&c, "/verify bob carol", text, sizeof(text));
+	tap_ok(strcmp(text, "secchat: usage: /verify USER\n") == 0 &&
+	    c.failures == 8, "/verify takes one user");
+	run_line(&c, "/trust B@d", text, sizeof(text));
+	tap_ok(strstr(text, "invalid user name") != NULL && c.failures == 9,
+	    "/trust of a bad name");
+	run_line(&c, "/accept", text, sizeof(text));
+	tap_ok(strcmp(text, "secchat: usage: /accept USER\n") == 0 &&
+	    c.failures == 10, "/accept needs a user");
+}
+
+static void
+test_e2e_lines(void)
+{
+	struct cs_event	 ev;
+	char		*line, fp[FINGERPRINT_LEN];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CS_EV_E2E_TEXT;
+	ev.time = 1764009662123ULL;
+	ev.user = "alice";
+	ev.text = "psst";
+	ev.code = E2E_TEXT;
+	ev.token = 1;
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strcmp(line, "2025-11-24T18:41:02.123Z "
+	    "private-e2e alice verified psst") == 0, "pipe: %s", line);
+	free(line);
+	line = out_tty_line(&ev, "lobby");
+	tap_ok(line != NULL && strstr(line, "[private from alice, "
+	    "end-to-end, verified] psst") != NULL, "screen: %s", line);
+	free(line);
+	ev.code = E2E_ACTION;
+	ev.token = 0;
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " private-e2e-action alice "
+	    "unverified psst") != NULL, "pipe: %s", line);
+	free(line);
+	ev.code = E2E_SENT_TEXT;
+	ev.to = "bob";
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " private-e2e-sent bob "
+	    "unverified psst") != NULL, "pipe: %s", line);
+	free(line);
+	ev.to = NULL;
+	ev.type = CS_EV_E2E_OWN;
+	ev.user = "bob";
+	ev.code = E2E_TEXT;
+	ev.token = 1;
+	tap_ok(out_pipe_line(&ev) == NULL, "our own line: none in pipe mode");
+	line = out_tty_line(&ev, "lobby");
+	tap_ok(line != NULL && strstr(line, "[private to bob, end-to-end, "
+	    "verified] psst") != NULL, "screen: %s", line);
+	free(line);
+	memset(ev.key, 7, sizeof(ev.key));
+	keys_fingerprint(ev.key, fp);
+	ev.type = CS_EV_KEY_NEW;
+	ev.text = NULL;
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " key-new bob ") != NULL &&
+	    strstr(line, fp) != NULL, "pipe: %s", line);
+	free(line);
+	ev.type = CS_EV_KEY_CHANGED;
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " key-changed bob SHA256:") !=
+	    NULL, "pipe: %s", line);
+	free(line);
+	line = out_tty_line(&ev, "lobby");
+	tap_ok(line != NULL && strstr(line, "WARNING") != NULL &&
+	    strstr(line, "/accept bob") != NULL, "screen: %s", line);
+	free(line);
+	ev.type = CS_EV_E2E_FAILED;
+	ev.text = "not online";
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " e2e-failed bob not online") !=
+	    NULL, "pipe: %s", line);
+	free(line);
+	ev.type = CS_EV_SAFETY;
+	ev.text = "123456789012345678901234567890123456789012345678901234567890";
+	ev.token = 0;
+	line = out_pipe_line(&ev);
+	tap_ok(line != NULL && strstr(line, " safety-number bob SHA256:") !=
+	    NULL && strstr(line, " 1234567890123456789012345678901234567890"
+	    "12345678901234567890 seen") != NULL, "pipe: %s", line);
+	free(line);
+	line = out_tty_line(&ev, "lobby");
+	tap_ok(line != NULL && strstr(line, "(seen): safety number 12345 67890 "
+	    "12345") != NULL, "screen: %s", line);
+	free(line);
 }
 
 int
@@ -521,5 +618,6 @@ main(void)
 	test_text_problem();
 	test_first_contact();
 	test_commands();
+	test_e2e_lines();
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 /*
- * test-keys.c: key file parsing, loading, generation and fingerprints.
+ * test-keys.c: key file parsing, loading, generation and fingerprints;
+ * passphrase-protected key files, public key lines, key-login proofs.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "keys.h"
 #include "tap.h"
 #include "util.h"
@@ -346,6 +348,259 @@ test_load_checks(void)
 	    "a missing file is refused");
 }
 
+/* The Argon2id limits the tests use: the smallest, to stay quick. */
+#define T_OPS	crypto_pwhash_argon2id_OPSLIMIT_MIN
+#define T_MEM	crypto_pwhash_argon2id_MEMLIMIT_MIN
+
+/* A keys_ask_fn answering from a list, counting the questions. */
+struct answers {
+	const char	*const *list;
+	int		 n, asked;
+};
+
+static int
+ask_from_list(void *arg, const char *prompt, char *buf, size_t bufmax)
+{
+	struct answers	*a = arg;
+
+	if (prompt == NULL || strstr(prompt, "passphrase") == NULL)
+		return -1;
+	if (a->asked >= a->n || a->list[a->asked] == NULL) {
+		a->asked++;
+		return -1;
+	}
+	strlcpy(buf, a->list[a->asked++], bufmax);
+	return 0;
+}
+
+static void
+test_passphrase(void)
+{
+	char		 line[KEYS_ENCRYPTED_LINE], line2[KEYS_ENCRYPTED_LINE];
+	char		 path[PATH_MAX], err[512], *text;
+	uint8_t		 priv[KEY_LEN], pub[KEY_LEN];
+	size_t		 len, i;
+	int		 n, ok;
+	static const char *const wrong3[] = { "a", "b", "c", "sesame" };
+	static const char *const third[] = { "a", "b", "sesame" };
+	static const char *const giveup[] = { "a", NULL };
+	struct answers	 ans;
+
+	n = keys_encrypt_private(alice_priv, "sesame", 6, T_OPS, T_MEM, line,
+	    sizeof(line));
+	tap_ok(n > 0 && (size_t)n == strlen(line) && line[n - 1] == '\n' &&
+	    strncmp(line, "secchat-x25519-private-encrypted ", 33) == 0,
+	    "an encrypted key is one line");
+	tap_ok(keys_is_encrypted(line, (size_t)n) &&
+	    !keys_is_encrypted("secchat-x25519-private " ALICE_PRIV_B64 "\n",
+	    68), "keys_is_encrypted tells the two apart");
+	tap_ok(keys_parse_private(line, (size_t)n, priv) == -1,
+	    "the plain parser refuses it");
+	memset(priv, 0, sizeof(priv));
+	tap_ok(keys_parse_private_pass(line, (size_t)n, "sesame", 6,
+	    priv) == 0 && memcmp(priv, alice_priv, KEY_LEN) == 0,
+	    "the right passphrase opens it");
+	tap_ok(keys_parse_private_pass(line, (size_t)n - 1, "sesame", 6,
+	    priv) == 0, "with or without its newline");
+	tap_ok(keys_parse_private_pass(line, (size_t)n, "sesamE", 6,
+	    priv) == -1 && keys_parse_private_pass(line, (size_t)n, "sesame",
+	    5, priv) == -1 && keys_parse_private_pass(line, (size_t)n, "", 0,
+	    priv) == -1, "a wrong passphrase does not");
+	tap_ok(keys_encrypt_private(alice_priv, "sesame", 6, T_OPS, T_MEM,
+	    line2, sizeof(line2)) == n && strcmp(line, line2) != 0,
+	    "a fresh salt and nonce each time");
+	tap_ok(keys_encrypt_private(alice_priv, "sesame", 6, T_OPS, T_MEM,
+	    line2, (size_t)n) == -1, "a short output buffer is refused");
+
+	/* Every base64 character changed in turn (the padding aside). */
+	ok = 1;
+	for (i = 33; i < (size_t)n - 2; i += 3) {
+		memcpy(line2, line, (size_t)n + 1);
+		line2[i] = line2[i] == 'A' ? 'B' : 'A';
+		ok &= keys_parse_private_pass(line2, (size_t)n, "sesame", 6,
+		    priv) == -1;
+	}
+	tap_ok(ok, "a tampered salt, limit, nonce or ciphertext is refused");
+	memcpy(line2, line, (size_t)n + 1);
+	memcpy(line2, "secchat-x25519-private-encryptex", 32);
+	tap_ok(keys_parse_private_pass(line2, (size_t)n, "sesame", 6,
+	    priv) == -1, "a changed first word is refused");
+	{
+		/* Limits a planted file might ask for: refused unread. */
+		uint8_t	 bin[104];
+		char	 big[KEYS_ENCRYPTED_LINE];
+
+		b64_decode(line + 33, 140, bin, sizeof(bin));
+		put_u64(bin + 16 + 8, (uint64_t)1 << 40);	/* memlimit */
+		memcpy(big, line, 33);
+		b64_encode(bin, sizeof(bin), big + 33, sizeof(big) - 33);
+		tap_ok(keys_parse_private_pass(big, strlen(big), "sesame", 6,
+		    priv) == -1, "a memory limit of 1 TiB is refused");
+		b64_decode(line + 33, 140, bin, sizeof(bin));
+		put_u64(bin + 16, 1000000);			/* opslimit */
+		b64_encode(bin, sizeof(bin), big + 33, sizeof(big) - 33);
+		tap_ok(keys_parse_private_pass(big, strlen(big), "sesame", 6,
+		    priv) == -1, "an opslimit of a million is refused");
+	}
+
+	/* Files. */
+	path_in_dir(path, sizeof(path), "enc_key");
+	write_file(path, line, (size_t)n, 0600);
+	err[0] = '\0';
+	tap_ok(keys_load(path, priv, pub, err, sizeof(err)) == -1 &&
+	    strstr(err, "encrypted; a passphrase is needed") != NULL,
+	    "keys_load refuses an encrypted file: %s", err);
+	tap_ok(keys_load_ask(path, priv, pub, NULL, NULL, err,
+	    sizeof(err)) == -1 && strstr(err, "a passphrase is needed") !=
+	    NULL, "so does keys_load_ask without a way to ask");
+	ans.list = third;
+	ans.n = 3;
+	ans.asked = 0;
+	memset(priv, 0, sizeof(priv));
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == 0 && ans.asked == 3 &&
+	    memcmp(priv, alice_priv, KEY_LEN) == 0 &&
+	    memcmp(pub, alice_pub, KEY_LEN) == 0,
+	    "right on the third try: Alice's pair");
+	ans.list = wrong3;
+	ans.n = 4;
+	ans.asked = 0;
+	err[0] = '\0';
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == -1 && ans.asked == 3 &&
+	    strstr(err, "wrong passphrase") != NULL &&
+	    sodium_is_zero(priv, KEY_LEN), "three wrong tries and no more: %s",
+	    err);
+	ans.list = giveup;
+	ans.n = 2;
+	ans.asked = 0;
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == -1 && ans.asked == 2,
+	    "giving up stops asking: %s", err);
+
+	memcpy(line2, line, (size_t)n + 1);
+	line2[60] = line2[60] == 'A' ? 'B' : 'A';
+	write_file(path, line2, (size_t)n, 0600);
+	ans.list = third;
+	ans.n = 3;
+	ans.asked = 0;
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == -1, "a tampered file does not open: %s", err);
+	write_file(path, "secchat-x25519-private-encrypted AAAA\n", 38, 0600);
+	ans.asked = 0;
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == -1 && ans.asked == 0 &&
+	    strstr(err, "not a secchat private key") != NULL,
+	    "a damaged file is said to be so, without asking: %s", err);
+	write_file(path, line, (size_t)n, 0644);
+	ans.asked = 0;
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == -1 && ans.asked == 0,
+	    "an encrypted file open to others is refused too: %s", err);
+
+	/* keys_save_private: in the clear and encrypted, atomically. */
+	tap_ok(keys_save_private(path, alice_priv, "open sesame", err,
+	    sizeof(err)) == 0 && file_mode(path) == 0600,
+	    "save encrypted over a file of mode 0644: now 0600");
+	text = read_small_file(path, KEYFILE_MAX, &len);
+	tap_ok(text != NULL && keys_is_encrypted(text, len),
+	    "the file is encrypted");
+	free(text);
+	ans.list = (const char *const[]){ "open sesame" };
+	ans.n = 1;
+	ans.asked = 0;
+	memset(priv, 0, sizeof(priv));
+	tap_ok(keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == 0 && memcmp(priv, alice_priv, KEY_LEN) == 0,
+	    "and opens with its passphrase");
+	tap_ok(keys_save_private(path, alice_priv, "", err, sizeof(err)) ==
+	    0 && keys_load(path, priv, pub, err, sizeof(err)) == 0 &&
+	    memcmp(priv, alice_priv, KEY_LEN) == 0,
+	    "an empty passphrase saves it in the clear");
+	tap_ok(keys_save_private(path, alice_priv, NULL, err, sizeof(err)) ==
+	    0 && keys_load_ask(path, priv, pub, ask_from_list, &ans, err,
+	    sizeof(err)) == 0 && memcmp(pub, alice_pub, KEY_LEN) == 0,
+	    "so does NULL; keys_load_ask reads a clear file too");
+	{
+		char	 tmp[PATH_MAX];
+
+		path_in_dir(tmp, sizeof(tmp), "enc_key.tmp");
+		tap_ok(access(tmp, F_OK) == -1, "no temporary file is left");
+		write_file(tmp, "stale", 5, 0644);
+		tap_ok(keys_save_private(path, alice_priv, NULL, err,
+		    sizeof(err)) == 0 && access(tmp, F_OK) == -1,
+		    "a stale temporary file is replaced");
+	}
+	path_in_dir(path, sizeof(path), "no/such/dir/key");
+	tap_ok(keys_save_private(path, alice_priv, NULL, err,
+	    sizeof(err)) == -1, "saving where it cannot: %s", err);
+}
+
+static void
+test_public_line(void)
+{
+	char	 out[256];
+	uint8_t	 pub[KEY_LEN];
+
+	tap_ok(keys_public_line(alice_pub, "alice@laptop", out,
+	    sizeof(out)) == 0 && strcmp(out, "secchat-x25519 " ALICE_PUB_B64
+	    " alice@laptop") == 0, "public line with a comment: %s", out);
+	tap_ok(keys_public_line(alice_pub, NULL, out, sizeof(out)) == 0 &&
+	    strcmp(out, "secchat-x25519 " ALICE_PUB_B64) == 0 &&
+	    keys_public_line(alice_pub, "", out, sizeof(out)) == 0 &&
+	    strcmp(out, "secchat-x25519 " ALICE_PUB_B64) == 0,
+	    "without a comment, no blank");
+	tap_ok(keys_parse_public(out, strlen(out), pub) == 0 &&
+	    memcmp(pub, alice_pub, KEY_LEN) == 0, "and it parses back");
+	tap_ok(keys_public_line(alice_pub, "a\nb", out, sizeof(out)) == -1,
+	    "a comment of two lines is refused");
+	tap_ok(keys_public_line(alice_pub, NULL, out, 59) == -1 &&
+	    keys_public_line(alice_pub, NULL, out, 60) == 0,
+	    "the output must hold the line and its NUL");
+}
+
+static void
+test_keyproof(void)
+{
+	uint8_t	 ss[KEY_LEN], hs2[32], proof[KEYPROOF_LEN];
+	uint8_t	 want[KEYPROOF_LEN], other[KEY_LEN];
+	size_t	 i;
+
+	for (i = 0; i < 32; i++) {
+		ss[i] = (uint8_t)i;
+		hs2[i] = (uint8_t)(32 + i);
+	}
+	/*
+	 * Computed independently (Python's hmac, RFC 5869 by hand):
+	 * prk = HMAC(b"secchat key login v1", ss); k = HMAC(prk, b"\x01");
+	 * HMAC(k, hs2 + b"alice").
+	 */
+	hex_decode("795deb990b0fc5106ff8c147ae211cf6"
+	    "9ee7aa901a12f90c34658e694c453e46", want, sizeof(want));
+	tap_ok(keyproof_make(ss, hs2, "alice", proof) == 0 &&
+	    memcmp(proof, want, sizeof(want)) == 0,
+	    "keyproof_make gives the known answer");
+	tap_ok(keyproof_verify(ss, hs2, "alice", proof) == 0,
+	    "keyproof_verify takes it");
+	tap_ok(keyproof_verify(ss, hs2, "alicf", proof) == -1 &&
+	    keyproof_verify(ss, hs2, "alic", proof) == -1 &&
+	    keyproof_verify(ss, hs2, "bob", proof) == -1,
+	    "another user: refused");
+	hs2[31] ^= 1;
+	tap_ok(keyproof_verify(ss, hs2, "alice", proof) == -1,
+	    "another handshake: refused");
+	hs2[31] ^= 1;
+	memcpy(other, ss, sizeof(other));
+	other[0] ^= 0x80;
+	tap_ok(keyproof_verify(other, hs2, "alice", proof) == -1,
+	    "another shared key: refused");
+	proof[KEYPROOF_LEN - 1] ^= 1;
+	tap_ok(keyproof_verify(ss, hs2, "alice", proof) == -1,
+	    "a changed proof: refused");
+	tap_ok(keyproof_make(ss, hs2, NULL, proof) == -1 &&
+	    keyproof_verify(ss, hs2, NULL, want) == -1, "no user: refused");
+}
+
 static void
 cleanup(void)
 {
@@ -353,7 +608,7 @@ cleanup(void)
 		"host_key", "host_key.pub", "no_comment", "no_comment.pub",
 		"fixed_key", "garbage_key", "empty_key", "big_key", "fifo_key",
 		"other_key", "other_key.pub", "bad_comment", "bad_comment.pub",
-		"link_key"
+		"link_key", "enc_key", "enc_key.tmp"
 	};
 	char	 path[PATH_MAX];
 	size_t	 i;
@@ -389,6 +644,9 @@ main(void)
 	test_parse_public();
 	test_generate();
 	test_load_checks();
+	test_passphrase();
+	test_public_line();
+	test_keyproof();
 	cleanup();
 	return tap_done();
 }

@@ -162,6 +162,56 @@ test_message_before_login(void)
 	noise_cs_clear(&rx);
 }
 
+/* The server's hello, by hand: nothing, 0x81 or junk after the suite. */
+static void
+test_hello_cap(void)
+{
+	static const struct {
+		const char	*hello;
+		size_t		 len;
+		int		 ok, ext;
+		const char	*what;
+	} t[] = {
+		{ "SECCHAT1\x02", 9, 1, 0, "a version 1 server: no extensions" },
+		{ "SECCHAT1\x02\x81", 10, 1, 1, "0x81 after the suite: "
+		    "extended" },
+		{ "SECCHAT1\x02\x82", 10, 0, 0, "another byte is malformed" },
+		{ "SECCHAT1\x02\x81\x81", 11, 0, 0, "0x81 twice is malformed" },
+	};
+	struct cs_params p;
+	struct csession	*cs;
+	uint8_t		 frame[16];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		params(&p, chacha, 1, 1);
+		cs = cs_new(&p);
+		frame[0] = 0;
+		frame[1] = (uint8_t)t[i].len;
+		memcpy(frame + 2, t[i].hello, t[i].len);
+		(void)cs_input(cs, frame, t[i].len + 2);
+		tap_ok((cs_finished(cs) == !t[i].ok) &&
+		    cs_extended(cs) == t[i].ext, "%s", t[i].what);
+		if (t[i].ok && !t[i].ext)
+			tap_ok(cs_keys(cs, "bob") == CS_E_NOEXT &&
+			    cs_e2e(cs, "bob", cpub, (const uint8_t *)"x", 1) ==
+			    CS_E_NOEXT, "KEYS and E2E refused without them");
+		cs_free(cs);
+	}
+	params(&p, chacha, 1, 1);
+	p.no_extensions = 1;
+	cs = cs_new(&p);
+	tap_ok(buf_used(cs_output(cs)) == 12, "no_extensions: a version 1 "
+	    "hello, without 0x81");
+	frame[0] = 0;
+	frame[1] = 10;
+	memcpy(frame + 2, "SECCHAT1\x02\x81", 10);
+	(void)cs_input(cs, frame, 12);
+	tap_ok(cs_finished(cs), "and a server agreeing to what was not offered "
+	    "is malformed");
+	cs_free(cs);
+}
+
 int
 main(void)
 {
@@ -178,15 +228,16 @@ main(void)
 	randombytes_buf(cpriv, 32);
 	keys_public(cpriv, cpub);
 	buf_init(&w, 0);
+	test_hello_cap();
 
 	/* 1: full happy path, login given later. */
 	pair_init(&pp);
 	params(&p, suites, 1, 0);
 	pair_start(&pp, &p);
 	o = cs_output(pp.cs);
-	tap_ok(buf_used(o) == 12 &&
-	           memcmp(buf_head(o), "\x00\x0aSECCHAT1\x01\x02", 12) == 0,
-	       "client hello bytes");
+	tap_ok(buf_used(o) == 13 &&
+	           memcmp(buf_head(o), "\x00\x0bSECCHAT1\x02\x02\x81", 13) == 0,
+	       "client hello bytes: the suite, then capability 0x81");
 	pair_pump(&pp);
 	ev = expect_ev(pp.cs, CS_EV_SERVER_KEY, "server key event");
 	tap_ok(ev && memcmp(ev->key, pp.host_pub, 32) == 0,

@@ -8,7 +8,10 @@
  * these functions make and never sees their plaintext.
  *
  * Every function returns 0 on success and -1 on failure; a failure leaves
- * the session as it was (a forged or replayed payload changes nothing).
+ * the session as it was (a forged or replayed payload changes nothing) and
+ * appends nothing to the output buffer.  A start or an accept that works
+ * replaces whatever session the struct held (wiping it).  The structs hold
+ * keys: zero them before first use and clear them when done.
  */
 #ifndef SECCHAT_E2E_H
 #define SECCHAT_E2E_H
@@ -117,7 +120,8 @@ int	e2e_in_accept(struct e2e_in *, const uint8_t my_priv[NOISE_KEYLEN],
 /*
  * Open a DATA payload of this session into scratch (at least len bytes);
  * out's text points into scratch.  Refuses replays, old epochs, bad tags,
- * bad padding and texts that break the rules.
+ * bad padding and texts that break the rules, and counters more than 256
+ * epochs (of E2E_REKEY_EVERY) ahead.  Wipe scratch when done with it.
  */
 int	e2e_in_open(struct e2e_in *, const uint8_t *p, size_t len,
 	    uint8_t *scratch, struct e2e_plain *out);

@@ -34,8 +34,9 @@ void	keys_public(const uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN]);
 
 /*
  * Load a private key file.  Refuses a file that is not a regular file or is
- * readable or writable by group or others, as ssh does; err gets a message
- * naming the file.  Returns 0 or -1.
+ * readable or writable by group or others, as ssh does, and an encrypted
+ * one ("encrypted; a passphrase is needed"); err gets a message naming the
+ * file.  Returns 0 or -1.
  */
 int	keys_load(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
 	    char *err, size_t errlen);
@@ -60,20 +61,37 @@ int	keys_is_encrypted(const char *buf, size_t len);
 int	keys_parse_private_pass(const char *buf, size_t len, const char *pass,
 	    size_t passlen, uint8_t priv[KEY_LEN]);
 /*
+ * The encrypted key file's line (with its '\n') for priv, with the given
+ * Argon2id limits (keys_save_private uses libsodium's "interactive"
+ * ones); out needs KEYS_ENCRYPTED_LINE bytes.  Returns the length or -1.
+ */
+#define KEYS_ENCRYPTED_LINE	176
+int	keys_encrypt_private(const uint8_t priv[KEY_LEN], const char *pass,
+	    size_t passlen, unsigned long long opslimit, size_t memlimit,
+	    char *out, size_t outmax);
+/*
  * keys_load, asking ask (if the file is encrypted) up to 3 times for the
- * passphrase.  ask may be NULL: an encrypted file is then an error.
+ * passphrase.  ask may be NULL: an encrypted file is then an error.  A
+ * damaged encrypted file is refused before asking; ask returning -1 stops
+ * at once ("no passphrase given"); three wrong ones give "wrong
+ * passphrase".  The prompt is "Enter passphrase for PATH: ".
  */
 int	keys_load_ask(const char *path, uint8_t priv[KEY_LEN],
 	    uint8_t pub[KEY_LEN], keys_ask_fn ask, void *arg, char *err,
 	    size_t errlen);
 /*
  * Rewrite the private key file PATH atomically (PATH.tmp, mode 0600,
- * fsync, rename), encrypted with pass, or in the clear when pass is NULL
- * or empty.  PATH.pub is left alone.
+ * fsync, rename), encrypted with pass (Argon2id "interactive" limits:
+ * about 64 MiB and a fraction of a second), or in the clear when pass is
+ * NULL or empty.  PATH.pub is left alone.  Returns 0 or -1 with err set.
  */
 int	keys_save_private(const char *path, const uint8_t priv[KEY_LEN],
 	    const char *pass, char *err, size_t errlen);
-/* The one line "secchat-x25519 BASE64 comment" for a public key. */
+/*
+ * The one line "secchat-x25519 BASE64 comment" for a public key, without
+ * a '\n' (no comment: no blank either).  Returns 0, or -1 when out is too
+ * small or the comment is not one line.
+ */
 int	keys_public_line(const uint8_t pub[KEY_LEN], const char *comment,
 	    char *out, size_t outmax);
 

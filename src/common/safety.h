@@ -25,6 +25,10 @@ void	safety_fingerprint(const uint8_t key[32], const char *id,
 void	safety_number(const uint8_t key_a[32], const char *id_a,
 	    const uint8_t key_b[32], const char *id_b,
 	    char out[SAFETY_DIGITS + 1]);
+/* The same with another iteration count (test vectors). */
+void	safety_number_iter(const uint8_t key_a[32], const char *id_a,
+	    size_t idlen_a, const uint8_t key_b[32], const char *id_b,
+	    size_t idlen_b, unsigned iterations, char out[SAFETY_DIGITS + 1]);
 /* "12345 67890 ...": 12 groups of 5. */
 void	safety_format(const char digits[SAFETY_DIGITS + 1],
 	    char out[SAFETY_FORMATTED_LEN]);

@@ -20,7 +20,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "commands.h"
+#include "e2e_client.h"
+#include "events.h"
 #include "output.h"
+#include "peers.h"
 #include "session.h"
 #include "tty.h"
 #include "util.h"
@@ -201,6 +205,8 @@ client_connect(struct client *c)
 		errx(EXIT_ERROR, "cannot start a session");
 	c->prompted = 0;
 	c->login_timeout = 0;
+	c->key_refused = 0;
+	c->more_seen = 0;
 	/* ConnectTimeout bounds the hello and the handshake too. */
 	now = mono_ms();
 	c->deadline = now + (uint64_t)client_hello_timeout_ms(c);
@@ -265,4 +271,40 @@ client_check_interrupted(void)
 {
 	if (errno == EINTR)
 		exit(EXIT_ERROR);
+}
+
+void
+client_e2e_pump(struct client *c)
+{
+	struct e2ec_req	*r;
+	struct cs_event	*ev;
+	char		 errbuf[512];
+	int		 rc;
+
+	if (!c->e2e_ready)
+		return;
+	while ((r = e2ec_req_next(&c->e2e)) != NULL) {
+		if (r->type == E2EC_REQ_KEYS)
+			rc = cs_keys(c->cs, r->user);
+		else
+			rc = cs_e2e(c->cs, r->user, r->device, r->payload,
+			    r->len);
+		if (rc == 0)
+			cmd_request_sent(c);
+		else
+			client_refuse(c, "end-to-end message to %s: %s; not "
+			    "sent", r->user, cs_strerror(rc));
+		e2ec_req_free(r);
+	}
+	while ((ev = e2ec_event_next(&c->e2e)) != NULL) {
+		/* In pipe mode a script must learn that a line was lost. */
+		if (ev->type == CS_EV_E2E_FAILED)
+			c->failures++;
+		if (ev->type != CS_EV_E2E_OWN || c->interactive)
+			events_show(c, ev);
+		cs_event_free(ev);
+	}
+	if (e2ec_pins_changed(&c->e2e) && peers_save(&c->pins, c->pins_path,
+	    errbuf, sizeof(errbuf)) == -1)
+		client_note(c, "cannot write the pinned keys: %s", errbuf);
 }

@@ -16,9 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "e2e_client.h"
 #include "hostcheck.h"
 #include "keys.h"
 #include "options.h"
+#include "peers.h"
 #include "session.h"
 #include "util.h"
 
@@ -43,7 +45,10 @@ struct client {
 	int		 interactive;
 	/* Until login, for connecting again (wiped then). */
 	uint8_t		 priv[KEY_LEN], pub[KEY_LEN];
-	int		 have_login;
+	int		 have_login;		/* the user name */
+	int		 have_password;
+	int		 key_refused;		/* AUTH_KEY got AUTH_FAIL */
+	int		 more_seen;		/* AUTH_KEY got AUTH_MORE */
 	char		 password[CS_PASSWORD_MAX + 2];
 	int		 password_from_tty;
 	int		 prompted;		/* a person answered on this
@@ -64,6 +69,11 @@ struct client {
 	unsigned int	 since_ping;
 	unsigned int	 pings_out;
 	uint64_t	 ping_token;
+	/* End-to-end messages (e2e_client.c) and the pins they use. */
+	struct peers	 pins;
+	const char	*pins_path;
+	struct e2ec	 e2e;
+	int		 e2e_ready;		/* e2e is set up */
 	/* Rooms (rooms.c). */
 	char		 current[SECCHAT_NAME_MAX + 1];
 	char		 rooms[MAX_ROOMS][SECCHAT_NAME_MAX + 1];
@@ -98,6 +108,11 @@ void	 client_connect(struct client *);
 int	 client_reconnect(struct client *, const char *why);
 /* Say goodbye, and wait for the server to close. */
 void	 client_leave(struct client *, const char *reason);
+/*
+ * Send what the end-to-end manager asks, show what it says, and write
+ * known_peers when the pins changed.
+ */
+void	 client_e2e_pump(struct client *);
 /* After a prompt failed: exit if an interrupt was the cause. */
 void	 client_check_interrupted(void);
 

@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "e2e_client.h"
 #include "output.h"
 #include "rooms.h"
 #include "session.h"
@@ -24,6 +25,10 @@
 
 static void	run_me(struct client *, const struct command *, char *);
 static void	run_msg(struct client *, const struct command *, char *);
+static void	run_plainmsg(struct client *, const struct command *, char *);
+static void	run_verify(struct client *, const struct command *, char *);
+static void	run_trust(struct client *, const struct command *, char *);
+static void	run_accept(struct client *, const struct command *, char *);
 static void	run_join(struct client *, const struct command *, char *);
 static void	run_part(struct client *, const struct command *, char *);
 static void	run_who(struct client *, const struct command *, char *);
@@ -38,9 +43,36 @@ const struct command cmd_table[] = {
 	    "name.",
 	    run_me },
 	{ "msg", { NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
-	    "send a private message",
-	    "Only USER sees TEXT; the server says so if USER is not online.",
+	    "send a private message, end to end",
+	    "TEXT is encrypted for each of USER's devices (and copied to your "
+	    "own other ones): the server cannot read it.  Keys are pinned on "
+	    "first use; a new key of a user you have verified is not used "
+	    "until /accept.  Where the server or USER cannot take end-to-end "
+	    "messages, nothing is sent and secchat says why: /plainmsg then "
+	    "sends it the old way.",
 	    run_msg },
+	{ "plainmsg", { NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
+	    "send a private message the server can read",
+	    "The server passes TEXT to USER's sessions and can read it; the "
+	    "lines show \"NOT end-to-end\".  The server says so if USER is "
+	    "not online.",
+	    run_plainmsg },
+	{ "verify", { NULL }, CMD_ARGS_USER, "USER",
+	    "show the safety numbers of USER's pinned keys",
+	    "For each key of USER pinned here: its fingerprint, whether it is "
+	    "verified, and the 60-digit safety number of your key and it.  "
+	    "Compare the number with USER's own /verify of you, in person or "
+	    "on a call; if it matches, /trust USER.",
+	    run_verify },
+	{ "trust", { NULL }, CMD_ARGS_USER, "USER",
+	    "mark USER's pinned keys verified",
+	    "Only after comparing safety numbers (/verify).  A key that USER "
+	    "shows later is then not used until /accept, and is warned about.",
+	    run_trust },
+	{ "accept", { NULL }, CMD_ARGS_USER, "USER",
+	    "use the new keys of USER a warning named",
+	    "Pins them as seen (not verified): /verify USER to compare them.",
+	    run_accept },
 	{ "join", { NULL }, CMD_ARGS_ROOM, "ROOM",
 	    "join a room and make it current",
 	    "The server creates ROOM if it is empty; your next line goes "
@@ -95,7 +127,7 @@ int
 cmd_args_required(enum cmd_args args)
 {
 	return args == CMD_ARGS_TEXT || args == CMD_ARGS_USER_TEXT ||
-	    args == CMD_ARGS_ROOM;
+	    args == CMD_ARGS_ROOM || args == CMD_ARGS_USER;
 }
 
 /* "/join ROOM      join a room and make it current" */
@@ -158,8 +190,8 @@ cmd_help(const char *topic, cmd_emit_fn emit, void *arg)
  * A request has been queued.  Every PING_EVERY of them a PING follows,
  * whose PONG shows that the server has read that far.
  */
-static void
-request_sent(struct client *c)
+void
+cmd_request_sent(struct client *c)
 {
 	if (++c->since_ping < PING_EVERY)
 		return;
@@ -176,7 +208,7 @@ report_send(struct client *c, int rc, const char *what, const char *text)
 	const char	*problem;
 
 	if (rc == 0) {
-		request_sent(c);
+		cmd_request_sent(c);
 		return;
 	}
 	if (rc == CS_E_TEXT && text != NULL && (problem =
@@ -259,26 +291,142 @@ run_me(struct client *c, const struct command *cmd, char *arg)
 		    c->current));
 }
 
-static void
-run_msg(struct client *c, const struct command *cmd, char *arg)
+/* Split "USER TEXT"; NULL (refused) unless both are there and USER valid. */
+static char *
+user_and_text(struct client *c, const struct command *cmd, char *arg)
 {
 	char	*text = arg + strcspn(arg, " ");
-	int	 rc;
 
 	if (*text != '\0')
 		*text++ = '\0';
 	if (*text == '\0') {
 		refuse_usage(c, cmd);
-		return;
+		return NULL;
 	}
 	if (!valid_username(arg, strlen(arg))) {
-		client_refuse(c, "/msg: invalid user name \"%s\"", arg);
+		client_refuse(c, "/%s: invalid user name \"%s\"", cmd->name,
+		    arg);
+		return NULL;
+	}
+	return text;
+}
+
+static void
+run_msg(struct client *c, const struct command *cmd, char *arg)
+{
+	char		*text, why[128];
+	const char	*problem;
+
+	if ((text = user_and_text(c, cmd, arg)) == NULL)
+		return;
+	if (c->cs == NULL || !cs_extended(c->cs) || !c->e2e_ready) {
+		client_refuse(c, "/msg: end-to-end messages are unavailable on "
+		    "this server; not sent (/plainmsg %s TEXT sends it through "
+		    "the server, which can read it)", arg);
 		return;
 	}
+	if ((problem = cs_text_problem(text, strlen(text), why,
+	    sizeof(why))) != NULL) {
+		client_refuse(c, "/msg: the text %s; not sent", problem);
+		return;
+	}
+	if (strlen(text) > E2EC_TEXT_MAX) {
+		client_refuse(c, "/msg: the text is longer than %d bytes; not "
+		    "sent", E2EC_TEXT_MAX);
+		return;
+	}
+	if (e2ec_send(&c->e2e, arg, E2E_TEXT, text) == -1) {
+		client_refuse(c, "/msg: too many messages waiting; not sent");
+		return;
+	}
+	/* The outcome (sent, or why not) comes with the key directory. */
+	client_e2e_pump(c);
+}
+
+static void
+run_plainmsg(struct client *c, const struct command *cmd, char *arg)
+{
+	char	*text;
+	int	 rc;
+
+	if ((text = user_and_text(c, cmd, arg)) == NULL)
+		return;
 	rc = cs_privmsg(c->cs, arg, text);
-	report_send(c, rc, "/msg", text);
+	report_send(c, rc, "/plainmsg", text);
 	if (rc == 0 && c->interactive)
-		echo(out_tty_own_private(arg, text));
+		echo(out_tty_own_plain(arg, text));
+}
+
+/* A user name argument: one word, valid. */
+static int
+user_arg(struct client *c, const struct command *cmd, const char *arg)
+{
+	if (strchr(arg, ' ') != NULL) {
+		refuse_usage(c, cmd);
+		return 0;
+	}
+	if (!valid_username(arg, strlen(arg))) {
+		client_refuse(c, "/%s: invalid user name \"%s\"", cmd->name,
+		    arg);
+		return 0;
+	}
+	if (!c->e2e_ready) {
+		client_refuse(c, "/%s: not logged in", cmd->name);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+run_verify(struct client *c, const struct command *cmd, char *arg)
+{
+	if (!user_arg(c, cmd, arg))
+		return;
+	if (e2ec_verify(&c->e2e, arg) == 0) {
+		client_refuse(c, "/verify: no key of %s is pinned for this "
+		    "server (keys are pinned when you /msg %s or %s writes to "
+		    "you end to end)", arg, arg, arg);
+		return;
+	}
+	if (e2ec_held_count(&c->e2e, arg) > 0)
+		client_note(c, "%s also has %zu new key(s) not in use until "
+		    "/accept %s", arg, e2ec_held_count(&c->e2e, arg), arg);
+	client_e2e_pump(c);
+}
+
+static void
+run_trust(struct client *c, const struct command *cmd, char *arg)
+{
+	size_t	 n, pinned;
+
+	if (!user_arg(c, cmd, arg))
+		return;
+	n = e2ec_trust(&c->e2e, arg, &pinned);
+	if (pinned == 0) {
+		client_refuse(c, "/trust: no key of %s is pinned for this "
+		    "server", arg);
+		return;
+	}
+	client_note(c, "%zu key(s) of %s now verified (%zu pinned)", n, arg,
+	    pinned);
+	client_e2e_pump(c);
+}
+
+static void
+run_accept(struct client *c, const struct command *cmd, char *arg)
+{
+	size_t	 n;
+
+	if (!user_arg(c, cmd, arg))
+		return;
+	if ((n = e2ec_accept(&c->e2e, arg)) == 0) {
+		client_refuse(c, "/accept: no new key of %s waits for /accept",
+		    arg);
+		return;
+	}
+	client_note(c, "pinned %zu new key(s) of %s as seen; /verify %s to "
+	    "compare safety numbers", n, arg, arg);
+	client_e2e_pump(c);
 }
 
 static void

@@ -14,6 +14,7 @@ enum cmd_args {
 	CMD_ARGS_TEXT,		/* text */
 	CMD_ARGS_TEXT_OPT,	/* text, or none */
 	CMD_ARGS_USER_TEXT,	/* a user name, then text */
+	CMD_ARGS_USER,		/* a user name */
 	CMD_ARGS_ROOM,		/* a room name */
 	CMD_ARGS_ROOM_OPT,	/* a room name, else the current room */
 	CMD_ARGS_COMMAND_OPT	/* a command name, or none */
@@ -50,6 +51,9 @@ typedef void	(*cmd_emit_fn)(void *arg, const char *line);
  * slash).  Returns -1, and emits nothing, if it names none.
  */
 int	cmd_help(const char *topic, cmd_emit_fn emit, void *arg);
+
+/* A request has been queued (counted for the PINGs that follow them). */
+void	cmd_request_sent(struct client *);
 
 /*
  * A line as typed, or read in pipe mode: said in the current room, or run

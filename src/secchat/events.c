@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "client.h"
+#include "complete.h"
+#include "e2e_client.h"
 #include "events.h"
 #include "input.h"
 #include "login.h"
@@ -107,6 +109,7 @@ pong(struct client *c, const struct cs_event *ev)
 static void
 handle_event(struct client *c, struct cs_event *ev)
 {
+	complete_event(ev);
 	switch (ev->type) {
 	case CS_EV_REFUSED:
 		refused(c, ev);
@@ -148,6 +151,22 @@ handle_event(struct client *c, struct cs_event *ev)
 	case CS_EV_PONG:
 		pong(c, ev);
 		break;
+	case CS_EV_AUTH_MORE:
+		login_more(c, ev);
+		break;
+	case CS_EV_KEYLIST:
+		if (c->e2e_ready)
+			e2ec_keylist(&c->e2e, ev->user, ev->keys, ev->nkeys);
+		break;
+	case CS_EV_E2E_FROM:
+		if (c->e2e_ready)
+			e2ec_from(&c->e2e, ev->time, ev->user, ev->key,
+			    ev->data, ev->datalen);
+		break;
+	case CS_EV_E2E_FAIL:
+		if (c->e2e_ready)
+			e2ec_fail(&c->e2e, ev->user, ev->key, ev->text);
+		break;
 	default:
 		events_show(c, ev);
 		break;
@@ -163,5 +182,6 @@ events_drain(struct client *c)
 	while ((ev = cs_event_next(c->cs)) != NULL) {
 		handle_event(c, ev);
 		cs_event_free(ev);
+		client_e2e_pump(c);
 	}
 }

@@ -115,8 +115,8 @@ kh_hostport(const char *host, unsigned int port, char *out, size_t outlen)
 }
 
 /* Canonicalize a HOST:PORT field read from the file. */
-static int
-parse_hostport(const char *s, size_t len, char *out, size_t outlen)
+int
+kh_parse_hostport(const char *s, size_t len, char *out, size_t outlen)
 {
 	const char	*host, *colon;
 	size_t		 hostlen;
@@ -216,7 +216,7 @@ parse_line(const char *s, size_t len, struct kh_entry *e, char *err,
 	}
 	if ((f = next_field(&pos, end, &flen)) == NULL || f[0] == '#')
 		return 0;
-	if (parse_hostport(f, flen, e->hostport, sizeof(e->hostport)) == -1)
+	if (kh_parse_hostport(f, flen, e->hostport, sizeof(e->hostport)) == -1)
 		return line_error(err, errlen, "bad HOST:PORT field");
 	if ((f = next_field(&pos, end, &flen)) == NULL)
 		return line_error(err, errlen, "missing key type");

@@ -56,6 +56,12 @@ int	kh_hostport(const char *host, unsigned int port, char *out,
 	    size_t outlen);
 
 /*
+ * Canonicalize a "host:port" field as read from a file (known_peers uses
+ * the same form).  Returns 0, or -1 if it is not one.
+ */
+int	kh_parse_hostport(const char *s, size_t len, char *out, size_t outlen);
+
+/*
  * Parse a whole file's contents (any bytes; need not be NUL-terminated)
  * and append its entries to kh.  Returns 0, or -1 with err set to
  * "line N: reason" (and *errline to N if errline is not NULL).

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "e2e_client.h"
 #include "events.h"
 #include "hostcheck.h"
 #include "keys.h"
@@ -48,6 +49,46 @@ key_comment(char *out, size_t len)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(out, len, "%s@%s", pw != NULL ? pw->pw_name : "secchat", host);
+}
+
+static int	read_line_fd(int, char *, size_t);
+
+/*
+ * The passphrase of an encrypted identity: one line from PassphraseFd, or
+ * asked on the terminal (readpassphrase(3) puts it back on ^C).
+ */
+static int
+ask_passphrase(void *arg, const char *prompt, char *buf, size_t bufmax)
+{
+	const struct options	*o = arg;
+	size_t			 len;
+
+	if (o->passphrase_fd != -1) {
+		if (read_line_fd(o->passphrase_fd, buf, bufmax) == -1)
+			return -1;
+		len = strlen(buf);
+		if (len > 0 && buf[len - 1] == '\r')
+			buf[len - 1] = '\0';
+		return 0;
+	}
+	if (readpassphrase(prompt, buf, bufmax, RPP_REQUIRE_TTY) == NULL) {
+		client_check_interrupted();
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+identity_path(const struct options *o, const char *dir)
+{
+	char	*path;
+
+	if (o->identity != NULL) {
+		if ((path = strdup(o->identity)) == NULL)
+			err(EXIT_ERROR, "strdup");
+	} else if (asprintf(&path, "%s/identity", dir) == -1)
+		err(EXIT_ERROR, "asprintf");
+	return path;
 }
 
 /*
@@ -79,8 +120,75 @@ login_load_identity(const struct options *o, const char *dir,
 		keys_fingerprint(pub, fp);
 		fprintf(stderr, "secchat: created a new identity key %s\n"
 		    "secchat: its fingerprint is %s\n", p, fp);
-	} else if (keys_load(p, priv, pub, errbuf, sizeof(errbuf)) == -1)
+	} else if (keys_load_ask(p, priv, pub, ask_passphrase, (void *)o,
+	    errbuf, sizeof(errbuf)) == -1)
 		errx(EXIT_ERROR, "identity: %s", errbuf);
+	free(path);
+}
+
+void
+login_print_public(const struct options *o, const char *dir,
+    const uint8_t pub[KEY_LEN])
+{
+	char		 line[KEYFILE_MAX], comment[300], *path, *pubpath, *buf;
+	uint8_t		 filepub[KEY_LEN];
+	size_t		 len;
+
+	/* The .pub file's own line (with its comment) if it is this key. */
+	path = identity_path(o, dir);
+	if (asprintf(&pubpath, "%s.pub", path) == -1)
+		err(EXIT_ERROR, "asprintf");
+	if ((buf = read_small_file(pubpath, KEYFILE_MAX, &len)) != NULL &&
+	    keys_parse_public(buf, len, filepub) == 0 &&
+	    memcmp(filepub, pub, KEY_LEN) == 0) {
+		len = strcspn(buf, "\n");
+		printf("%.*s\n", (int)len, buf);
+	} else {
+		key_comment(comment, sizeof(comment));
+		if (keys_public_line(pub, comment, line, sizeof(line)) == -1)
+			errx(EXIT_ERROR, "cannot format the public key");
+		printf("%s\n", line);
+	}
+	free(buf);
+	free(pubpath);
+	free(path);
+}
+
+void
+login_set_passphrase(const struct options *o, const char *dir,
+    const uint8_t priv[KEY_LEN])
+{
+	char	 pass[KEYS_PASSPHRASE_MAX + 1], again[KEYS_PASSPHRASE_MAX + 1];
+	char	 errbuf[512], *path;
+	int	 rc, clear;
+
+	path = identity_path(o, dir);
+	if (o->passphrase_fd != -1) {
+		if (ask_passphrase((void *)o, "", pass, sizeof(pass)) == -1)
+			err(EXIT_ERROR, "PassphraseFd %d", o->passphrase_fd);
+	} else {
+		if (readpassphrase("New passphrase (empty for none): ", pass,
+		    sizeof(pass), RPP_REQUIRE_TTY) == NULL ||
+		    readpassphrase("Same passphrase again: ", again,
+		    sizeof(again), RPP_REQUIRE_TTY) == NULL) {
+			client_check_interrupted();
+			errx(EXIT_ERROR, "cannot read a passphrase: no "
+			    "terminal; use -o PassphraseFd=N");
+		}
+		rc = strcmp(pass, again);
+		sodium_memzero(again, sizeof(again));
+		if (rc != 0) {
+			sodium_memzero(pass, sizeof(pass));
+			errx(EXIT_ERROR, "the passphrases do not match");
+		}
+	}
+	clear = pass[0] == '\0';
+	rc = keys_save_private(path, priv, pass, errbuf, sizeof(errbuf));
+	sodium_memzero(pass, sizeof(pass));
+	if (rc == -1)
+		errx(EXIT_ERROR, "%s", errbuf);
+	fprintf(stderr, "secchat: %s: %s\n", path, clear ?
+	    "saved without a passphrase" : "passphrase set");
 	free(path);
 }
 
@@ -236,6 +344,37 @@ login_forget(struct client *c)
 	sodium_memzero(c->password, sizeof(c->password));
 	sodium_memzero(c->priv, sizeof(c->priv));
 	c->have_login = 0;
+	c->have_password = 0;
+}
+
+/* The password, once, for AUTH after AUTH_MORE or a refused key. */
+static void
+send_password(struct client *c)
+{
+	int	 rc;
+
+	if (!c->have_password) {
+		get_password(c);
+		c->have_password = 1;
+	}
+	if ((rc = cs_auth(c->cs, c->password, strlen(c->password))) != 0) {
+		client_note(c, "cannot send the password: %s", cs_strerror(rc));
+		client_set_status(c, EXIT_ERROR);
+		client_leave(c, "exit");
+		return;
+	}
+	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+}
+
+void
+login_more(struct client *c, const struct cs_event *ev)
+{
+	(void)ev;
+	c->more_seen = 1;
+	if (c->o->verbose)
+		client_note(c, "the server accepted the key and asks for the "
+		    "password too");
+	send_password(c);
 }
 
 /*
@@ -261,7 +400,7 @@ server_gave_up(const struct client *c)
 void
 login_server_key(struct client *c, const struct cs_event *ev)
 {
-	int	 rc;
+	int	 rc, use_key;
 
 	c->deadline = 0;
 	c->slow_note_at = 0;
@@ -271,10 +410,15 @@ login_server_key(struct client *c, const struct cs_event *ev)
 		(void)cs_verdict(c->cs, 0);
 		return;
 	}
+	/* A server that agreed to section 11 is asked to take the key. */
+	use_key = cs_extended(c->cs) && c->o->key_login;
 	if (!c->have_login) {
 		get_user(c);
-		get_password(c);
 		c->have_login = 1;
+	}
+	if (!use_key && !c->have_password) {
+		get_password(c);
+		c->have_password = 1;
 	}
 	/*
 	 * The server's login clock (LoginGraceTime) has run since we
@@ -284,9 +428,16 @@ login_server_key(struct client *c, const struct cs_event *ev)
 	if (c->prompted && server_gave_up(c) && client_reconnect(c, "the "
 	    "server stopped waiting while you answered (login timeout)") == 0)
 		return;
-	rc = cs_set_login(c->cs, c->user, c->password, strlen(c->password));
-	if (rc == 0)
-		rc = cs_verdict(c->cs, 1);
+	if (use_key) {
+		rc = cs_set_login(c->cs, c->user, NULL, 0);
+		if (rc == 0)
+			rc = cs_verdict_key(c->cs);
+	} else {
+		rc = cs_set_login(c->cs, c->user, c->password,
+		    strlen(c->password));
+		if (rc == 0)
+			rc = cs_verdict(c->cs, 1);
+	}
 	if (rc != 0)
 		errx(EXIT_ERROR, "cannot send the login: %s", cs_strerror(rc));
 	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
@@ -297,8 +448,12 @@ login_ok(struct client *c, const struct cs_event *ev)
 {
 	c->ready = 1;
 	c->deadline = 0;
-	login_forget(c);
 	strlcpy(c->user, ev->user, sizeof(c->user));
+	/* The manager keeps its own copy of the key: it is our E2E identity. */
+	e2ec_init(&c->e2e, c->priv, c->pub, c->user, c->hc.hostport,
+	    &c->pins);
+	c->e2e_ready = 1;
+	login_forget(c);
 	if (c->interactive) {
 		if (tty_start(STDIN_FILENO, STDOUT_FILENO) == -1)
 			err(EXIT_ERROR, "cannot set up the terminal");
@@ -317,6 +472,20 @@ login_failed(struct client *c, const struct cs_event *ev)
 	int		 rc;
 
 	/*
+	 * A key the server does not take ("key not accepted", tries left
+	 * unchanged): the password, as a version 1 server would want.
+	 */
+	if (cs_key_login_sent(c->cs) && !c->key_refused && !c->more_seen) {
+		c->key_refused = 1;
+		if (ev->code > 0) {
+			if (c->o->verbose)
+				client_note(c, "the server did not accept "
+				    "the key: %s", reason);
+			send_password(c);
+			return;
+		}
+	}
+	/*
 	 * "Server busy" did not count as a try (doc/protocol.md): send the
 	 * same login again a little later, as often as a person would.
 	 */
@@ -333,7 +502,8 @@ login_failed(struct client *c, const struct cs_event *ev)
 	events_show(c, ev);
 	if (ev->code == 0 || !c->password_from_tty) {
 		client_note(c, "authentication failed: the server did not "
-		    "accept the password for %s: %s", c->user, reason);
+		    "accept the %s for %s: %s", c->have_password ? "password" :
+		    "key", c->user, reason);
 		client_set_status(c, EXIT_AUTH);
 		login_forget(c);
 		if (ev->code > 0)

@@ -24,6 +24,15 @@ void	login_load_identity(const struct options *, const char *dir,
 void	login_print_fingerprint(const struct options *, const char *dir,
 	    const uint8_t pub[KEY_LEN]);
 
+/* -K: the identity's public line, on stdout. */
+void	login_print_public(const struct options *, const char *dir,
+	    const uint8_t pub[KEY_LEN]);
+/* -N: set, change or remove the identity's passphrase. */
+void	login_set_passphrase(const struct options *, const char *dir,
+	    const uint8_t priv[KEY_LEN]);
+/* CS_EV_AUTH_MORE: the key is accepted, the password is to follow. */
+void	login_more(struct client *, const struct cs_event *);
+
 /* CS_EV_SERVER_KEY: check the key, then send the login (or refuse). */
 void	login_server_key(struct client *, const struct cs_event *);
 /* CS_EV_AUTH_OK */

@@ -31,7 +31,8 @@ opt_usage(void)
 	fprintf(stderr,
 	    "usage: secchat [-46lv] [-i identity] [-o option] "
 	    "[-P password_file]\n"
-	    "               [-p port] [-u user] [host]\n");
+	    "               [-p port] [-u user] [host]\n"
+	    "       secchat -K | -N [-i identity] [-o PassphraseFd=N]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -154,6 +155,20 @@ parse_option(struct options *o, const char *arg)
 		o->connect_timeout = parse_int("ConnectTimeout", val, 1, 86400);
 	else if (strcasecmp(key, "PasswordFd") == 0)
 		o->password_fd = parse_int("PasswordFd", val, 0, INT_MAX);
+	else if (strcasecmp(key, "PassphraseFd") == 0)
+		o->passphrase_fd = parse_int("PassphraseFd", val, 0, INT_MAX);
+	else if (strcasecmp(key, "KnownPeersFile") == 0)
+		o->known_peers = val;
+	else if (strcasecmp(key, "KeyLogin") == 0) {
+		if (strcasecmp(val, "yes") == 0)
+			o->key_login = 1;
+		else if (strcasecmp(val, "no") == 0)
+			o->key_login = 0;
+		else {
+			warnx("KeyLogin: want yes or no");
+			opt_usage();
+		}
+	}
 	else {
 		warnx("unknown option \"%s\"", key);
 		opt_usage();
@@ -178,11 +193,13 @@ opt_parse(struct options *o, int argc, char *argv[])
 	o->family = AF_UNSPEC;
 	o->port = DEFAULT_PORT;
 	o->password_fd = -1;
+	o->passphrase_fd = -1;
+	o->key_login = 1;
 	o->policy = HK_ASK;
 	o->host = DEFAULT_HOST;
 	default_suites(o);
 
-	while ((ch = getopt(argc, argv, "46hi:lo:P:p:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "46hi:KlNo:P:p:u:v")) != -1) {
 		switch (ch) {
 		case '4':
 			o->family = AF_INET;
@@ -193,8 +210,14 @@ opt_parse(struct options *o, int argc, char *argv[])
 		case 'i':
 			o->identity = optarg;
 			break;
+		case 'K':
+			o->show_public = 1;
+			break;
 		case 'l':
 			o->show_fingerprint = 1;
+			break;
+		case 'N':
+			o->set_passphrase = 1;
 			break;
 		case 'o':
 			parse_option(o, optarg);
@@ -233,6 +256,10 @@ opt_parse(struct options *o, int argc, char *argv[])
 	}
 	if (*o->host == '\0')
 		opt_usage();
+	if (o->show_public + o->set_passphrase + o->show_fingerprint > 1) {
+		warnx("-K, -l and -N exclude each other");
+		opt_usage();
+	}
 	if (o->password_file != NULL && o->password_fd != -1) {
 		warnx("-P and PasswordFd exclude each other");
 		opt_usage();

@@ -41,6 +41,11 @@ struct options {
 	int		 connect_timeout;	/* seconds; 0: the system's */
 	int		 verbose;
 	int		 show_fingerprint;
+	int		 show_public;		/* -K */
+	int		 set_passphrase;	/* -N */
+	const char	*known_peers;		/* KnownPeersFile */
+	int		 passphrase_fd;		/* PassphraseFd; -1: none */
+	int		 key_login;		/* KeyLogin (default yes) */
 	const char	*host;
 };
 

@@ -12,7 +12,10 @@
 #include <vis.h>
 #include <wctype.h>
 
+#include "e2e.h"
+#include "keys.h"
 #include "output.h"
+#include "safety.h"
 #include "session.h"
 #include "util.h"
 #include "wire.h"
@@ -235,6 +238,69 @@ put_field(FILE *fp, const char *s)
 	put_safe(fp, s != NULL ? s : "");
 }
 
+static void
+put_fingerprint(FILE *fp, const uint8_t key[KEY_LEN])
+{
+	char	 f[FINGERPRINT_LEN];
+
+	keys_fingerprint(key, f);
+	fputc(' ', fp);
+	fputs(f, fp);
+}
+
+static const char *
+trust_word(uint64_t verified)
+{
+	return verified ? "verified" : "unverified";
+}
+
+/* The pipe-mode fields of the end-to-end events (section 11). */
+static int
+pipe_e2e_fields(FILE *fp, const struct cs_event *ev)
+{
+	switch (ev->type) {
+	case CS_EV_E2E_TEXT:
+		switch (ev->code) {
+		case E2E_SENT_TEXT:
+		case E2E_SENT_ACTION:
+			fputs(ev->code == E2E_SENT_TEXT ? " private-e2e-sent" :
+			    " private-e2e-sent-action", fp);
+			put_field(fp, ev->to);
+			break;
+		default:
+			fputs(ev->code == E2E_ACTION ? " private-e2e-action" :
+			    " private-e2e", fp);
+			put_field(fp, ev->user);
+			break;
+		}
+		fputc(' ', fp);
+		fputs(trust_word(ev->token), fp);
+		put_rest(fp, ev->text);
+		return 1;
+	case CS_EV_KEY_NEW:
+	case CS_EV_KEY_CHANGED:
+		fputs(ev->type == CS_EV_KEY_NEW ? " key-new" : " key-changed",
+		    fp);
+		put_field(fp, ev->user);
+		put_fingerprint(fp, ev->key);
+		return 1;
+	case CS_EV_E2E_FAILED:
+		fputs(" e2e-failed", fp);
+		put_field(fp, ev->user);
+		put_rest(fp, ev->text);
+		return 1;
+	case CS_EV_SAFETY:
+		fputs(" safety-number", fp);
+		put_field(fp, ev->user);
+		put_fingerprint(fp, ev->key);
+		put_field(fp, ev->text);
+		fputs(ev->token ? " verified" : " seen", fp);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Write the pipe-mode fields after the time; 0 if the event has no line. */
 static int
 pipe_fields(FILE *fp, const struct cs_event *ev)
@@ -311,7 +377,7 @@ pipe_fields(FILE *fp, const struct cs_event *ev)
 		put_rest(fp, ev->text);
 		break;
 	default:
-		return 0;
+		return pipe_e2e_fields(fp, ev);
 	}
 	return 1;
 }
@@ -377,6 +443,29 @@ error_name(unsigned int code)
 	return "error";
 }
 
+/* "[private from bob, end-to-end, verified] text" and the like. */
+static void
+tty_e2e(FILE *fp, const char *hm, const struct cs_event *ev)
+{
+	int	 copy = ev->code == E2E_SENT_TEXT ||
+		    ev->code == E2E_SENT_ACTION;
+	int	 action = ev->code == E2E_ACTION ||
+		    ev->code == E2E_SENT_ACTION;
+
+	fprintf(fp, "%s [private %s ", hm, ev->type == CS_EV_E2E_OWN || copy ?
+	    "to" : "from");
+	put_safe(fp, copy ? ev->to : ev->user);
+	fprintf(fp, ", end-to-end, %s%s] ", trust_word(ev->token),
+	    copy ? ", sent from your other device" : "");
+	if (action) {
+		fputs("* ", fp);
+		put_safe(fp, ev->type == CS_EV_E2E_TEXT && !copy ? ev->user :
+		    "you");
+		put_text_rest(fp, ev->text);
+	} else
+		put_text(fp, ev->text);
+}
+
 /* Write the interactive line for events that carry a conversation. */
 static int
 tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
@@ -401,11 +490,18 @@ tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
 		put_text_rest(fp, ev->text);
 		return 1;
 	case CS_EV_PRIVATE:
-		/* The same form as our own, "[private to bob]". */
+		/*
+		 * The same form as our own, "[private to bob, ...]"; the
+		 * server could read this one, and the line says so.
+		 */
 		fprintf(fp, "%s [private from ", hm);
 		put_safe(fp, ev->user);
-		fputs("] ", fp);
+		fputs(", NOT end-to-end] ", fp);
 		put_text(fp, ev->text);
+		return 1;
+	case CS_EV_E2E_TEXT:
+	case CS_EV_E2E_OWN:
+		tty_e2e(fp, hm, ev);
 		return 1;
 	case CS_EV_HISTORY:
 		fprintf(fp, "[history] %s ", hm);
@@ -499,6 +595,47 @@ tty_status(FILE *fp, const struct cs_event *ev)
 			put_safe(fp, ev->text);
 		}
 		break;
+	case CS_EV_KEY_NEW:
+		fputs("new key for ", fp);
+		put_safe(fp, ev->user);
+		fputs(", pinned on first use:", fp);
+		put_fingerprint(fp, ev->key);
+		fputs(" (/verify ", fp);
+		put_safe(fp, ev->user);
+		fputs(" to compare safety numbers)", fp);
+		break;
+	case CS_EV_KEY_CHANGED:
+		fputs("WARNING: ", fp);
+		put_safe(fp, ev->user);
+		fputs(" shows a NEW KEY", fp);
+		put_fingerprint(fp, ev->key);
+		fputs(" beside a verified one: a new device, or someone "
+		    "(the server?) listening in.  Nothing is sent to it until "
+		    "/accept ", fp);
+		put_safe(fp, ev->user);
+		fputs("; compare with /verify ", fp);
+		put_safe(fp, ev->user);
+		fputs(" first", fp);
+		break;
+	case CS_EV_E2E_FAILED:
+		fputs("not delivered end to end to ", fp);
+		put_safe(fp, ev->user);
+		fputs(": ", fp);
+		put_safe(fp, ev->text);
+		break;
+	case CS_EV_SAFETY: {
+		char	 groups[SAFETY_FORMATTED_LEN];
+
+		put_safe(fp, ev->user);
+		put_fingerprint(fp, ev->key);
+		fprintf(fp, " (%s): safety number ", ev->token ? "verified" :
+		    "seen");
+		if (ev->text != NULL && strlen(ev->text) == SAFETY_DIGITS) {
+			safety_format(ev->text, groups);
+			fputs(groups, fp);
+		}
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -524,6 +661,12 @@ out_tty_own(enum cs_event_type type, const char *room, const char *user,
 char *
 out_tty_own_private(const char *to, const char *text)
 {
+	return out_tty_own_plain(to, text);
+}
+
+char *
+out_tty_own_plain(const char *to, const char *text)
+{
 	char	 hm[OUT_TIME_MAX], *line = NULL;
 	size_t	 len = 0;
 	FILE	*fp;
@@ -533,7 +676,7 @@ out_tty_own_private(const char *to, const char *text)
 	out_time_hhmm(now_ms(), hm);
 	fprintf(fp, "%s [private to ", hm);
 	put_safe(fp, to);
-	fputs("] ", fp);
+	fputs(", NOT end-to-end] ", fp);
 	put_text(fp, text);
 	return finish(fp, &line, 1);
 }

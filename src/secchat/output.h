@@ -57,5 +57,7 @@ char	*out_tty_line(const struct cs_event *, const char *room);
 char	*out_tty_own(enum cs_event_type, const char *room, const char *user,
 	    const char *text, const char *current);
 char	*out_tty_own_private(const char *to, const char *text);
+/* The same, said so: "[private to bob, NOT end-to-end]" (/plainmsg). */
+char	*out_tty_own_plain(const char *to, const char *text);
 
 #endif

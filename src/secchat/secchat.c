@@ -26,6 +26,8 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "e2e_client.h"
+#include "peers.h"
 #include "events.h"
 #include "hostcheck.h"
 #include "input.h"
@@ -301,7 +303,8 @@ main(int argc, char *argv[])
 {
 	struct options		 o;
 	struct client		 c;
-	char			*dir, *khpath = NULL;
+	char			*dir, *khpath = NULL, *kppath = NULL;
+	char			 errbuf[512];
 
 	setlocale(LC_CTYPE, "");
 	out_init();
@@ -315,6 +318,16 @@ main(int argc, char *argv[])
 	login_load_identity(&o, dir, c.priv, c.pub);
 	if (o.show_fingerprint) {
 		login_print_fingerprint(&o, dir, c.pub);
+		sodium_memzero(c.priv, sizeof(c.priv));
+		return EXIT_OK;
+	}
+	if (o.show_public) {
+		login_print_public(&o, dir, c.pub);
+		sodium_memzero(c.priv, sizeof(c.priv));
+		return EXIT_OK;
+	}
+	if (o.set_passphrase) {
+		login_set_passphrase(&o, dir, c.priv);
 		sodium_memzero(c.priv, sizeof(c.priv));
 		return EXIT_OK;
 	}
@@ -333,6 +346,16 @@ main(int argc, char *argv[])
 			err(EXIT_ERROR, "malloc");
 	}
 	hc_load(&c.hc, &o);
+	/* A damaged pin file must not silently unpin anyone. */
+	if (o.known_peers == NULL) {
+		if (asprintf(&kppath, "%s/known_peers", dir) == -1)
+			err(EXIT_ERROR, "asprintf");
+		o.known_peers = kppath;
+	}
+	c.pins_path = o.known_peers;
+	peers_init(&c.pins);
+	if (peers_load(&c.pins, c.pins_path, errbuf, sizeof(errbuf)) == -1)
+		errx(EXIT_HOSTKEY, "%s", errbuf);
 
 	client_connect(&c);
 	setup_signals(&c);
@@ -349,7 +372,11 @@ main(int argc, char *argv[])
 		c.status = EXIT_UNDELIVERED;
 	}
 	hc_free(&c.hc);
+	if (c.e2e_ready)
+		e2ec_free(&c.e2e);
+	peers_free(&c.pins);
 	free(c.inbuf);
+	free(kppath);
 	free(khpath);
 	free(dir);
 	return c.status;

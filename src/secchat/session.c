@@ -86,6 +86,9 @@ cs_event_free(struct cs_event *ev)
 	for (i = 0; i < ev->nrooms; i++)
 		free(ev->rooms[i].name);
 	free(ev->rooms);
+	free(ev->keys);
+	free(ev->data);
+	free(ev->to);
 	free(ev);
 }
 
@@ -94,6 +97,9 @@ void
 csi_wipe_secrets(struct csession *cs)
 {
 	sodium_memzero(cs->priv, sizeof(cs->priv));
+	sodium_memzero(cs->kl_ss, sizeof(cs->kl_ss));
+	sodium_memzero(cs->kl_hs2, sizeof(cs->kl_hs2));
+	cs->has_kl = 0;
 	if (cs->password != NULL) {
 		sodium_memzero(cs->password, cs->passwordlen);
 		free(cs->password);
@@ -145,6 +151,8 @@ struct csession *
 cs_new(const struct cs_params *p)
 {
 	struct csession	*cs;
+	uint8_t		 ids[HELLO_MAX_SUITES];
+	size_t		 nids;
 	int		 n;
 
 	if (p->priv == NULL || p->pub == NULL || p->suites == NULL ||
@@ -166,8 +174,17 @@ cs_new(const struct cs_params *p)
 		memcpy(cs->expect_key, p->server_key, KEY_LEN);
 		cs->has_expect_key = 1;
 	}
-	n = hello_client_encode(cs->hello, sizeof(cs->hello), cs->suites,
-	    cs->nsuites);
+	/*
+	 * Capability 0x81 goes after the suites (doc/protocol.md 11.1),
+	 * when there is room for it: a version 1 server ignores it.
+	 */
+	memcpy(ids, cs->suites, cs->nsuites);
+	nids = cs->nsuites;
+	if (!p->no_extensions && nids < HELLO_MAX_SUITES) {
+		ids[nids++] = HELLO_CAP_E2E;
+		cs->offer_ext = 1;
+	}
+	n = hello_client_encode(cs->hello, sizeof(cs->hello), ids, nids);
 	if (n <= 0)
 		goto fail;
 	cs->hellolen = (size_t)n;
@@ -238,6 +255,18 @@ const char *
 cs_user(const struct csession *cs)
 {
 	return cs->user;
+}
+
+int
+cs_extended(const struct csession *cs)
+{
+	return cs->extended;
+}
+
+int
+cs_key_login_sent(const struct csession *cs)
+{
+	return cs->key_sent;
 }
 
 /* ---------------------------------------------------------------- frames */

@@ -60,6 +60,8 @@ struct cs_params {
 	 * it itself and emits no CS_EV_SERVER_KEY (a load generator's mode).
 	 */
 	const uint8_t	*server_key;
+	/* Do not offer capability 0x81 (act as a version 1 client). */
+	int		 no_extensions;
 };
 
 enum cs_event_type {
@@ -82,7 +84,27 @@ enum cs_event_type {
 	CS_EV_PONG,		/* token: the answer to cs_ping() */
 	CS_EV_BYE,		/* text: the server's reason; it closes next */
 	CS_EV_ERROR,		/* text: why the session failed; it is over */
-	CS_EV_CLOSED		/* code: CS_CLOSE_*; text: what was going on */
+	CS_EV_CLOSED,		/* code: CS_CLOSE_*; text: what was going on */
+	/* Extended sessions only (doc/protocol.md section 11). */
+	CS_EV_AUTH_MORE,	/* text: methods still needed; cs_auth() */
+	CS_EV_KEYLIST,		/* user, keys[nkeys] */
+	CS_EV_E2E_FROM,		/* time, user: sender, key: its device,
+				   data[datalen]: the payload */
+	CS_EV_E2E_FAIL,		/* user, key: the device, text: reason */
+	/*
+	 * Not from the server: what the end-to-end manager (e2e_client.c)
+	 * shows, in the same shape so that output.c renders them all.
+	 */
+	CS_EV_E2E_TEXT,		/* time, user: sender, text, code: enum
+				   e2e_kind, to: recipient of a SENT_* copy,
+				   token: 1 if the sending key is verified */
+	CS_EV_E2E_OWN,		/* user: recipient, text, code: enum
+				   e2e_kind, token: 1 if all keys verified */
+	CS_EV_KEY_NEW,		/* user, key: pinned on first use */
+	CS_EV_KEY_CHANGED,	/* user, key: new key of a verified user */
+	CS_EV_E2E_FAILED,	/* user, text: reason */
+	CS_EV_SAFETY		/* user, key, text: the 60 digits, token: 1
+				   if the key is verified */
 };
 
 #define CS_CLOSE_CLEAN	0	/* after a BYE either way */
@@ -91,6 +113,11 @@ enum cs_event_type {
 struct cs_room {
 	char		*name;
 	unsigned int	 members;
+};
+
+struct cs_key {
+	uint8_t		 key[KEY_LEN];
+	uint8_t		 flags;		/* KEYLIST_ONLINE, KEYLIST_ENROLLED */
 };
 
 struct cs_event {
@@ -107,6 +134,11 @@ struct cs_event {
 	struct cs_room		*rooms;
 	size_t			 nrooms;
 	uint8_t			 key[KEY_LEN];
+	struct cs_key		*keys;	/* owned, for CS_EV_KEYLIST */
+	size_t			 nkeys;
+	uint8_t			*data;	/* owned, for CS_EV_E2E_FROM */
+	size_t			 datalen;
+	char			*to;	/* owned, or NULL */
 	struct cs_event		*next;
 };
 
@@ -127,6 +159,7 @@ enum cs_state {
 #define CS_E_TEXT	-3	/* text empty, too long or not UTF-8 */
 #define CS_E_FULL	-4	/* too much unsent output */
 #define CS_E_NOMEM	-5
+#define CS_E_NOEXT	-6	/* the server did not agree to section 11 */
 
 struct csession;
 
@@ -152,7 +185,17 @@ int		 cs_set_login(struct csession *, const char *user,
  * been set); reject ends the session with nothing sent.
  */
 int		 cs_verdict(struct csession *, int accept);
-/* Another password after CS_EV_AUTH_FAIL with tries left. */
+/*
+ * Accept the server's key and log in with the identity key instead
+ * (AUTH_KEY, doc/protocol.md 11.3): only on an extended session, with a
+ * user set.  The answer is CS_EV_AUTH_OK, CS_EV_AUTH_MORE (then
+ * cs_auth() with the password) or CS_EV_AUTH_FAIL.
+ */
+int		 cs_verdict_key(struct csession *);
+/*
+ * A password after CS_EV_AUTH_FAIL with tries left, or after
+ * CS_EV_AUTH_MORE.
+ */
 int		 cs_auth(struct csession *, const char *password, size_t len);
 
 int		 cs_say(struct csession *, const char *room, const char *text);
@@ -164,6 +207,11 @@ int		 cs_part(struct csession *, const char *room);
 int		 cs_who(struct csession *, const char *room);
 int		 cs_rooms(struct csession *);
 int		 cs_ping(struct csession *, uint64_t token);
+/* Section 11, extended sessions only (else CS_E_NOEXT). */
+int		 cs_keys(struct csession *, const char *user);
+int		 cs_e2e(struct csession *, const char *user,
+		    const uint8_t device[KEY_LEN], const uint8_t *payload,
+		    size_t len);
 /* Say goodbye; the session then waits for the server to close. */
 int		 cs_bye(struct csession *, const char *reason);
 const char	*cs_strerror(int);
@@ -184,5 +232,9 @@ uint8_t		 cs_suite(const struct csession *);	/* 0 before hello */
 /* The server's static key once received, else NULL. */
 const uint8_t	*cs_server_key(const struct csession *);
 const char	*cs_user(const struct csession *);
+/* Whether both hellos agreed to capability 0x81 (section 11). */
+int		 cs_extended(const struct csession *);
+/* Whether our login went as AUTH_KEY. */
+int		 cs_key_login_sent(const struct csession *);
 
 #endif

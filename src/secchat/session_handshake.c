@@ -39,9 +39,10 @@ csi_handle_hello(struct csession *cs, const uint8_t *p, size_t len)
 	enum noise_cipher cipher;
 	struct cs_event	*ev;
 	size_t		 msglen;
-	uint8_t		 suite;
+	uint8_t		 suite, cap = 0;
 
-	if (hello_server_decode(p, len, &suite, reason, sizeof(reason)) == -1) {
+	if (hello_server_decode_cap(p, len, cs->offer_ext ? HELLO_CAP_E2E : 0,
+	    &suite, &cap, reason, sizeof(reason)) == -1) {
 		csi_fail(cs, "malformed hello from the server "
 		    "(not a secchat server?)");
 		return;
@@ -59,6 +60,7 @@ csi_handle_hello(struct csession *cs, const uint8_t *p, size_t len)
 		return;
 	}
 	cs->suite = suite;
+	cs->extended = cs->offer_ext && cap == HELLO_CAP_E2E;
 
 	/* The prologue binds both hellos into the handshake. */
 	memcpy(prologue, cs->hello, cs->hellolen);
@@ -101,6 +103,16 @@ csi_handle_msg2(struct csession *cs, const uint8_t *p, size_t len)
 	}
 	memcpy(cs->server_key, rs, KEY_LEN);
 	cs->has_server_key = 1;
+	/*
+	 * What a key login proves (doc/protocol.md 11.3) is bound to this
+	 * handshake by its hash now, before message 3 is written.
+	 */
+	if (cs->extended && cs->hs.has_s) {
+		memcpy(cs->kl_hs2, noise_hs_hash(&cs->hs), NOISE_HASHLEN);
+		if (crypto_scalarmult(cs->kl_ss, cs->hs.s_priv,
+		    cs->server_key) == 0)
+			cs->has_kl = 1;
+	}
 	cs->state = CS_ST_VERDICT;
 	if (cs->has_expect_key) {
 		if (sodium_memcmp(cs->server_key, cs->expect_key, KEY_LEN) != 0)
@@ -162,31 +174,18 @@ put_auth(struct csession *cs, struct buf *pt, const char *pw, size_t pwlen)
 	    pwlen);
 }
 
-int
-cs_verdict(struct csession *cs, int accept)
+/* Write handshake message 3 with the login in pt (which is freed). */
+static int
+write_msg3(struct csession *cs, struct buf *pt)
 {
 	uint8_t		 msg[NOISE_MAX_MSG];
-	struct buf	 pt;
 	size_t		 msglen;
 	int		 rc;
 
-	if (cs->state != CS_ST_VERDICT)
-		return CS_E_STATE;
-	if (accept && (cs->user[0] == '\0' || cs->password == NULL))
-		return CS_E_STATE;
-	if (!accept) {
-		/* Nothing more goes to a server we do not trust. */
-		cs->state = CS_ST_DONE;
-		csi_wipe_secrets(cs);
-		buf_reset(&cs->out);
-		return 0;
-	}
-	buf_init(&pt, NOISE_MAX_PAYLOAD);
-	rc = put_auth(cs, &pt, cs->password, cs->passwordlen);
-	if (rc == 0)
-		rc = noise_hs_write(&cs->hs, buf_head(&pt), buf_used(&pt), msg,
-		    &msglen);
-	buf_free(&pt);
+	rc = noise_hs_write(&cs->hs, buf_head(pt), buf_used(pt), msg,
+	    &msglen);
+	sodium_memzero(buf_head(pt), buf_used(pt));
+	buf_free(pt);
 	if (rc == 0)
 		rc = frame_append(&cs->out, msg, msglen);
 	sodium_memzero(msg, sizeof(msg));
@@ -205,7 +204,63 @@ cs_verdict(struct csession *cs, int accept)
 	return 0;
 }
 
-/* Another AUTH, after a failure with tries left: a record now. */
+int
+cs_verdict(struct csession *cs, int accept)
+{
+	struct buf	 pt;
+
+	if (cs->state != CS_ST_VERDICT)
+		return CS_E_STATE;
+	if (accept && (cs->user[0] == '\0' || cs->password == NULL))
+		return CS_E_STATE;
+	if (!accept) {
+		/* Nothing more goes to a server we do not trust. */
+		cs->state = CS_ST_DONE;
+		csi_wipe_secrets(cs);
+		buf_reset(&cs->out);
+		return 0;
+	}
+	buf_init(&pt, NOISE_MAX_PAYLOAD);
+	if (put_auth(cs, &pt, cs->password, cs->passwordlen) == -1) {
+		buf_free(&pt);
+		csi_fail(cs, "cannot write handshake message 3");
+		return -1;
+	}
+	return write_msg3(cs, &pt);
+}
+
+int
+cs_verdict_key(struct csession *cs)
+{
+	uint8_t		 proof[KEYPROOF_LEN];
+	struct buf	 pt;
+	int		 rc;
+
+	if (cs->state != CS_ST_VERDICT || cs->user[0] == '\0')
+		return CS_E_STATE;
+	if (!cs->extended || !cs->has_kl)
+		return CS_E_NOEXT;
+	if (keyproof_make(cs->kl_ss, cs->kl_hs2, cs->user, proof) == -1) {
+		csi_fail(cs, "cannot compute the key login proof");
+		return -1;
+	}
+	buf_init(&pt, NOISE_MAX_PAYLOAD);
+	rc = wire_put_simple(&pt, MSG_AUTH_KEY, cs->user, strlen(cs->user),
+	    (const char *)proof, sizeof(proof));
+	sodium_memzero(proof, sizeof(proof));
+	if (rc == -1) {
+		buf_free(&pt);
+		csi_fail(cs, "cannot write handshake message 3");
+		return -1;
+	}
+	cs->key_sent = 1;
+	return write_msg3(cs, &pt);
+}
+
+/*
+ * Another AUTH, after a failure with tries left or an AUTH_MORE: a record
+ * now.
+ */
 int
 cs_auth(struct csession *cs, const char *password, size_t len)
 {

@@ -39,6 +39,14 @@ struct csession {
 	uint8_t			 hello[HELLO_CLIENT_MAX];
 	size_t			 hellolen;
 	uint8_t			 suite;
+	int			 offer_ext;	/* 0x81 is in our hello */
+	int			 extended;	/* and in the server's */
+	/* For AUTH_KEY: X25519(our key, the server's) and h after msg 2. */
+	uint8_t			 kl_ss[KEY_LEN];
+	uint8_t			 kl_hs2[NOISE_HASHLEN];
+	int			 has_kl;
+	int			 key_sent;	/* our login was AUTH_KEY */
+	int			 more_seen;	/* and got AUTH_MORE */
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			*password;	/* until AUTH is sent */
 	size_t			 passwordlen;

@@ -150,6 +150,48 @@ cs_ping(struct csession *cs, uint64_t token)
 	return csi_send_msg(cs, &pt);
 }
 
+int
+cs_keys(struct csession *cs, const char *user)
+{
+	if (user == NULL || !valid_username(user, strlen(user)))
+		return CS_E_NAME;
+	if (!cs->extended)
+		return CS_E_NOEXT;
+	return send_simple(cs, MSG_KEYS, user, NULL);
+}
+
+int
+cs_e2e(struct csession *cs, const char *user, const uint8_t device[KEY_LEN],
+    const uint8_t *payload, size_t len)
+{
+	struct wire_msg	 m;
+	struct buf	 pt;
+
+	if (user == NULL || !valid_username(user, strlen(user)))
+		return CS_E_NAME;
+	if (!cs->extended)
+		return CS_E_NOEXT;
+	if (cs->state != CS_ST_READY)
+		return CS_E_STATE;
+	if (payload == NULL || len == 0 || len > E2E_PAYLOAD_MAX)
+		return CS_E_TEXT;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_E2E;
+	m.ns = 3;
+	m.s[0].p = user;
+	m.s[0].len = strlen(user);
+	m.s[1].p = (const char *)device;
+	m.s[1].len = KEY_LEN;
+	m.s[2].p = (const char *)payload;
+	m.s[2].len = len;
+	buf_init(&pt, RECORD_MAX_PLAINTEXT);
+	if (wire_encode(&pt, &m) == -1) {
+		buf_free(&pt);
+		return CS_E_TEXT;
+	}
+	return csi_send_msg(cs, &pt);
+}
+
 static int
 send_pong(struct csession *cs, uint64_t token)
 {
@@ -216,6 +258,8 @@ cs_strerror(int e)
 		return "too much unsent output";
 	case CS_E_NOMEM:
 		return "out of memory";
+	case CS_E_NOEXT:
+		return "the server does not offer end-to-end messages";
 	}
 	return "unknown error";
 }
@@ -331,6 +375,36 @@ take_names(const struct wire_msg *m, struct cs_event *ev)
 }
 
 static int
+take_keys(const struct wire_msg *m, struct cs_event *ev)
+{
+	struct reader	 r;
+	const uint8_t	*key;
+	uint8_t		 flags;
+
+	if (m->count == 0)
+		return 0;
+	if ((ev->keys = calloc(m->count, sizeof(*ev->keys))) == NULL)
+		return -1;
+	rd_init(&r, m->list, m->listlen);
+	while (ev->nkeys < m->count && wire_keys_next(&r, &key, &flags) == 1) {
+		memcpy(ev->keys[ev->nkeys].key, key, KEY_LEN);
+		ev->keys[ev->nkeys].flags = flags;
+		ev->nkeys++;
+	}
+	return ev->nkeys == m->count ? 0 : -1;
+}
+
+/* A field of exactly KEY_LEN bytes (wire_decode checked it). */
+static int
+take_key(const struct wire_str *s, uint8_t key[KEY_LEN])
+{
+	if (s->len != KEY_LEN)
+		return -1;
+	memcpy(key, s->p, KEY_LEN);
+	return 0;
+}
+
+static int
 take_rooms(const struct wire_msg *m, struct cs_event *ev)
 {
 	struct reader	 r;
@@ -356,6 +430,9 @@ take_rooms(const struct wire_msg *m, struct cs_event *ev)
 static int
 allowed(const struct csession *cs, uint8_t type)
 {
+	/* Section 11's messages only where both hellos agreed to it. */
+	if (wire_type_extended(type) && !cs->extended)
+		return 0;
 	switch (type) {
 	case MSG_BYE:
 	case MSG_PING:
@@ -367,6 +444,10 @@ allowed(const struct csession *cs, uint8_t type)
 	case MSG_AUTH_OK:
 	case MSG_AUTH_FAIL:
 		return cs->state == CS_ST_AUTH;
+	case MSG_AUTH_MORE:
+		/* Only the answer to our AUTH_KEY, and only once. */
+		return cs->state == CS_ST_AUTH && cs->key_sent &&
+		    !cs->more_seen;
 	default:
 		return cs->authenticated && (cs->state == CS_ST_READY ||
 		    cs->state == CS_ST_CLOSING);
@@ -420,6 +501,29 @@ fill_event(const struct wire_msg *m, struct cs_event *ev)
 	case MSG_PONG:
 		ev->token = m->token;
 		return 0;
+	case MSG_AUTH_MORE:
+		return take_strs(m, &ev->text, NULL, NULL);
+	case MSG_KEYLIST:
+		if (take_strs(m, &ev->user, NULL, NULL) == -1)
+			return -1;
+		return take_keys(m, ev);
+	case MSG_E2E_FROM:
+		ev->time = m->time;
+		if (m->ns != 3 || take_strs(m, &ev->user, NULL, NULL) == -1 ||
+		    take_key(&m->s[1], ev->key) == -1 || m->s[2].len == 0)
+			return -1;
+		/* Binary: not a string, it may hold any byte. */
+		if ((ev->data = malloc(m->s[2].len)) == NULL)
+			return -1;
+		memcpy(ev->data, m->s[2].p, m->s[2].len);
+		ev->datalen = m->s[2].len;
+		return 0;
+	case MSG_E2E_FAIL:
+		if (m->ns != 3 || take_strs(m, &ev->user, NULL, NULL) == -1 ||
+		    take_key(&m->s[1], ev->key) == -1 ||
+		    (ev->text = str_dup(&m->s[2])) == NULL)
+			return -1;
+		return 0;
 	}
 	return -1;
 }
@@ -444,6 +548,10 @@ event_type(uint8_t type)
 	case MSG_ERROR:		return CS_EV_SERVER_ERROR;
 	case MSG_PONG:		return CS_EV_PONG;
 	case MSG_BYE:		return CS_EV_BYE;
+	case MSG_AUTH_MORE:	return CS_EV_AUTH_MORE;
+	case MSG_KEYLIST:	return CS_EV_KEYLIST;
+	case MSG_E2E_FROM:	return CS_EV_E2E_FROM;
+	case MSG_E2E_FAIL:	return CS_EV_E2E_FAIL;
 	}
 	return 0;
 }
@@ -468,6 +576,11 @@ advance(struct csession *cs, const struct wire_msg *m)
 	case MSG_BYE:
 		cs->bye_received = 1;
 		cs->state = CS_ST_CLOSING;
+		break;
+	case MSG_AUTH_MORE:
+		/* The key is accepted; a password is to follow. */
+		cs->more_seen = 1;
+		cs->state = CS_ST_AUTH_RETRY;
 		break;
 	}
 }

@@ -26,9 +26,14 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "complete.h"
+#include "lineedit.h"
 #include "tty.h"
 
 #define PROMPT_MAX	128
+/* What is shown in place of the prompt: a question, or a search. */
+#define SHOWN_MAX	(PROMPT_MAX + LE_QUERY_MAX + 32)
+#define QUERY_SHOWN	24	/* bytes of a search query shown, at most */
 #define ESCSEQ_MAX	16
 #define TAB_STOP	8
 /* Rows after the first of a printed line start this far in ("20:01 "). */
@@ -48,11 +53,16 @@ static struct {
 	struct termios	 saved;
 	unsigned int	 cols;
 	char		 prompt[PROMPT_MAX];
-	size_t		 promptcols;
-	char		 line[TTY_LINE_MAX + 1];
-	size_t		 len;		/* bytes in line */
-	size_t		 cur;		/* cursor, byte offset */
+	struct le_line	 ed;		/* the line being typed */
 	size_t		 hscroll;	/* first byte shown */
+	struct le_history hist;
+	struct le_search srch;		/* ^R */
+	struct le_paste	 paste;
+	struct completion comp;
+	/* A paste of several lines, waiting for "send N lines? (y/n)". */
+	int		 asking;
+	char		*pend;		/* the lines, joined by '\n' */
+	size_t		 pendlen, pendlines;
 	enum key_state	 ks;
 	char		 seq[ESCSEQ_MAX];
 	size_t		 seqlen;
@@ -211,26 +221,14 @@ write_str(const char *s)
 static size_t
 char_len(size_t i)
 {
-	return str_char_len(t.line, t.len, i);
-}
-
-/* Start of the character before byte offset i. */
-static size_t
-char_before(size_t i)
-{
-	if (i == 0)
-		return 0;
-	i--;
-	while (i > 0 && ((unsigned char)t.line[i] & 0xc0) == 0x80)
-		i--;
-	return i;
+	return str_char_len(t.ed.buf, t.ed.len, i);
 }
 
 /* Columns the character at line[i] takes on the screen. */
 static size_t
 char_cols(size_t i)
 {
-	return str_char_cols(t.line, t.len, i);
+	return str_char_cols(t.ed.buf, t.ed.len, i);
 }
 
 static size_t
@@ -245,39 +243,91 @@ cols_between(size_t from, size_t to)
 	return cols;
 }
 
+/* Columns a string takes on the screen. */
+static size_t
+str_cols(const char *s)
+{
+	size_t	 n = strlen(s), i, cols = 0;
+
+	for (i = 0; i < n; i += str_char_len(s, n, i))
+		cols += str_char_cols(s, n, i);
+	return cols;
+}
+
 /* Columns left for the input; the last column stays empty (no wrap). */
 static size_t
-input_cols(void)
+input_cols(size_t promptcols)
 {
-	size_t	 room = t.cols > t.promptcols + 1 ?
-	    t.cols - t.promptcols - 1 : 1;
+	size_t	 room = t.cols > promptcols + 1 ?
+	    t.cols - promptcols - 1 : 1;
 
 	return room;
+}
+
+/*
+ * What goes where the prompt is: the prompt, or the paste's question, or
+ * the search with its query (typed, printable text).
+ */
+static const char *
+shown_prompt(char *buf, size_t size)
+{
+	const char	*q;
+
+	if (t.asking) {
+		snprintf(buf, size, "send %zu lines? (y/n) ", t.pendlines);
+		return buf;
+	}
+	if (t.srch.active) {
+		/* A long query by its end, so that the prompt fits a row. */
+		q = t.srch.query;
+		if (t.srch.qlen > QUERY_SHOWN) {
+			q += t.srch.qlen - QUERY_SHOWN;
+			while (((unsigned char)*q & 0xc0) == 0x80)
+				q++;
+		}
+		snprintf(buf, size, "(%ssearch)'%s%s': ",
+		    t.srch.failed ? "failed " : "",
+		    q != t.srch.query ? "..." : "", q);
+		return buf;
+	}
+	return t.prompt;
 }
 
 static void
 redraw(void)
 {
-	char	 move[32];
-	size_t	 room = input_cols(), end, cols, curcol;
+	char		 move[32], pbuf[SHOWN_MAX];
+	const char	*prompt;
+	size_t		 promptcols, room, end, cols, curcol;
 
 	if (!t.raw)
 		return;
+	prompt = shown_prompt(pbuf, sizeof(pbuf));
+	promptcols = str_cols(prompt);
+	room = input_cols(promptcols);
+	if (t.asking) {
+		/* The pasted lines are not shown until they are answered for. */
+		write_str("\r");
+		write_str(prompt);
+		write_str("\x1b[J");
+		t.drawn_cur = promptcols;
+		return;
+	}
 	/* Scroll sideways just enough to keep the cursor in view. */
-	if (t.cur < t.hscroll)
-		t.hscroll = t.cur;
-	while (t.hscroll < t.cur && cols_between(t.hscroll, t.cur) >= room)
+	if (t.ed.cur < t.hscroll)
+		t.hscroll = t.ed.cur;
+	while (t.hscroll < t.ed.cur && cols_between(t.hscroll, t.ed.cur) >= room)
 		t.hscroll += char_len(t.hscroll);
-	for (end = t.hscroll, cols = 0; end < t.len; end += char_len(end)) {
+	for (end = t.hscroll, cols = 0; end < t.ed.len; end += char_len(end)) {
 		if (cols + char_cols(end) > room)
 			break;
 		cols += char_cols(end);
 	}
-	curcol = t.promptcols + cols_between(t.hscroll, t.cur);
+	curcol = promptcols + cols_between(t.hscroll, t.ed.cur);
 
 	write_str("\r");
-	write_str(t.prompt);
-	write_all(t.line + t.hscroll, end - t.hscroll);
+	write_str(prompt);
+	write_all(t.ed.buf + t.hscroll, end - t.hscroll);
 	/* To the end of the screen: a resize may have folded the old line. */
 	write_str("\x1b[J\r");
 	if (curcol > 0) {
@@ -388,7 +438,6 @@ tty_set_prompt(const char *p)
 		if ((unsigned char)t.prompt[i] < 0x20 ||
 		    (unsigned char)t.prompt[i] >= 0x7f)
 			t.prompt[i] = '?';
-	t.promptcols = strlen(t.prompt);
 	redraw();
 }
 
@@ -463,6 +512,8 @@ enter_raw(void)
 	if (tcsetattr(t.infd, TCSAFLUSH, &raw) == -1)
 		return -1;
 	t.raw = 1;
+	/* Bracketed paste: a paste comes marked, so Enter in it is not. */
+	write_str("\x1b[?2004h");
 	return 0;
 }
 
@@ -492,8 +543,11 @@ tty_stop(void)
 	if (!t.raw)
 		return;
 	clear_line();
+	write_str("\x1b[?2004l");
 	(void)tcsetattr(t.infd, TCSAFLUSH, &t.saved);
 	t.raw = 0;
+	/* A paste cut short by a stop is not waited for. */
+	t.paste.in = 0;
 }
 
 void
@@ -523,54 +577,67 @@ tty_active(void)
 
 /* ---------------------------------------------------------------- editing */
 
+/* Keys, as the editor acts on them whatever bytes brought them. */
+enum tty_key {
+	K_ENTER = 1,
+	K_LEFT, K_RIGHT, K_HOME, K_END,
+	K_UP, K_DOWN,
+	K_BACKSPACE, K_DELETE, K_EOF,
+	K_WORD_LEFT, K_WORD_RIGHT, K_KILL_WORD, K_KILL_WORD_BACK,
+	K_RUBOUT_WORD, K_KILL_END, K_KILL_START,
+	K_CLEAR, K_TAB, K_SEARCH, K_CANCEL,
+	K_UNKNOWN		/* a key that does nothing here: the bell */
+};
+
+/* The text of the line is at its end: a long paste has its own limit. */
 static void
-insert(const char *p, size_t n)
+too_long(void)
 {
-	if (t.len + n > TTY_LINE_MAX) {
-		tty_beep();
-		return;
+	tty_beep();
+}
+
+/* Tab with nothing to complete: spaces to the next tab stop, kept. */
+static void
+tab_spaces(void)
+{
+	static const char	 spaces[TAB_STOP + 1] = "        ";
+	size_t			 col = cols_between(0, t.ed.cur);
+
+	if (le_insert(&t.ed, spaces, TAB_STOP - col % TAB_STOP) == -1)
+		too_long();
+}
+
+/*
+ * Insert text that did not come key by key (a paste): what is printable
+ * UTF-8 goes in, a tab as spaces to the next tab stop, a line end as a
+ * blank; everything else (controls, escape sequences, bytes that are not
+ * UTF-8) is left out, so that it can never reach the screen.  Returns the
+ * number of bytes left out.
+ */
+static size_t
+insert_text(const char *p, size_t n)
+{
+	wchar_t	 wc;
+	size_t	 i, len, cols, dropped = 0;
+
+	for (i = 0; i < n; i += len) {
+		len = utf8_decode((const unsigned char *)p + i, n - i, &wc);
+		if (len == 0) {
+			len = 1;
+			dropped++;
+		} else if (p[i] == '\t')
+			tab_spaces();
+		else if (p[i] == '\n') {
+			if (le_insert(&t.ed, " ", 1) == -1)
+				return dropped + n - i;
+		} else if (wc < 0x20 || wc == 0x7f || !wc_info(wc, &cols))
+			dropped += len;
+		else if (le_insert(&t.ed, p + i, len) == -1) {
+			too_long();
+			return dropped + n - i;
+		}
 	}
-	memmove(t.line + t.cur + n, t.line + t.cur, t.len - t.cur);
-	memcpy(t.line + t.cur, p, n);
-	t.len += n;
-	t.cur += n;
-}
-
-static void
-delete_range(size_t from, size_t to)
-{
-	memmove(t.line + from, t.line + to, t.len - to);
-	t.len -= to - from;
-	if (t.cur > to)
-		t.cur -= to - from;
-	else if (t.cur > from)
-		t.cur = from;
-}
-
-static void
-backspace(void)
-{
-	if (t.cur > 0)
-		delete_range(char_before(t.cur), t.cur);
-}
-
-static void
-delete_char(void)
-{
-	if (t.cur < t.len)
-		delete_range(t.cur, t.cur + char_len(t.cur));
-}
-
-static void
-delete_word(void)
-{
-	size_t	 i = t.cur;
-
-	while (i > 0 && t.line[i - 1] == ' ')
-		i--;
-	while (i > 0 && t.line[i - 1] != ' ')
-		i--;
-	delete_range(i, t.cur);
+	return dropped;
 }
 
 static void
@@ -578,50 +645,374 @@ submit(tty_line_fn fn, void *arg)
 {
 	char	 copy[TTY_LINE_MAX + 1];
 
-	memcpy(copy, t.line, t.len);
-	copy[t.len] = '\0';
-	t.len = t.cur = t.hscroll = 0;
+	memcpy(copy, t.ed.buf, t.ed.len);
+	copy[t.ed.len] = '\0';
+	le_hist_add(&t.hist, copy, t.ed.len);
+	le_set(&t.ed, "", 0);
+	t.hscroll = 0;
 	clear_line();
 	redraw();
 	fn(arg, copy);
 	explicit_bzero(copy, sizeof(copy));
 }
 
-/* A finished escape sequence: the keys we know, the rest ignored. */
 static void
-escape_key(void)
+drop_pending(void)
 {
-	const char	*s = t.seq;
+	if (t.pend != NULL) {
+		explicit_bzero(t.pend, t.pendlen);
+		free(t.pend);
+	}
+	t.pend = NULL;
+	t.pendlen = t.pendlines = 0;
+	t.asking = 0;
+}
 
-	if (t.cpr_wait && s[0] == '[' && s[t.seqlen - 1] == 'R' &&
-	    strchr(s, ';') != NULL)
-		cursor_report(s);
-	else if (strcmp(s, "[C") == 0 || strcmp(s, "OC") == 0) {
-		if (t.cur < t.len)
-			t.cur += char_len(t.cur);
-	} else if (strcmp(s, "[D") == 0 || strcmp(s, "OD") == 0)
-		t.cur = char_before(t.cur);
-	else if (strcmp(s, "[H") == 0 || strcmp(s, "OH") == 0 ||
-	    strcmp(s, "[1~") == 0 || strcmp(s, "[7~") == 0)
-		t.cur = 0;
-	else if (strcmp(s, "[F") == 0 || strcmp(s, "OF") == 0 ||
-	    strcmp(s, "[4~") == 0 || strcmp(s, "[8~") == 0)
-		t.cur = t.len;
-	else if (strcmp(s, "[3~") == 0)
-		delete_char();
+/* The answer to "send N lines? (y/n)". */
+static void
+answer(int yes, tty_line_fn fn, void *arg)
+{
+	char	*pend = t.pend, *p, *nl;
+	size_t	 len = t.pendlen, left, seg;
+
+	t.pend = NULL;
+	drop_pending();
+	if (!yes) {
+		/* Back in the editor, joined, to be edited or thrown away. */
+		le_set(&t.ed, "", 0);
+		(void)insert_text(pend, len);
+		tty_print("secchat: the pasted lines were not sent; they are "
+		    "on the input line, joined");
+	} else {
+		for (p = pend, left = len;; p = nl + 1) {
+			nl = memchr(p, '\n', left);
+			seg = nl != NULL ? (size_t)(nl - p) : left;
+			le_set(&t.ed, "", 0);
+			(void)insert_text(p, seg);
+			if (t.ed.len > 0)
+				submit(fn, arg);
+			if (nl == NULL)
+				break;
+			left -= seg + 1;
+		}
+		le_set(&t.ed, "", 0);
+	}
+	explicit_bzero(pend, len);
+	free(pend);
+	redraw();
 }
 
 /*
- * Tab.  Nothing completes yet, so it is kept, as the spaces up to the next
- * tab stop: a pasted tab must not glue two words together.
+ * A bracketed paste has ended.  One line is inserted at the cursor; more
+ * (with what was typed around the cursor) wait for the user to say
+ * whether to send them, as a terminal without bracketed paste would have
+ * sent them at each line end.
  */
 static void
-tab_key(void)
+paste_done(void)
 {
-	static const char	 spaces[TAB_STOP + 1] = "        ";
-	size_t			 col = cols_between(0, t.cur);
+	char	*buf = t.paste.buf, *all;
+	size_t	 len = t.paste.len, lines, i, nonempty, run, alllen;
 
-	insert(spaces, TAB_STOP - col % TAB_STOP);
+	if (t.paste.overflow) {
+		tty_beep();
+		tty_print("secchat: a paste longer than the limit was left out");
+		return;
+	}
+	if (t.asking) {
+		tty_beep();	/* the question waits for its answer first */
+		return;
+	}
+	if (buf == NULL || len == 0)
+		return;
+	if (t.srch.active) {
+		le_search_accept(&t.srch);
+		le_hist_reset(&t.hist);
+	}
+	lines = le_paste_lines(buf, &len);
+	alllen = t.ed.len + len;
+	if ((all = malloc(alllen + 1)) == NULL) {
+		tty_beep();
+		return;
+	}
+	memcpy(all, t.ed.buf, t.ed.cur);
+	memcpy(all + t.ed.cur, buf, len);
+	memcpy(all + t.ed.cur + len, t.ed.buf + t.ed.cur,
+	    t.ed.len - t.ed.cur);
+	all[alllen] = '\0';
+	/* Count the lines that say something; any too long? */
+	nonempty = run = 0;
+	for (i = 0; i <= alllen; i++) {
+		if (i == alllen || all[i] == '\n') {
+			if (run > TTY_LINE_MAX)
+				break;
+			nonempty += run > 0;
+			run = 0;
+		} else
+			run++;
+	}
+	if (i <= alllen) {
+		explicit_bzero(all, alllen);
+		free(all);
+		tty_beep();
+		tty_print("secchat: a pasted line is longer than the input "
+		    "line can be; the paste was left out");
+		return;
+	}
+	if (lines == 1) {
+		explicit_bzero(all, alllen);
+		free(all);
+		if (insert_text(buf, len) > 0)
+			tty_beep();
+		return;
+	}
+	if (nonempty <= 1) {
+		/* Blank lines around one line: that line, to edit. */
+		for (i = 0, run = 0; i < alllen; i = run + 1) {
+			for (run = i; run < alllen && all[run] != '\n'; run++)
+				;
+			if (run > i)
+				break;
+		}
+		le_set(&t.ed, "", 0);
+		if (i < alllen && insert_text(all + i, run - i) > 0)
+			tty_beep();
+		explicit_bzero(all, alllen);
+		free(all);
+		return;
+	}
+	t.pend = all;
+	t.pendlen = alllen;
+	t.pendlines = nonempty;
+	t.asking = 1;
+	le_set(&t.ed, "", 0);
+}
+
+/* A key while "send N lines? (y/n)" is asked. */
+static void
+asking_key(int key, const char *text, tty_line_fn fn, void *arg)
+{
+	if (text != NULL && (text[0] == 'y' || text[0] == 'Y') &&
+	    text[1] == '\0')
+		answer(1, fn, arg);
+	else if ((text != NULL && (text[0] == 'n' || text[0] == 'N') &&
+	    text[1] == '\0') || key == K_CANCEL)
+		answer(0, fn, arg);
+	else
+		tty_beep();
+}
+
+/* Typed text (one character): into the line, or the search, or asked. */
+static void
+text_key(const char *p, size_t n, tty_line_fn fn, void *arg)
+{
+	char	 one[5];
+
+	complete_reset(&t.comp);
+	if (t.asking) {
+		if (n < sizeof(one)) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			asking_key(0, one, fn, arg);
+		}
+		return;
+	}
+	if (t.srch.active) {
+		if (le_search_add(&t.srch, &t.hist, &t.ed, p, n) == -1 ||
+		    t.srch.failed)
+			tty_beep();
+		redraw();
+		return;
+	}
+	if (le_insert(&t.ed, p, n) == -1)
+		too_long();
+	redraw();
+}
+
+/* A key while ^R searches: its own keys, or leave with the line found. */
+static int
+search_key(int key)
+{
+	switch (key) {
+	case K_SEARCH:
+		le_search_start(&t.srch, &t.hist, &t.ed);
+		if (t.srch.failed)
+			tty_beep();
+		return 1;
+	case K_BACKSPACE:
+		le_search_back(&t.srch, &t.hist, &t.ed);
+		return 1;
+	case K_CANCEL:
+		le_search_cancel(&t.srch, &t.ed);
+		le_hist_reset(&t.hist);
+		return 1;
+	default:
+		le_search_accept(&t.srch);
+		le_hist_reset(&t.hist);
+		return 0;
+	}
+}
+
+static void
+key(int k, tty_line_fn fn, void *arg)
+{
+	struct le_line	*l = &t.ed;
+
+	if (k != K_TAB)
+		complete_reset(&t.comp);
+	if (t.asking) {
+		asking_key(k, NULL, fn, arg);
+		return;
+	}
+	if (t.srch.active && search_key(k)) {
+		redraw();
+		return;
+	}
+	switch (k) {
+	case K_ENTER:
+		submit(fn, arg);
+		return;
+	case K_EOF:
+		if (l->len == 0) {
+			fn(arg, NULL);
+			return;
+		}
+		le_delete(l);
+		break;
+	case K_LEFT:
+		le_left(l);
+		break;
+	case K_RIGHT:
+		le_right(l);
+		break;
+	case K_HOME:
+		l->cur = 0;
+		break;
+	case K_END:
+		l->cur = l->len;
+		break;
+	case K_UP:
+		if (le_hist_up(&t.hist, l) == -1)
+			tty_beep();
+		break;
+	case K_DOWN:
+		if (le_hist_down(&t.hist, l) == -1)
+			tty_beep();
+		break;
+	case K_BACKSPACE:
+		le_backspace(l);
+		break;
+	case K_DELETE:
+		le_delete(l);
+		break;
+	case K_WORD_LEFT:
+		le_word_left(l);
+		break;
+	case K_WORD_RIGHT:
+		le_word_right(l);
+		break;
+	case K_KILL_WORD:
+		le_kill_word(l);
+		break;
+	case K_KILL_WORD_BACK:
+		le_kill_word_back(l);
+		break;
+	case K_RUBOUT_WORD:
+		le_rubout_word(l);
+		break;
+	case K_KILL_END:
+		le_kill_to_end(l);
+		break;
+	case K_KILL_START:
+		le_kill_to_start(l);
+		break;
+	case K_CLEAR:
+		if (t.raw)
+			write_str("\x1b[H\x1b[2J");
+		break;
+	case K_TAB:
+		if (complete_tab(&t.comp, l) == -1)
+			tab_spaces();
+		break;
+	case K_SEARCH:
+		le_search_start(&t.srch, &t.hist, l);
+		break;
+	default:
+		tty_beep();
+		break;
+	}
+	redraw();
+}
+
+/* A finished escape sequence: the keys we know, the rest ignored. */
+static void
+escape_key(tty_line_fn fn, void *arg)
+{
+	static const struct {
+		const char	*seq;
+		int		 key;
+	} keys[] = {
+		{ "[A", K_UP }, { "OA", K_UP },
+		{ "[B", K_DOWN }, { "OB", K_DOWN },
+		{ "[C", K_RIGHT }, { "OC", K_RIGHT },
+		{ "[D", K_LEFT }, { "OD", K_LEFT },
+		{ "[H", K_HOME }, { "OH", K_HOME },
+		{ "[1~", K_HOME }, { "[7~", K_HOME },
+		{ "[F", K_END }, { "OF", K_END },
+		{ "[4~", K_END }, { "[8~", K_END },
+		{ "[3~", K_DELETE },
+		/* Ctrl- and Alt-Left/Right, as xterm and rxvt send them. */
+		{ "[1;5C", K_WORD_RIGHT }, { "[1;3C", K_WORD_RIGHT },
+		{ "[5C", K_WORD_RIGHT }, { "Oc", K_WORD_RIGHT },
+		{ "[1;5D", K_WORD_LEFT }, { "[1;3D", K_WORD_LEFT },
+		{ "[5D", K_WORD_LEFT }, { "Od", K_WORD_LEFT },
+		{ "[3;5~", K_KILL_WORD }, { "[3;3~", K_KILL_WORD },
+	};
+	const char	*s = t.seq;
+	size_t		 i;
+
+	if (t.cpr_wait && s[0] == '[' && s[t.seqlen - 1] == 'R' &&
+	    strchr(s, ';') != NULL) {
+		cursor_report(s);
+		return;
+	}
+	if (strcmp(s, "[200~") == 0) {
+		le_paste_begin(&t.paste);
+		return;
+	}
+	if (strcmp(s, "[201~") == 0)
+		return;		/* the end of a paste that never began */
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(s, keys[i].seq) == 0) {
+			key(keys[i].key, fn, arg);
+			return;
+		}
+}
+
+/* Alt and a key, which the terminal sends as ESC and the key. */
+static void
+meta_key(unsigned char c, tty_line_fn fn, void *arg)
+{
+	switch (c) {
+	case 'b':
+	case 'B':
+		key(K_WORD_LEFT, fn, arg);
+		break;
+	case 'f':
+	case 'F':
+		key(K_WORD_RIGHT, fn, arg);
+		break;
+	case 'd':
+	case 'D':
+		key(K_KILL_WORD, fn, arg);
+		break;
+	case 0x7f:
+	case 0x08:
+		key(K_KILL_WORD_BACK, fn, arg);
+		break;
+	default:
+		break;		/* other Meta keys: ignored */
+	}
 }
 
 /* Typed bytes that are not UTF-8: said once, as the bell is easy to miss. */
@@ -636,69 +1027,43 @@ not_utf8(void)
 	    "was left out; set it (and LANG) to UTF-8");
 }
 
-/* Returns 1 if the line was submitted or closed (stop feeding). */
-static int
+static void
 control_key(unsigned char c, tty_line_fn fn, void *arg)
 {
-	switch (c) {
-	case '\r':
-	case '\n':
-		submit(fn, arg);
-		return 1;
-	case 0x01:			/* ^A */
-		t.cur = 0;
-		break;
-	case 0x02:			/* ^B */
-		t.cur = char_before(t.cur);
-		break;
-	case 0x04:			/* ^D */
-		if (t.len == 0) {
-			fn(arg, NULL);
-			return 1;
-		}
-		delete_char();
-		break;
-	case 0x05:			/* ^E */
-		t.cur = t.len;
-		break;
-	case 0x06:			/* ^F */
-		if (t.cur < t.len)
-			t.cur += char_len(t.cur);
-		break;
-	case 0x08:			/* ^H */
-	case 0x7f:			/* DEL */
-		backspace();
-		break;
-	case '\t':
-		tab_key();
-		break;
-	case 0x0b:			/* ^K */
-		t.len = t.cur;
-		break;
-	case 0x0c:			/* ^L */
-		write_str("\x1b[H\x1b[2J");
-		break;
-	case 0x15:			/* ^U */
-		delete_range(0, t.cur);
-		break;
-	case 0x17:			/* ^W */
-		delete_word();
-		break;
-	case 0x1b:
+	static const int	 ctrl[32] = {
+		[0x01] = K_HOME,	/* ^A */
+		[0x02] = K_LEFT,	/* ^B */
+		[0x04] = K_EOF,		/* ^D */
+		[0x05] = K_END,		/* ^E */
+		[0x06] = K_RIGHT,	/* ^F */
+		[0x07] = K_CANCEL,	/* ^G */
+		[0x08] = K_BACKSPACE,	/* ^H */
+		['\t'] = K_TAB,
+		['\n'] = K_ENTER,
+		[0x0b] = K_KILL_END,	/* ^K */
+		[0x0c] = K_CLEAR,	/* ^L */
+		['\r'] = K_ENTER,
+		[0x0e] = K_DOWN,	/* ^N */
+		[0x10] = K_UP,		/* ^P */
+		[0x12] = K_SEARCH,	/* ^R */
+		[0x15] = K_KILL_START,	/* ^U */
+		[0x17] = K_RUBOUT_WORD,	/* ^W */
+	};
+
+	if (c == 0x1b) {
 		t.ks = KS_ESC;
 		t.seqlen = 0;
-		return 0;
-	default:
-		tty_beep();
-		break;
+		return;
 	}
-	redraw();
-	return 0;
+	if (c == 0x7f)
+		key(K_BACKSPACE, fn, arg);
+	else
+		key(ctrl[c] != 0 ? ctrl[c] : K_UNKNOWN, fn, arg);
 }
 
 /* A whole multibyte character: insert it if it is printable. */
 static void
-multibyte_done(void)
+multibyte_done(tty_line_fn fn, void *arg)
 {
 	wchar_t	 wc;
 	size_t	 cols;
@@ -707,7 +1072,7 @@ multibyte_done(void)
 	if (utf8_decode(t.mb, t.mblen, &wc) != t.mblen)
 		not_utf8();
 	else if (wc_info(wc, &cols)) {
-		insert((const char *)t.mb, t.mblen);
+		text_key((const char *)t.mb, t.mblen, fn, arg);
 		if (!locale_is_utf8() && !t.warned_locale) {
 			t.warned_locale = 1;
 			tty_print("secchat: the locale is not UTF-8, so text "
@@ -716,20 +1081,31 @@ multibyte_done(void)
 		}
 	} else
 		tty_beep();
-	redraw();
 }
 
 static void
 feed_byte(unsigned char c, tty_line_fn fn, void *arg)
 {
+	int	 r;
+
+	if (t.paste.in) {
+		/* Out of memory drops the paste, which paste_done() says. */
+		if ((r = le_paste_byte(&t.paste, c)) == 1) {
+			paste_done();
+			redraw();
+		}
+		return;
+	}
 	switch (t.ks) {
 	case KS_ESC:
 		if (c == '[' || c == 'O') {
 			t.seq[0] = (char)c;
 			t.seqlen = 1;
 			t.ks = KS_CSI;
-		} else
-			t.ks = KS_NORMAL;	/* Meta keys: ignored */
+		} else {
+			t.ks = KS_NORMAL;
+			meta_key(c, fn, arg);
+		}
 		return;
 	case KS_CSI:
 		if (t.seqlen < ESCSEQ_MAX - 1)
@@ -737,7 +1113,7 @@ feed_byte(unsigned char c, tty_line_fn fn, void *arg)
 		if (c >= 0x40 && c <= 0x7e) {
 			t.seq[t.seqlen] = '\0';
 			t.ks = KS_NORMAL;
-			escape_key();
+			escape_key(fn, arg);
 			redraw();
 		}
 		return;
@@ -749,18 +1125,17 @@ feed_byte(unsigned char c, tty_line_fn fn, void *arg)
 		}
 		t.mb[t.mblen++] = c;
 		if (t.mblen == t.mbneed)
-			multibyte_done();
+			multibyte_done(fn, arg);
 		return;
 	case KS_NORMAL:
 		break;
 	}
 	if (c < 0x20 || c == 0x7f) {
-		(void)control_key(c, fn, arg);
+		control_key(c, fn, arg);
 		return;
 	}
 	if (c < 0x80) {
-		insert((const char *)&c, 1);
-		redraw();
+		text_key((const char *)&c, 1, fn, arg);
 		return;
 	}
 	t.mb[0] = c;
@@ -785,4 +1160,36 @@ tty_feed(const unsigned char *p, size_t n, tty_line_fn fn, void *arg)
 
 	for (i = 0; i < n; i++)
 		feed_byte(p[i], fn, arg);
+}
+
+const char *
+tty_current(size_t *cur)
+{
+	if (cur != NULL)
+		*cur = t.ed.cur;
+	return t.ed.buf;
+}
+
+const char *
+tty_question(void)
+{
+	static char	 buf[SHOWN_MAX];
+
+	if (!t.asking && !t.srch.active)
+		return NULL;
+	return shown_prompt(buf, sizeof(buf));
+}
+
+void
+tty_reset(void)
+{
+	le_set(&t.ed, "", 0);
+	t.hscroll = 0;
+	if (t.srch.active)
+		le_search_cancel(&t.srch, &t.ed);
+	le_hist_free(&t.hist);
+	le_paste_free(&t.paste);
+	drop_pending();
+	complete_reset(&t.comp);
+	t.ks = KS_NORMAL;
 }

@@ -14,7 +14,9 @@
 
 #include <stddef.h>
 
-#define TTY_LINE_MAX	65536	/* bytes of input per line */
+#include "lineedit.h"
+
+#define TTY_LINE_MAX	LE_LINE_MAX	/* bytes of input per line */
 
 /* A finished line (NUL-terminated), or NULL for ^D on an empty line. */
 typedef void (*tty_line_fn)(void *arg, const char *line);
@@ -51,7 +53,17 @@ void	tty_winch(void);
 /* Ring the bell. */
 void	tty_beep(void);
 
-/* Feed bytes read from the terminal; fn gets every finished line. */
+/*
+ * Feed bytes read from the terminal; fn gets every finished line.  Keys
+ * are taken only from here, so only from the user's own terminal.
+ */
 void	tty_feed(const unsigned char *, size_t, tty_line_fn fn, void *arg);
+
+/* The line being edited, and the cursor in it (what a test looks at). */
+const char	*tty_current(size_t *cur);
+/* The paste's question or the search shown for the prompt, or NULL. */
+const char	*tty_question(void);
+/* Forget the line, the history, a paste and a search (for tests). */
+void		 tty_reset(void);
 
 #endif

@@ -68,16 +68,16 @@ try:
     c.send("/join side")
     tap.ok(a.out.expect(r" arrived side carol$") is not None,
            "alice sees carol join side")
-    a.send("/msg carol psst")
+    a.send("/plainmsg carol psst")
     tap.ok(c.out.expect(r" private alice psst$") is not None,
            "carol receives alice's private message")
-    a.send("/msg nobody-here hi")
+    a.send("/plainmsg nobody-here hi")
     tap.ok(a.out.expect(r" error 3 ") is not None,
            "a private message to nobody gets an error")
 
     a.close_stdin()
     tap.ok(a.wait() == 8, "EOF on stdin leaves cleanly, with status 8 "
-           "for the /msg the server refused")
+           "for the /plainmsg the server refused")
     tap.ok(c.out.expect(r" departed (lobby|side) alice quit$") is not None,
            "carol sees alice leave")
     # History: a newcomer to the lobby gets the recent messages, marked.

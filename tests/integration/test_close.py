@@ -112,7 +112,7 @@ try:
            "through (got %s)" % rcode)
 
     # A request the server refuses makes the exit status 8.
-    rcode, out, err = pipe_client(d, home, ["/msg nobody hi", "/who"])
+    rcode, out, err = pipe_client(d, home, ["/plainmsg nobody hi", "/who"])
     tap.diag(out + err)
     tap.ok(any(" error 3 " in l for l in out.splitlines()),
            "pipe mode: the server's error is shown")

@@ -104,12 +104,12 @@ try:
            "a Tab is sent as spaces, not dropped (got %r)" %
            (m.group(1) if m else None))
 
-    bob.send("/msg alice psst")
+    bob.send("/plainmsg alice psst")
     tap.ok(wait_for(lambda: "psst" in screen()), "a private message arrives")
     line = [l for l in rows() if "psst" in l]
-    tap.ok(line and "[private from bob] psst" in line[0] and
+    tap.ok(line and "[private from bob, NOT end-to-end] psst" in line[0] and
            "->" not in line[0], "it reads as from bob: %r" % line)
-    typed("/msg nobody hi")
+    typed("/plainmsg nobody hi")
     tap.ok(wait_for(lambda: "no such user online: nobody" in screen()),
            "an error to a request is shown")
     line = [l for l in rows() if "no such user online" in l]
