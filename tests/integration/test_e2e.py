@@ -347,10 +347,12 @@ def main_run():
             finally:
                 for p in bobs:
                     os.kill(p, signal.SIGCONT)
+            # The /msg waits for the key directory, so the /plainmsg may
+            # arrive first: look at every line, in either order.
             for c, what in ((bob1, "first"), (bob2, "second")):
-                tap.ok(c.out.expect(r" private-e2e alice unverified %s$" %
-                                    m2, timeout=WAIT * 2) is not None and
-                       c.out.expect(r" private alice %s$" % p2) is not None,
+                tap.ok(c.out.wait_seen(r" private-e2e alice unverified %s$"
+                                       % m2, timeout=WAIT * 2) and
+                       c.out.wait_seen(r" private alice %s$" % p2),
                        "bob's workers go on: his %s device gets both" %
                        what)
         log = "\n".join(d.log.all)
