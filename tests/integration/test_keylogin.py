@@ -364,8 +364,14 @@ def key_and_password():
         c = KeyClient(d, "alice", adev, password=PW["alice"])
         tap.ok(logs_in(c, "alice"), "the key and the password log in")
         leave(c)
-        tap.ok(d.log.seen(r"Accepted publickey for alice "),
-               "the key was accepted by the master")
+        tap.ok(d.log.seen(r"Partial publickey for alice from 127\.0\.0\.1 "
+                          r"port \d+ key %s: password needed$" %
+                          re.escape(fingerprint(adev[3]))) and
+               d.log.seen(r"Accepted publickey,password for alice from "
+                          r"127\.0\.0\.1 port \d+ key %s$" %
+                          re.escape(fingerprint(adev[3]))),
+               "the master logs the key as partial, then the login as "
+               "\"Accepted publickey,password\"")
         b = Client(d, "bob", PW["bob"])
         tap.ok(b.out.expect(r" login bob$") is not None,
                "bob, outside the Match block, logs in with a password")
