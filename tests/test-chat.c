@@ -624,6 +624,204 @@ test_e2e(void)
 	teardown();
 }
 
+/* The next message is a NAMES-shaped one of type, listing exactly list. */
+static int
+got_list(struct fake *f, uint8_t type, const char *room, const char *list)
+{
+	struct wire_msg	 m;
+	char		 have[512];
+
+	if (!next(f, &m) || m.type != type || !str_is(&m.s[0], room))
+		return 0;
+	names_of(&m, have, sizeof(have));
+	if (strcmp(have, list) != 0) {
+		tap_diag("%s %s: %s, not %s", wire_type_name(type), room, have,
+		    list);
+		return 0;
+	}
+	return 1;
+}
+
+/* The next message is WHOISINFO: user, rooms, idle ms, away, "id:flags". */
+static int
+got_whois(struct fake *f, const char *user, const char *rooms, uint64_t idle,
+    const char *away, const char *keys)
+{
+	struct wire_msg	 m;
+	struct reader	 r;
+	const uint8_t	*k;
+	uint8_t		 flags;
+	char		 have[256], one[32];
+
+	if (!next(f, &m) || m.type != MSG_WHOISINFO ||
+	    !str_is(&m.s[0], user) || !str_is(&m.s[1], rooms) ||
+	    !str_is(&m.s[2], away))
+		return 0;
+	if (idle != UINT64_MAX && m.time != idle) {
+		tap_diag("WHOISINFO %s: idle %llu, not %llu", user,
+		    (unsigned long long)m.time, (unsigned long long)idle);
+		return 0;
+	}
+	have[0] = '\0';
+	rd_init(&r, m.list, m.listlen);
+	while (wire_keys_next(&r, &k, &flags)) {
+		snprintf(one, sizeof(one), "%s%x:%u", have[0] ? "," : "",
+		    (unsigned)k[0] << 8 | k[1], flags);
+		strlcat(have, one, sizeof(have));
+	}
+	if (strcmp(have, keys) != 0) {
+		tap_diag("WHOISINFO %s keys: %s, not %s", user, have, keys);
+		return 0;
+	}
+	return 1;
+}
+
+/* Protocol section 11.8: AWAY, AWAYNOTE, AWAYNAMES, WHOIS. */
+static void
+test_away(void)
+{
+	struct fake	*a1, *a2, *b, *p;
+	char		 longtext[AWAY_TEXT_MAX + 2];
+	uint64_t	 t0;
+
+	setup(8, 50);
+	a1 = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	chat_enter_lobby(a1->cs, ++now);
+	a2 = elogin("alice", 0xa2, CHAT_ID_EXTENDED);
+	chat_enter_lobby(a2->cs, ++now);
+	b = elogin("bob", 0xb1, CHAT_ID_EXTENDED);
+	chat_enter_lobby(b->cs, ++now);
+	p = elogin("pat", 0xc1, 0);		/* a plain session */
+	chat_enter_lobby(p->cs, ++now);
+	req(b, MSG_JOIN, "dev", NULL);
+	drain(a1), drain(a2), drain(b), drain(p);
+
+	req(a1, MSG_AWAY, "lunch", NULL);
+	tap_ok(got(a1, MSG_AWAYNOTE, "alice", "lunch", NULL) &&
+	    got(a2, MSG_AWAYNOTE, "alice", "lunch", NULL) &&
+	    pending(a1) == 0 && pending(a2) == 0 && pending(b) == 0 &&
+	    pending(p) == 0, "AWAY: AWAYNOTE to every extended session of "
+	    "the user, the sender's included, and to nobody else");
+
+	req(b, MSG_WHO, "lobby", NULL);
+	tap_ok(got_names(b, "lobby", "alice,bob,pat") &&
+	    got_list(b, MSG_AWAYNAMES, "lobby", "alice") && pending(b) == 0,
+	    "WHO on an extended session: NAMES as ever, then AWAYNAMES");
+	req(p, MSG_WHO, "lobby", NULL);
+	tap_ok(got_names(p, "lobby", "alice,bob,pat") && pending(p) == 0,
+	    "WHO on a plain session: NAMES alone");
+	req(b, MSG_WHO, "dev", NULL);
+	tap_ok(got_names(b, "dev", "bob") &&
+	    got_list(b, MSG_AWAYNAMES, "dev", "") && pending(b) == 0,
+	    "a room where nobody is away: an empty AWAYNAMES");
+
+	req(b, MSG_PRIVMSG, "alice", "hi");
+	tap_ok(got(a1, MSG_PRIVATE, "bob", "hi", NULL) &&
+	    got(a2, MSG_PRIVATE, "bob", "hi", NULL) &&
+	    got(b, MSG_AWAYNOTE, "alice", "lunch", NULL) && pending(b) == 0,
+	    "PRIVMSG to someone away: delivered, and the sender gets "
+	    "AWAYNOTE");
+	req(b, MSG_PRIVMSG, "alice", "again");
+	e2e(b, "alice", 0xa1, 10, 0x01);
+	e2e(b, "alice", 0xa2, 10, 0x02);
+	tap_ok(pending(b) == 0, "once per away period: no note for the "
+	    "next PRIVMSG or E2E to the same user");
+	drain(a1), drain(a2);
+	req(p, MSG_PRIVMSG, "alice", "plain");
+	tap_ok(pending(p) == 0, "a plain sender is not told");
+	req(b, MSG_PRIVMSG, "pat", "x");
+	req(b, MSG_PRIVMSG, "alice", "back to you");
+	tap_ok(got(b, MSG_AWAYNOTE, "alice", "lunch", NULL) &&
+	    pending(b) == 0, "after writing to someone else, told again");
+	drain(a1), drain(a2), drain(p);
+	e2e(a2, "alice", 0xa1, 10, 0x03);
+	tap_ok(got_e2e(a1, "alice", 0xa2, 10, 0x03) && pending(a2) == 0,
+	    "no note about oneself (copies to one's own devices)");
+
+	/* Whois: rooms, idle, away text, online keys. */
+	t0 = now;
+	now += 5000;
+	req(b, MSG_WHOIS, "alice", NULL);
+	tap_ok(got_whois(b, "alice", "lobby", now - t0, "lunch",
+	    "a2:1,a1:1") && pending(b) == 0, "WHOIS: WHOISINFO with rooms, "
+	    "the time since the last message, the away text and the keys");
+	req(a2, MSG_JOIN, "dev", NULL);
+	drain(a2), drain(b);
+	req(a1, MSG_WHOIS, "bob", NULL);
+	tap_ok(got_whois(a1, "bob", "dev,lobby", UINT64_MAX, "", "b1:1"),
+	    "WHOIS of someone not away, in two rooms (the newest first): an "
+	    "empty away text");
+	req(b, MSG_WHOIS, "alice", NULL);
+	{
+		struct wire_msg	 m;
+
+		tap_ok(next(b, &m) && m.type == MSG_WHOISINFO &&
+		    (str_is(&m.s[1], "dev,lobby") ||
+		    str_is(&m.s[1], "lobby,dev")), "rooms of two sessions "
+		    "are each listed once");
+	}
+	req(b, MSG_WHOIS, "nobody", NULL);
+	tap_ok(got_error(b, ERR_NO_USER, NULL) && pending(b) == 0,
+	    "WHOIS of someone offline: ERROR 3");
+	req(b, MSG_WHOIS, "pat", NULL);
+	tap_ok(got_whois(b, "pat", "lobby", UINT64_MAX, "", ""),
+	    "WHOIS of a plain session's user: no keys");
+	req(p, MSG_WHOIS, "alice", NULL);
+	tap_ok(got_error(p, ERR_BAD_REQUEST, NULL) && pending(p) == 0,
+	    "WHOIS from a plain session: ERROR 1");
+	req(p, MSG_AWAY, "x", NULL);
+	tap_ok(got_error(p, ERR_BAD_REQUEST, NULL) && pending(a1) == 0,
+	    "AWAY from a plain session: ERROR 1");
+
+	/* Back. */
+	req(a2, MSG_AWAY, "", NULL);
+	tap_ok(got(a1, MSG_AWAYNOTE, "alice", "", NULL) &&
+	    got(a2, MSG_AWAYNOTE, "alice", "", NULL),
+	    "AWAY with an empty text: back, confirmed to every session");
+	req(b, MSG_PRIVMSG, "alice", "there?");
+	tap_ok(!got(b, MSG_AWAYNOTE, NULL, NULL, NULL),
+	    "no note once back");
+	req(b, MSG_WHO, "lobby", NULL);
+	tap_ok(got_names(b, "lobby", "alice,bob,pat") &&
+	    got_list(b, MSG_AWAYNAMES, "lobby", ""), "nor in AWAYNAMES");
+	drain(a1), drain(a2);
+
+	/* A new away period is told again, even to the same sender. */
+	req(a1, MSG_AWAY, "gone", NULL);
+	req(b, MSG_PRIVMSG, "alice", "hello");
+	tap_ok(got(b, MSG_AWAYNOTE, "alice", "gone", NULL),
+	    "a new away period brings a new note");
+
+	/* The longest text the front takes, and what it refuses. */
+	memset(longtext, 'z', sizeof(longtext));
+	longtext[AWAY_TEXT_MAX] = '\0';
+	drain(a1), drain(a2);
+	req(a1, MSG_AWAY, longtext, NULL);
+	tap_ok(got(a2, MSG_AWAYNOTE, "alice", longtext, NULL),
+	    "an away text of 160 bytes");
+	longtext[AWAY_TEXT_MAX] = 'z';
+	longtext[AWAY_TEXT_MAX + 1] = '\0';
+	req(a1, MSG_AWAY, longtext, NULL);
+	tap_ok(a1->ended && strcmp(a1->why, CHAT_WHY_PROTO) == 0,
+	    "one of 161 bytes (which the worker would refuse) ends the "
+	    "session");
+	reap();
+
+	/* The state goes with the user's last session. */
+	fake_end(a2, CHAT_WHY_LOST, NULL);
+	reap();
+	a1 = elogin("alice", 0xa1, CHAT_ID_EXTENDED);
+	chat_enter_lobby(a1->cs, ++now);
+	drain(b);
+	req(b, MSG_PRIVMSG, "alice", "hi");
+	tap_ok(pending(b) == 0, "away ends when the user's last session "
+	    "leaves");
+	req(b, MSG_WHOIS, "alice", NULL);
+	tap_ok(got_whois(b, "alice", "lobby", 2, "", "a1:1"),
+	    "a new session counts as activity: idle since its login");
+	teardown();
+}
+
 /* Order: each payload is another byte, sent in a row. */
 static void
 test_e2e_order(void)
@@ -1352,6 +1550,7 @@ main(void)
 	test_directory();
 	test_e2e();
 	test_e2e_order();
+	test_away();
 	test_lying_directory();
 	return tap_done();
 }

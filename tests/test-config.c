@@ -624,7 +624,7 @@ test_print(void)
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
 	tap_ok(has_line(out, "controlsocket " RUNSTATEDIR "/secchatd.sock"),
 	    "-T: ControlSocket");
-	tap_ok(count_lines(out) == 33, "-T: 32 keywords, 33 lines (got %d)",
+	tap_ok(count_lines(out) == 34, "-T: 33 keywords, 34 lines (got %d)",
 	    count_lines(out));
 	free(out);
 
@@ -859,6 +859,79 @@ test_colons(void)
 	    "MaxSessionsPerUser one past");
 }
 
+/* AuthenticationMethods and Match User blocks. */
+static void
+test_methods(void)
+{
+	const struct auth_methods	*am;
+	unsigned			 more;
+	char				*out;
+
+	config_defaults(&cfg);
+	am = config_auth_methods(&cfg, "alice");
+	tap_ok(am->n == 2 && config_auth_done(am, AUTH_M_PASSWORD, &more) ==
+	    1 && config_auth_done(am, AUTH_M_PUBLICKEY, &more) == 1,
+	    "default: a password or a key, either");
+	tap_ok(parses("AuthenticationMethods publickey,password\n") &&
+	    (am = config_auth_methods(&cfg, "x")) != NULL &&
+	    config_auth_done(am, AUTH_M_PUBLICKEY, &more) == 0 &&
+	    more == AUTH_M_PASSWORD &&
+	    config_auth_done(am, AUTH_M_PASSWORD, &more) == 0 &&
+	    config_auth_done(am, AUTH_M_PASSWORD | AUTH_M_PUBLICKEY,
+	    &more) == 1, "publickey,password: both are needed");
+	tap_ok(parses("AuthenticationMethods publickey\n") &&
+	    config_auth_done(&cfg.auth_methods, AUTH_M_PASSWORD, &more) ==
+	    -1 && config_auth_done(&cfg.auth_methods, AUTH_M_PUBLICKEY,
+	    &more) == 1, "publickey: a password alone never is enough");
+	tap_ok(parses("AuthenticationMethods password\n"
+	    "AuthenticationMethods publickey\n") &&
+	    cfg.auth_methods.n == 1 &&
+	    cfg.auth_methods.list[0] == AUTH_M_PASSWORD,
+	    "the first AuthenticationMethods wins");
+	tap_ok(parses("Match User bob,carol\n"
+	    "  AuthenticationMethods publickey,password\n"
+	    "  AuthenticationMethods password\n"
+	    "Match User bob\n"
+	    "  AuthenticationMethods publickey\n"
+	    "Match all\n"
+	    "MaxAuthTries 5\n"
+	    "AuthenticationMethods password\n") &&
+	    cfg.nmatch == 2 && cfg.max_auth_tries == 5 &&
+	    config_auth_methods(&cfg, "alice") == &cfg.auth_methods &&
+	    cfg.auth_methods.list[0] == AUTH_M_PASSWORD &&
+	    config_auth_methods(&cfg, "bob") == &cfg.match[0].methods &&
+	    config_auth_methods(&cfg, "carol")->list[0] ==
+	    (AUTH_M_PASSWORD | AUTH_M_PUBLICKEY) &&
+	    config_auth_methods(&cfg, "bo") == &cfg.auth_methods,
+	    "Match User: the first block naming the user wins; Match all "
+	    "ends it; names are exact");
+	out = printed(&cfg);
+	tap_ok(has_line(out, "authenticationmethods password") &&
+	    strstr(out, "match user bob,carol\n\tauthenticationmethods "
+	    "publickey,password\nmatch user bob\n\tauthenticationmethods "
+	    "publickey\n") != NULL, "-T prints the Match blocks last");
+	free(out);
+	tap_ok(parses("Match User dave\n") && cfg.nmatch == 1 &&
+	    config_auth_methods(&cfg, "dave") == &cfg.auth_methods,
+	    "an empty Match block changes nothing");
+	fails("Match User bob\nMaxAuthTries 5\n", "t.conf:2: MaxAuthTries: "
+	    "not allowed in a Match block (only AuthenticationMethods is)",
+	    "only AuthenticationMethods in a Match block");
+	fails_like("Match Host x\n", "only \"Match User", "Match Host is "
+	    "refused");
+	fails_like("Match User Bob\n", "invalid user name", "Match User "
+	    "checks the names");
+	fails_like("Match User a,,b\n", "invalid user name", "an empty name");
+	fails_like("AuthenticationMethods password,keyboard\n",
+	    "unknown method", "an unknown method");
+	fails_like("AuthenticationMethods password,password\n",
+	    "a method twice", "a method twice in a list");
+	fails_like("AuthenticationMethods password password\n",
+	    "the same list twice", "a list twice");
+	fails_like("AuthenticationMethods\n", "missing value",
+	    "no list");
+}
+
 int
 main(void)
 {
@@ -873,6 +946,7 @@ main(void)
 	test_print();
 	test_load();
 	test_example();
+	test_methods();
 	test_colons();
 	return tap_done();
 }

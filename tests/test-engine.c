@@ -910,6 +910,341 @@ test_malformed(void)
 	pair_free(&pp);
 }
 
+/* ---------------------------------------------------------- section 11 */
+
+/* What the engine asked of a key login. */
+static struct {
+	int	 n;
+	uint8_t	 key[NOISE_KEYLEN], hs2[NOISE_HASHLEN], proof[WIRE_KEYLEN];
+	char	 user[SECCHAT_NAME_MAX + 1];
+} keyq;
+
+static int
+key_check(void *arg, const uint8_t key[NOISE_KEYLEN],
+    const uint8_t hs2[NOISE_HASHLEN], const char *user, size_t userlen,
+    const uint8_t proof[WIRE_KEYLEN])
+{
+	(void)arg;
+	keyq.n++;
+	memcpy(keyq.key, key, NOISE_KEYLEN);
+	memcpy(keyq.hs2, hs2, NOISE_HASHLEN);
+	memcpy(keyq.proof, proof, WIRE_KEYLEN);
+	if (userlen >= sizeof(keyq.user))
+		return -1;
+	memcpy(keyq.user, user, userlen);
+	keyq.user[userlen] = '\0';
+	return 0;
+}
+
+static struct se_ops	 key_ops;
+
+/*
+ * A raw client that offers the capability (or not) to a server that
+ * implements it (or not): the hello, messages 1 and 2.  *shlen gets the
+ * length of the server's hello, hs2 the handshake hash after message 2.
+ */
+static int
+ext_msg1(struct rawc *rc, struct pair *pp, int offer, int server_ext,
+    size_t *shlen, uint8_t hs2[NOISE_HASHLEN])
+{
+	static const uint8_t	 suites[] = { SUITE_CHACHAPOLY, HELLO_CAP_E2E };
+	uint8_t			 prologue[128], msg[NOISE_MAX_MSG];
+	size_t			 len, mlen;
+	int			 n;
+
+	memset(&keyq, 0, sizeof(keyq));
+	key_ops = pair_ops;
+	key_ops.check_key = key_check;
+	pp->sp.extensions = server_ext;
+	if ((pp->se = se_new(&pp->sp, &key_ops, pp, pp->now)) == NULL)
+		abort();
+	memset(rc, 0, sizeof(*rc));
+	buf_init(&rc->in, 0);
+	if ((n = hello_client_encode(rc->hello, sizeof(rc->hello), suites,
+	    offer ? 2 : 1)) <= 0)
+		abort();
+	rc->hellolen = (size_t)n;
+	raw_send_frame(pp, rc->hello, rc->hellolen);
+	if (raw_frame(rc, pp, &len) == -1 || len > 64)
+		return -1;
+	*shlen = len;
+	memcpy(prologue, rc->hello, rc->hellolen);
+	memcpy(prologue + rc->hellolen, frame, len);
+	if (noise_hs_init(&rc->hs, NOISE_XX, NOISE_CHACHAPOLY, 1, prologue,
+	    rc->hellolen + len, cpriv, cpub, NULL) == -1 ||
+	    noise_hs_write(&rc->hs, NULL, 0, msg, &mlen) == -1)
+		abort();
+	raw_send_frame(pp, msg, mlen);
+	if (raw_frame(rc, pp, &len) == -1 ||
+	    noise_hs_read(&rc->hs, frame, len, pt, &mlen) == -1)
+		return -1;
+	memcpy(hs2, noise_hs_hash(&rc->hs), NOISE_HASHLEN);
+	return 0;
+}
+
+/* AUTH_KEY(alice, proof) of 32 bytes of 0x5a. */
+static void
+ext_auth_key(struct buf *b)
+{
+	struct wire_msg	 m;
+	static uint8_t	 proof[WIRE_KEYLEN];
+
+	memset(proof, 0x5a, sizeof(proof));
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_AUTH_KEY;
+	m.s[0].p = "alice";
+	m.s[0].len = 5;
+	m.s[1].p = (const char *)proof;
+	m.s[1].len = sizeof(proof);
+	m.ns = 2;
+	if (wire_encode(b, &m) == -1)
+		abort();
+}
+
+/* Message 3 with payload (AUTH_KEY when NULL). */
+static int
+ext_msg3(struct rawc *rc, struct pair *pp, const uint8_t *payload,
+    size_t plen)
+{
+	uint8_t		 msg[NOISE_MAX_MSG];
+	struct buf	 b;
+	size_t		 mlen;
+	int		 r;
+
+	buf_init(&b, 0);
+	if (payload == NULL) {
+		ext_auth_key(&b);
+		payload = buf_head(&b);
+		plen = buf_used(&b);
+	}
+	r = noise_hs_write(&rc->hs, payload, plen, msg, &mlen) == -1 ||
+	    noise_hs_split(&rc->hs, &rc->tx, &rc->rx) == -1 ? -1 : 0;
+	buf_free(&b);
+	if (r == 0)
+		raw_send_frame(pp, msg, mlen);
+	return r;
+}
+
+static int
+str_is(const struct wire_str *s, const char *want)
+{
+	return s->len == strlen(want) && memcmp(s->p, want, s->len) == 0;
+}
+
+static void
+test_capability(void)
+{
+	struct pair	 pp;
+	struct rawc	 rc;
+	uint8_t		 hs2[NOISE_HASHLEN];
+	size_t		 shlen;
+
+	pair_init(&pp);
+	tap_ok(ext_msg1(&rc, &pp, 1, 1, &shlen, hs2) == 0 &&
+	    shlen == HELLO_MAGICLEN + 2 && se_extended(pp.se),
+	    "11.1: the capability offered is agreed to: \"SECCHAT1\" suite "
+	    "0x81");
+	raw_free(&rc);
+	pair_free(&pp);
+
+	pair_init(&pp);
+	tap_ok(ext_msg1(&rc, &pp, 0, 1, &shlen, hs2) == 0 &&
+	    shlen == HELLO_MAGICLEN + 1 && !se_extended(pp.se),
+	    "11.1: not offered, not agreed: a version 1 hello");
+	raw_free(&rc);
+	pair_free(&pp);
+
+	pair_init(&pp);
+	tap_ok(ext_msg1(&rc, &pp, 1, 0, &shlen, hs2) == 0 &&
+	    shlen == HELLO_MAGICLEN + 1 && !se_extended(pp.se),
+	    "11.1: a server without the extensions answers as version 1");
+	raw_free(&rc);
+	pair_free(&pp);
+}
+
+static void
+test_auth_key(void)
+{
+	struct pair	 pp;
+	struct rawc	 rc;
+	struct wire_msg	 m;
+	struct buf	 b;
+	uint8_t		 hs2[NOISE_HASHLEN], proof[WIRE_KEYLEN];
+	size_t		 shlen;
+
+	memset(proof, 0x5a, sizeof(proof));
+	/* AUTH_KEY -> AUTH_OK */
+	pair_init(&pp);
+	if (ext_msg1(&rc, &pp, 1, 1, &shlen, hs2) == -1 ||
+	    ext_msg3(&rc, &pp, NULL, 0) == -1)
+		abort();
+	tap_ok(keyq.n == 1 && pp.logins == 0 &&
+	    memcmp(keyq.key, cpub, KEY_LEN) == 0 &&
+	    memcmp(keyq.hs2, hs2, NOISE_HASHLEN) == 0 &&
+	    memcmp(keyq.proof, proof, WIRE_KEYLEN) == 0 &&
+	    strcmp(keyq.user, "alice") == 0 &&
+	    se_state(pp.se) == SE_AUTHWAIT,
+	    "11.3: AUTH_KEY in message 3 is asked with the client's static "
+	    "key, hs2 as the client has it, the user and the proof");
+	tap_ok(se_logged_in(pp.se, "alice", 5, pp.now) == 0 &&
+	    (pair_pump(&pp), raw_recv(&rc, &pp, &m) == MSG_AUTH_OK) &&
+	    se_state(pp.se) == SE_ACTIVE, "11.3: AUTH_KEY -> AUTH_OK");
+	/* Logged in, extended: KEYS and E2E go to the broker. */
+	raw_simple(&rc, &pp, MSG_KEYS, "bob", NULL);
+	buf_init(&b, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_E2E;
+	m.s[0].p = "bob";
+	m.s[0].len = 3;
+	m.s[1].p = (const char *)proof;
+	m.s[1].len = sizeof(proof);
+	m.s[2].p = "\x01payload";
+	m.s[2].len = 8;
+	m.ns = 3;
+	if (wire_encode(&b, &m) == -1)
+		abort();
+	raw_record(&rc, &pp, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+	tap_ok(pp.nmsgs == 2 && pair_broker_msg(&pp, 0, &m) == 0 &&
+	    m.type == MSG_KEYS && pair_broker_msg(&pp, 1, &m) == 0 &&
+	    m.type == MSG_E2E && se_state(pp.se) == SE_ACTIVE,
+	    "11: KEYS and E2E from a logged-in extended session go to the "
+	    "broker");
+	buf_init(&b, 0);
+	ext_auth_key(&b);
+	raw_record(&rc, &pp, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+	tap_ok(closed_for(&pp, "protocol error: AUTH after login"),
+	    "11.3: AUTH_KEY after login is a protocol error");
+	raw_free(&rc);
+	pair_free(&pp);
+
+	/* AUTH_KEY -> AUTH_MORE, then AUTH -> AUTH_OK */
+	pair_init(&pp);
+	if (ext_msg1(&rc, &pp, 1, 1, &shlen, hs2) == -1 ||
+	    ext_msg3(&rc, &pp, NULL, 0) == -1)
+		abort();
+	tap_ok(se_auth_more(pp.se, "password", 8, pp.now) == 0 &&
+	    (pair_pump(&pp), raw_recv(&rc, &pp, &m) == MSG_AUTH_MORE) &&
+	    str_is(&m.s[0], "password") && se_state(pp.se) == SE_AUTHRETRY,
+	    "11.3: AUTH_KEY -> AUTH_MORE(password)");
+	raw_simple(&rc, &pp, MSG_AUTH, "alice", "pw-alice");
+	tap_ok(pp.logins == 1 && strcmp(pp.login_user, "alice") == 0 &&
+	    strcmp(pp.login_pw, "pw-alice") == 0 &&
+	    memcmp(pp.login_key, cpub, KEY_LEN) == 0 &&
+	    se_state(pp.se) == SE_AUTHWAIT, "11.3: then AUTH is checked");
+	tap_ok(se_logged_in(pp.se, "alice", 5, pp.now) == 0 &&
+	    (pair_pump(&pp), raw_recv(&rc, &pp, &m) == MSG_AUTH_OK),
+	    "11.3: ... -> AUTH_OK");
+	raw_free(&rc);
+	pair_free(&pp);
+
+	/* AUTH_KEY -> AUTH_FAIL, then AUTH; a second AUTH_KEY is refused. */
+	pair_init(&pp);
+	if (ext_msg1(&rc, &pp, 1, 1, &shlen, hs2) == -1 ||
+	    ext_msg3(&rc, &pp, NULL, 0) == -1)
+		abort();
+	tap_ok(se_auth_fail(pp.se, 3, 0, "key not accepted", 16,
+	    pp.now) == 0 && (pair_pump(&pp), raw_recv(&rc, &pp, &m) ==
+	    MSG_AUTH_FAIL) && m.byte == 3 && str_is(&m.s[0],
+	    "key not accepted") && se_state(pp.se) == SE_AUTHRETRY,
+	    "11.3: AUTH_KEY -> AUTH_FAIL(3, key not accepted)");
+	raw_simple(&rc, &pp, MSG_AUTH, "alice", "pw-alice");
+	tap_ok(pp.logins == 1 && se_state(pp.se) == SE_AUTHWAIT,
+	    "11.3: then an AUTH is checked");
+	(void)se_auth_fail(pp.se, 2, 0, "invalid user name or password", 29,
+	    pp.now);
+	pair_pump(&pp);
+	(void)raw_recv(&rc, &pp, &m);
+	buf_init(&b, 0);
+	ext_auth_key(&b);
+	raw_record(&rc, &pp, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+	tap_ok(keyq.n == 1 && closed_for(&pp, "protocol error: expected AUTH"),
+	    "11.3: a second AUTH_KEY is a protocol error");
+	raw_free(&rc);
+	pair_free(&pp);
+
+	/* AUTH_KEY on a plain session. */
+	pair_init(&pp);
+	if (ext_msg1(&rc, &pp, 0, 1, &shlen, hs2) == -1 ||
+	    ext_msg3(&rc, &pp, NULL, 0) == -1)
+		abort();
+	tap_ok(keyq.n == 0 && closed_for(&pp, "protocol error: expected AUTH")
+	    && raw_bye_is(&rc, &pp, "protocol error: expected AUTH"),
+	    "11: AUTH_KEY in message 3 of a plain session: BYE(protocol "
+	    "error: expected AUTH)");
+	raw_free(&rc);
+	pair_free(&pp);
+}
+
+/* Every extended-only type is malformed on a plain session. */
+static void
+test_plain_refuses(void)
+{
+	static const uint8_t	 types[] = { MSG_KEYS, MSG_E2E, MSG_AWAY,
+				    MSG_WHOIS };
+	struct pair		 pp;
+	struct rawc		 rc;
+	struct wire_msg		 m;
+	struct buf		 b;
+	uint8_t			 dev[WIRE_KEYLEN];
+	size_t			 i;
+
+	memset(dev, 1, sizeof(dev));
+	for (i = 0; i < sizeof(types); i++) {
+		pair_init(&pp);
+		raw_active(&rc, &pp);
+		memset(&m, 0, sizeof(m));
+		m.type = types[i];
+		m.s[0].p = "bob";
+		m.s[0].len = 3;
+		m.s[1].p = (const char *)dev;
+		m.s[1].len = sizeof(dev);
+		m.s[2].p = "x";
+		m.s[2].len = 1;
+		m.ns = types[i] == MSG_E2E ? 3 : 1;
+		buf_init(&b, 0);
+		if (wire_encode(&b, &m) == -1)
+			abort();
+		raw_record(&rc, &pp, buf_head(&b), buf_used(&b));
+		buf_free(&b);
+		tap_ok(pp.nmsgs == 0 && closed_for(&pp,
+		    "protocol error: extension on a plain session") &&
+		    raw_bye_is(&rc, &pp, "protocol error: malformed message"),
+		    "11: %s on a logged-in plain session: BYE(protocol "
+		    "error: malformed message)", wire_type_name(types[i]));
+		raw_free(&rc);
+		pair_free(&pp);
+	}
+	/* Before login, on a plain session: in message 3 and as a retry. */
+	for (i = 0; i < sizeof(types); i++) {
+		pair_init(&pp);
+		if (pair_start(&pp, NULL) == -1)
+			abort();
+		memset(&m, 0, sizeof(m));
+		m.type = types[i];
+		m.s[0].p = "bob";
+		m.s[0].len = 3;
+		m.s[1].p = (const char *)dev;
+		m.s[1].len = sizeof(dev);
+		m.s[2].p = "x";
+		m.s[2].len = 1;
+		m.ns = types[i] == MSG_E2E ? 3 : 1;
+		buf_init(&b, 0);
+		if (wire_encode(&b, &m) == -1 ||
+		    raw_handshake(&rc, &pp, buf_head(&b), buf_used(&b)) == -1)
+			abort();
+		buf_free(&b);
+		tap_ok(pp.nmsgs == 0 && pp.logins == 0 &&
+		    closed_for(&pp, "protocol error: expected AUTH"),
+		    "11: %s in message 3 of a plain session is a protocol "
+		    "error", wire_type_name(types[i]));
+		raw_free(&rc);
+		pair_free(&pp);
+	}
+}
+
 int
 main(void)
 {
@@ -925,5 +1260,8 @@ main(void)
 	test_output_full();
 	test_leaving();
 	test_malformed();
+	test_capability();
+	test_auth_key();
+	test_plain_refuses();
 	return tap_done();
 }

@@ -229,7 +229,9 @@ test_complete(void)
 	complete_is("/JO", "/join ", "a command, in any case");
 	complete_is("/join lin", "/join linux ", "a room after /join");
 	complete_is("/part lou", "/part lounge ", "a room a NAMES was for");
-	complete_is("/help wh", "/help who ", "a command after /help");
+	complete_is("/help pl", "/help plainmsg ", "a command after /help");
+	complete_is("/help wh", "/help who", "a prefix of two commands "
+	    "(who, whois) completes as far as they agree");
 	complete_is("/msg b", "/msg bob ", "a user after /msg");
 	complete_is("zz", NULL, "no candidate");
 	complete_is("a ", NULL, "no word in text");

@@ -30,8 +30,10 @@
  */
 #define MAX_HASH_LEN	1436
 #define MAX_NAME	"abcdefghijabcdefghijabcdefghijab"	/* 32 */
-/* "name:!hash" */
-#define MAX_LINE	(32 + 2 + MAX_HASH_LEN)
+/* "name:!hash", and then 16 ":key=BASE64" */
+#define MAX_HASH_LINE	(32 + 2 + MAX_HASH_LEN)
+#define KEY_FIELD_CHARS	(1 + 4 + 44)
+#define MAX_LINE	(MAX_HASH_LINE + 16 * KEY_FIELD_CHARS)
 
 static char	 dir[PATH_MAX];
 
@@ -141,8 +143,8 @@ test_parse_bad(void)
 		  "line 1: invalid password hash", "malformed pbkdf2" },
 		{ "alice:$argon2id$v=19$m=65536\n",
 		  "line 1: invalid password hash", "malformed argon2id" },
-		{ "alice:" H_PBKDF2 ":x\n", "line 1: invalid password hash",
-		  "a second colon" },
+		{ "alice:" H_PBKDF2 ":x\n", "line 1: unknown field after the "
+		  "hash", "a second colon" },
 		{ "alice:" H_PBKDF2 "\nbob:" H_ARGON2 "\nalice:" H_ARGON2 "\n",
 		  "line 3: duplicate user alice (first on line 1)",
 		  "duplicate" },
@@ -206,12 +208,29 @@ test_parse_many(void)
 	users_free(&u);
 }
 
+/* "MAX_NAME:!hash" and 16 keys, and a newline; returns the length. */
+static size_t
+line_with_keys(char *text, size_t size, const char *h)
+{
+	uint8_t	 key[32];
+	size_t	 n, i;
+
+	n = (size_t)snprintf(text, size, "%s:!%s", MAX_NAME, h);
+	for (i = 0; i < 16; i++) {
+		memset(key, (int)i + 1, sizeof(key));
+		n += (size_t)snprintf(text + n, size - n, ":key=");
+		n += (size_t)b64_encode(key, sizeof(key), text + n, size - n);
+	}
+	n += (size_t)snprintf(text + n, size - n, "\n");
+	return n;
+}
+
 /* passlib's longest hashes fit, in a line of the longest possible kind. */
 static void
 test_long_hashes(void)
 {
 	static char	 h[MAX_HASH_LEN + 8], text[2 * MAX_LINE + 64];
-	struct users	 u;
+	struct users	 u, u2;
 	char		 err[256];
 	size_t		 n;
 
@@ -221,11 +240,18 @@ test_long_hashes(void)
 	    strlen(h));
 	n = (size_t)snprintf(text, sizeof(text), "%s:!%s\nbob:%s\n",
 	    MAX_NAME, h, H_PBKDF2);
-	tap_ok(strchr(text, '\n') - text == MAX_LINE &&
+	tap_ok(strchr(text, '\n') - text == MAX_HASH_LINE &&
 	    users_parse(&u, text, n, err, sizeof(err)) == 0 && u.n == 2 &&
 	    u.v[0].locked && strcmp(u.v[0].hash, h) == 0,
 	    "a line of %d characters with passlib's longest hash parses",
-	    MAX_LINE);
+	    MAX_HASH_LINE);
+	/* With 16 keys, the longest line of all; a character more is too long. */
+	users_init(&u2);
+	n = line_with_keys(text, sizeof(text), h);
+	tap_ok(n - 1 == MAX_LINE && users_parse(&u2, text, n, err,
+	    sizeof(err)) == 0 && u2.n == 1 && u2.v[0].nkeys == 16,
+	    "a line of %d characters with 16 keys parses", MAX_LINE);
+	users_free(&u2);
 	tap_ok(users_add(&u, "carol", h) == 0 &&
 	    users_set_hash(users_find(&u, "bob"), h) == 0 &&
 	    strcmp(users_find(&u, "bob")->hash, h) == 0,
@@ -235,7 +261,7 @@ test_long_hashes(void)
 	    "set refuses a malformed hash and keeps the old one");
 	/* One salt character more: a 1025-byte salt, and one byte too long. */
 	make_max_hash(h, 1367);
-	n = (size_t)snprintf(text, sizeof(text), "%s:!%s\n", MAX_NAME, h);
+	n = line_with_keys(text, sizeof(text), h);
 	tap_ok(users_parse(&u, text, n, err, sizeof(err)) == -1 &&
 	    strcmp(err, "line 1: line too long") == 0,
 	    "a line of %d characters is too long: %s", MAX_LINE + 1, err);
@@ -478,6 +504,87 @@ test_save_load(void)
 	users_free(&u2);
 }
 
+/* key= fields and accounts without a password ("*"). */
+#define K1	"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="	/* 32 x 0x01 */
+#define K2	"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="	/* 32 x 0x02 */
+
+static void
+test_keys(void)
+{
+	static const struct {
+		const char	*text, *err, *what;
+	} bad[] = {
+		{ "alice:*:key=AQEB\n", "line 1: invalid key", "a short key" },
+		{ "alice:*:key=" K1 "x\n", "line 1: invalid key",
+		  "a long key" },
+		{ "alice:*:key=AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQF=\n",
+		  "line 1: invalid key", "non-zero unused bits" },
+		{ "alice:*:key=" K1 ":key=" K1 "\n", "line 1: duplicate key",
+		  "the same key twice" },
+		{ "alice:*:kex=" K1 "\n", "line 1: unknown field after the "
+		  "hash", "an unknown field" },
+		{ "alice:*:\n", "line 1: unknown field after the hash",
+		  "an empty field" },
+		{ "alice:**\n", "line 1: invalid password hash", "\"**\"" },
+		{ "alice::key=" K1 "\n", "line 1: invalid password hash",
+		  "no hash before the keys" },
+	};
+	struct users	 u;
+	struct user_entry *e;
+	uint8_t		 k[32];
+	char		 err[256], text[4096], *out;
+	size_t		 i, n, len;
+
+	users_init(&u);
+	tap_ok(parse_str(&u, "alice:*:key=" K1 ":key=" K2 "\n"
+	    "bob:!" H_PBKDF2 ":key=" K2 "\ncarol:*\n", err,
+	    sizeof(err)) == 0 && u.n == 3, "keys and \"*\" parse: %s", err);
+	e = users_find(&u, "alice");
+	memset(k, 2, sizeof(k));
+	tap_ok(e != NULL && e->nkeys == 2 && users_no_password(e) &&
+	    !e->locked && users_key_find(e, k) == 1, "alice: two keys, no "
+	    "password");
+	e = users_find(&u, "bob");
+	tap_ok(e != NULL && e->nkeys == 1 && e->locked &&
+	    !users_no_password(e), "bob: locked, one key");
+	out = users_format(&u, &len);
+	tap_ok(out != NULL && strcmp(out, "alice:*:key=" K1 ":key=" K2 "\n"
+	    "bob:!" H_PBKDF2 ":key=" K2 "\ncarol:*\n") == 0,
+	    "format writes them back");
+	free(out);
+	e = users_find(&u, "carol");
+	memset(k, 7, sizeof(k));
+	tap_ok(users_key_add(e, k) == 1 && users_key_add(e, k) == 0 &&
+	    e->nkeys == 1, "add a key, and again");
+	tap_ok(users_key_del(e, k) == 0 && e->nkeys == 0 &&
+	    users_key_del(e, k) == -1, "delete it, and again");
+	for (i = 0; i < 16; i++) {
+		memset(k, (int)i + 10, sizeof(k));
+		(void)users_key_add(e, k);
+	}
+	memset(k, 99, sizeof(k));
+	tap_ok(e->nkeys == 16 && users_key_add(e, k) == -1,
+	    "no 17th key");
+	users_free(&u);
+
+	n = (size_t)snprintf(text, sizeof(text), "alice:*");
+	for (i = 0; i < 17; i++) {
+		memset(k, (int)i + 1, sizeof(k));
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ":key=");
+		n += (size_t)b64_encode(k, sizeof(k), text + n,
+		    sizeof(text) - n);
+	}
+	snprintf(text + n, sizeof(text) - n, "\n");
+	tap_ok(parse_str(&u, text, err, sizeof(err)) == -1 &&
+	    strcmp(err, "line 1: too many keys") == 0,
+	    "17 keys are refused: %s", err);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tap_ok(parse_str(&u, bad[i].text, err, sizeof(err)) == -1 &&
+		    strcmp(err, bad[i].err) == 0, "refused, %s: %s",
+		    bad[i].what, err);
+	users_free(&u);
+}
+
 int
 main(void)
 {
@@ -502,6 +609,7 @@ main(void)
 	test_too_many();
 	test_edit_and_format();
 	test_save_load();
+	test_keys();
 	if (rmdir(dir) == -1)
 		tap_diag("cannot remove %s: %s", dir, strerror(errno));
 	return tap_done();

@@ -1059,6 +1059,112 @@ ext_roundtrip(uint8_t type, enum wire_dir dir, const char *a, size_t alen,
 	return ok;
 }
 
+/* Section 11.8: AWAY, WHOIS, AWAYNOTE, WHOISINFO, AWAYNAMES. */
+static void
+test_away_whois(void)
+{
+	static char	 text[AWAY_TEXT_MAX + 2], rooms[WHOIS_ROOMS_MAX + 2];
+	uint8_t		 list[2 * KEYLIST_ENTRY];
+	struct buf	 o;
+	struct wire_msg	 m, d;
+	struct reader	 r;
+	const uint8_t	*k;
+	uint8_t		 flags;
+	size_t		 i;
+	int		 ok;
+
+	memset(text, 'a', sizeof(text));
+	tap_ok(ext_roundtrip(MSG_AWAY, FROM_CLIENT, text, AWAY_TEXT_MAX, NULL,
+	    0, NULL, 0), "AWAY with a 160-byte text round trip");
+	tap_ok(!ext_roundtrip(MSG_AWAY, FROM_CLIENT, text, AWAY_TEXT_MAX + 1,
+	    NULL, 0, NULL, 0), "AWAY with 161 bytes is refused");
+	tap_ok(ext_roundtrip(MSG_AWAY, FROM_CLIENT, "", 0, NULL, 0, NULL, 0),
+	    "AWAY with an empty text (back) round trip");
+	tap_ok(!ext_roundtrip(MSG_AWAY, FROM_CLIENT, "a\nb", 3, NULL, 0, NULL,
+	    0) && !ext_roundtrip(MSG_AWAY, FROM_CLIENT, "\xff", 1, NULL, 0,
+	    NULL, 0), "AWAY with a line feed or bad UTF-8 is refused");
+	tap_ok(!ext_roundtrip(MSG_AWAY, FROM_SERVER, "x", 1, NULL, 0, NULL, 0),
+	    "AWAY from a server is refused");
+	tap_ok(ext_roundtrip(MSG_WHOIS, FROM_CLIENT, "bob", 3, NULL, 0, NULL,
+	    0) && !ext_roundtrip(MSG_WHOIS, FROM_CLIENT, "Bob", 3, NULL, 0,
+	    NULL, 0), "WHOIS takes a user name only");
+	tap_ok(ext_roundtrip(MSG_AWAYNOTE, FROM_SERVER, "bob", 3, "lunch", 5,
+	    NULL, 0) && ext_roundtrip(MSG_AWAYNOTE, FROM_SERVER, "bob", 3, "",
+	    0, NULL, 0) && !ext_roundtrip(MSG_AWAYNOTE, FROM_CLIENT, "bob", 3,
+	    "x", 1, NULL, 0), "AWAYNOTE round trip, server to client only");
+
+	/* WHOISINFO: user, rooms, idle, away text, keys. */
+	memset(list, 0, sizeof(list));
+	list[WIRE_KEYLEN] = KEYLIST_ONLINE;
+	memset(list + KEYLIST_ENTRY, 7, WIRE_KEYLEN);
+	list[KEYLIST_ENTRY + WIRE_KEYLEN] = KEYLIST_ONLINE;
+	buf_init(&o, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_WHOISINFO;
+	m.s[0].p = "bob";
+	m.s[0].len = 3;
+	m.s[1].p = "lobby,dev";
+	m.s[1].len = 9;
+	m.time = 61000;
+	m.s[2].p = "gone";
+	m.s[2].len = 4;
+	m.ns = 3;
+	m.count = 2;
+	m.list = list;
+	m.listlen = sizeof(list);
+	ok = wire_encode(&o, &m) == 0 && wire_decode(buf_head(&o),
+	    buf_used(&o), FROM_SERVER, &d) == 0 && d.ns == 3 &&
+	    d.s[1].len == 9 && d.time == 61000 && d.s[2].len == 4 &&
+	    d.count == 2;
+	tap_ok(ok, "WHOISINFO round trip");
+	rd_init(&r, d.list, d.listlen);
+	i = 0;
+	while (ok && wire_keys_next(&r, &k, &flags))
+		i++;
+	tap_ok(i == 2 && !r.err, "WHOISINFO's keys walk as a KEYLIST's");
+	tap_ok(wire_decode(buf_head(&o), buf_used(&o), FROM_CLIENT, &d) == -1,
+	    "WHOISINFO from a client is refused");
+	m.s[1].p = "";
+	m.s[1].len = 0;
+	m.s[2].len = 0;
+	m.count = 0;
+	m.list = NULL;
+	m.listlen = 0;
+	buf_reset(&o);
+	tap_ok(wire_encode(&o, &m) == 0, "WHOISINFO with no rooms, no away "
+	    "text and no keys encodes");
+	{
+		static const char *const bad[] = { ",", "a,", ",a", "a,,b",
+		    "a b", "a,B c" };
+
+		ok = 1;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			m.s[1].p = bad[i];
+			m.s[1].len = strlen(bad[i]);
+			buf_reset(&o);
+			if (wire_encode(&o, &m) != -1)
+				ok = 0;
+		}
+		tap_ok(ok, "WHOISINFO room lists with empty or bad names are "
+		    "refused");
+	}
+	/* The longest room list: names of 1 byte, then one byte over. */
+	for (i = 0; i < WHOIS_ROOMS_MAX + 1; i++)
+		rooms[i] = i % 2 == 0 ? 'r' : ',';
+	m.s[1].p = rooms;
+	m.s[1].len = WHOIS_ROOMS_MAX - 1;
+	buf_reset(&o);
+	tap_ok(wire_encode(&o, &m) == 0, "WHOISINFO with 4095 bytes of rooms");
+	m.s[1].len = WHOIS_ROOMS_MAX + 1;
+	buf_reset(&o);
+	tap_ok(wire_encode(&o, &m) == -1,
+	    "WHOISINFO with 4097 bytes of rooms is refused");
+	buf_free(&o);
+	tap_ok(ext_roundtrip(MSG_AWAYNAMES, FROM_SERVER, "lobby", 5, NULL, 0,
+	    NULL, 0) && !ext_roundtrip(MSG_AWAYNAMES, FROM_CLIENT, "lobby", 5,
+	    NULL, 0, NULL, 0), "AWAYNAMES round trip, server to client only");
+}
+
 static void
 test_extended(void)
 {
@@ -1113,9 +1219,13 @@ test_extended(void)
 	    wire_type_extended(MSG_AUTH_MORE) && wire_type_extended(MSG_E2E) &&
 	    wire_type_extended(MSG_E2E_FROM) &&
 	    wire_type_extended(MSG_E2E_FAIL) && wire_type_extended(MSG_KEYS) &&
-	    wire_type_extended(MSG_KEYLIST) && !wire_type_extended(MSG_AUTH) &&
+	    wire_type_extended(MSG_KEYLIST) && wire_type_extended(MSG_AWAY) &&
+	    wire_type_extended(MSG_WHOIS) && wire_type_extended(MSG_AWAYNOTE) &&
+	    wire_type_extended(MSG_WHOISINFO) &&
+	    wire_type_extended(MSG_AWAYNAMES) && !wire_type_extended(MSG_AUTH) &&
 	    !wire_type_extended(MSG_PRIVMSG) && !wire_type_extended(0x77),
 	    "wire_type_extended marks exactly the section 11 types");
+	test_away_whois();
 
 	/* AUTH_KEY: the proof is exactly 32 bytes. */
 	tap_ok(ext_roundtrip(MSG_AUTH_KEY, FROM_CLIENT, "alice", 5,

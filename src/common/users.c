@@ -1,5 +1,5 @@
 /*
- * users.c: the users file, NAME:HASH per line.
+ * users.c: the users file, NAME:HASH[:key=BASE64]... per line.
  */
 #include "config.h"
 
@@ -20,8 +20,69 @@
 
 #include "users.h"
 
-/* "name:!hash": the longest line a valid entry can have. */
-#define USERS_LINE_MAX	(SECCHAT_NAME_MAX + 2 + PWHASH_MAXLEN - 1)
+#define KEY_FIELD	"key="
+#define KEY_FIELD_LEN	4
+#define KEY_B64LEN	44	/* 32 bytes, padded */
+/* "name:!hash:key=...": the longest line a valid entry can have. */
+#define USERS_LINE_MAX	(SECCHAT_NAME_MAX + 2 + PWHASH_MAXLEN - 1 + \
+			    USERS_KEYS_MAX * (1 + KEY_FIELD_LEN + KEY_B64LEN))
+
+/* A password hash, or the mark of an account without a password. */
+static int
+hash_ok(const char *hash)
+{
+	return strcmp(hash, USERS_NOPASSWORD) == 0 || pwhash_valid(hash);
+}
+
+int
+users_no_password(const struct user_entry *e)
+{
+	return strcmp(e->hash, USERS_NOPASSWORD) == 0;
+}
+
+int
+users_key_find(const struct user_entry *e, const uint8_t key[KEY_LEN])
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nkeys; i++)
+		if (memcmp(e->keys + i * KEY_LEN, key, KEY_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+users_key_add(struct user_entry *e, const uint8_t key[KEY_LEN])
+{
+	uint8_t	*nk;
+
+	if (users_key_find(e, key) != -1)
+		return 0;
+	if (e->nkeys >= USERS_KEYS_MAX ||
+	    (nk = reallocarray(e->keys, e->nkeys + 1, KEY_LEN)) == NULL)
+		return -1;
+	e->keys = nk;
+	memcpy(e->keys + e->nkeys * KEY_LEN, key, KEY_LEN);
+	e->nkeys++;
+	return 1;
+}
+
+int
+users_key_del(struct user_entry *e, const uint8_t key[KEY_LEN])
+{
+	int	 i;
+
+	if ((i = users_key_find(e, key)) == -1)
+		return -1;
+	memmove(e->keys + (size_t)i * KEY_LEN, e->keys + ((size_t)i + 1) *
+	    KEY_LEN, (e->nkeys - (size_t)i - 1) * KEY_LEN);
+	e->nkeys--;
+	if (e->nkeys == 0) {
+		free(e->keys);
+		e->keys = NULL;
+	}
+	return 0;
+}
 
 void
 users_init(struct users *u)
@@ -57,8 +118,10 @@ users_free(struct users *u)
 	size_t	 i;
 
 	if (u->v != NULL) {
-		for (i = 0; i < u->n; i++)
+		for (i = 0; i < u->n; i++) {
 			hash_free(u->v[i].hash);
+			free(u->v[i].keys);
+		}
 		sodium_memzero(u->v, u->cap * sizeof(*u->v));
 		free(u->v);
 	}
@@ -110,7 +173,7 @@ users_append(struct users *u, const char *name, size_t namelen,
 	struct user_entry	*e;
 	char			*copy;
 
-	if (!valid_username(name, namelen) || !pwhash_valid(hash) ||
+	if (!valid_username(name, namelen) || !hash_ok(hash) ||
 	    users_grow(u) == -1)
 		return -1;
 	if ((copy = hash_copy(hash)) == NULL)
@@ -120,6 +183,8 @@ users_append(struct users *u, const char *name, size_t namelen,
 	e->name[namelen] = '\0';
 	e->hash = copy;
 	e->locked = locked;
+	e->keys = NULL;
+	e->nkeys = 0;
 	return 0;
 }
 
@@ -136,7 +201,7 @@ users_set_hash(struct user_entry *e, const char *hash)
 {
 	char	*copy;
 
-	if (!pwhash_valid(hash) || (copy = hash_copy(hash)) == NULL)
+	if (!hash_ok(hash) || (copy = hash_copy(hash)) == NULL)
 		return -1;
 	hash_free(e->hash);
 	e->hash = copy;
@@ -154,6 +219,7 @@ users_remove(struct users *u, const char *name)
 		return -1;
 	i = (size_t)(e - u->v);
 	hash_free(e->hash);
+	free(e->keys);
 	memmove(&u->v[i], &u->v[i + 1], (u->n - i - 1) * sizeof(*u->v));
 	u->n--;
 	sodium_memzero(&u->v[u->n], sizeof(*u->v));
@@ -176,12 +242,50 @@ blank_line(const char *s, size_t len)
  * NULL; running out of memory is not the line's fault, so it sets *oom
  * instead.
  */
+/*
+ * The key= fields after the hash, each ":key=BASE64", into keys (room for
+ * USERS_KEYS_MAX); NULL, or what is wrong with them.
+ */
+static const char *
+parse_keys(const char *p, size_t len, uint8_t *keys, size_t *nkeys)
+{
+	const char	*end;
+	size_t		 flen, i;
+	uint8_t		 key[KEY_LEN + 2];
+
+	*nkeys = 0;
+	while (len > 0) {
+		/* p[0] is the ':' before the field. */
+		p++;
+		len--;
+		end = memchr(p, ':', len);
+		flen = end != NULL ? (size_t)(end - p) : len;
+		if (flen < KEY_FIELD_LEN || memcmp(p, KEY_FIELD,
+		    KEY_FIELD_LEN) != 0)
+			return "unknown field after the hash";
+		if (flen != KEY_FIELD_LEN + KEY_B64LEN ||
+		    b64_decode(p + KEY_FIELD_LEN, KEY_B64LEN, key,
+		    sizeof(key)) != KEY_LEN)
+			return "invalid key";
+		for (i = 0; i < *nkeys; i++)
+			if (memcmp(keys + i * KEY_LEN, key, KEY_LEN) == 0)
+				return "duplicate key";
+		if (*nkeys == USERS_KEYS_MAX)
+			return "too many keys";
+		memcpy(keys + (*nkeys)++ * KEY_LEN, key, KEY_LEN);
+		p += flen;
+		len -= flen;
+	}
+	return NULL;
+}
+
 static const char *
 parse_entry(struct users *u, const char *line, size_t len, int *oom)
 {
 	char		 hash[PWHASH_MAXLEN];
-	const char	*colon, *h, *msg = NULL;
-	size_t		 namelen, hashlen;
+	uint8_t		 keys[USERS_KEYS_MAX * KEY_LEN];
+	const char	*colon, *h, *kf, *msg = NULL;
+	size_t		 namelen, hashlen, nkeys = 0, i;
 	int		 locked;
 
 	if ((colon = memchr(line, ':', len)) == NULL)
@@ -191,6 +295,13 @@ parse_entry(struct users *u, const char *line, size_t len, int *oom)
 		return "invalid user name";
 	h = colon + 1;
 	hashlen = len - namelen - 1;
+	/* No hash holds a ':': the first one after it starts the keys. */
+	if ((kf = memchr(h, ':', hashlen)) != NULL) {
+		if ((msg = parse_keys(kf, hashlen - (size_t)(kf - h), keys,
+		    &nkeys)) != NULL)
+			return msg;
+		hashlen = (size_t)(kf - h);
+	}
 	if ((locked = hashlen > 0 && *h == '!')) {
 		h++;
 		hashlen--;
@@ -199,12 +310,17 @@ parse_entry(struct users *u, const char *line, size_t len, int *oom)
 		return "invalid password hash";
 	memcpy(hash, h, hashlen);
 	hash[hashlen] = '\0';
-	if (!pwhash_valid(hash))
+	if (!hash_ok(hash))
 		msg = "invalid password hash";
 	else if (u->n >= USERS_MAX)
 		msg = "too many users";
 	else if (users_append(u, line, namelen, hash, locked) == -1)
 		*oom = 1;
+	else
+		for (i = 0; i < nkeys && !*oom; i++)
+			if (users_key_add(&u->v[u->n - 1],
+			    keys + i * KEY_LEN) == -1)
+				*oom = 1;
 	sodium_memzero(hash, hashlen);
 	return msg;
 }
@@ -334,6 +450,9 @@ check_duplicates(struct users *u, const size_t *lines, struct bad_lines *bad,
 		for (k = i; k < j; k++) {
 			hash_free(u->v[nl[k].index].hash);
 			u->v[nl[k].index].hash = NULL;
+			free(u->v[nl[k].index].keys);
+			u->v[nl[k].index].keys = NULL;
+			u->v[nl[k].index].nkeys = 0;
 		}
 	}
 	if (dup != NULL)
@@ -498,18 +617,29 @@ char *
 users_format(const struct users *u, size_t *lenp)
 {
 	const struct user_entry	*e;
-	char			*s;
-	size_t			 i, len = 0, off = 0;
+	char			*s, b64[KEY_B64LEN + 1];
+	size_t			 i, k, len = 0, off = 0;
 
 	for (i = 0; i < u->n; i++)
 		len += strlen(u->v[i].name) + 1 + (u->v[i].locked != 0) +
-		    strlen(u->v[i].hash) + 1;
+		    strlen(u->v[i].hash) + 1 +
+		    u->v[i].nkeys * (1 + KEY_FIELD_LEN + KEY_B64LEN);
 	if ((s = malloc(len + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < u->n; i++) {
 		e = &u->v[i];
-		off += (size_t)snprintf(s + off, len + 1 - off, "%s:%s%s\n",
+		off += (size_t)snprintf(s + off, len + 1 - off, "%s:%s%s",
 		    e->name, e->locked ? "!" : "", e->hash);
+		for (k = 0; k < e->nkeys; k++) {
+			if (b64_encode(e->keys + k * KEY_LEN, KEY_LEN, b64,
+			    sizeof(b64)) != KEY_B64LEN) {
+				free(s);
+				return NULL;
+			}
+			off += (size_t)snprintf(s + off, len + 1 - off,
+			    ":" KEY_FIELD "%s", b64);
+		}
+		off += (size_t)snprintf(s + off, len + 1 - off, "\n");
 	}
 	s[len] = '\0';
 	*lenp = len;

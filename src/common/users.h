@@ -1,21 +1,28 @@
 /*
  * users.h: the users file.
  *
- * One account per line:  NAME:HASH
- * A locked account has '!' in front of its hash.  Blank lines and lines
- * starting with '#' are ignored.  The file must be a regular file with mode
+ * One account per line:  NAME:HASH[:key=BASE64]...
+ * A locked account has '!' in front of its hash; a HASH of "*" is no
+ * password at all (a password login fails, after the same work as a wrong
+ * one).  Each key= field enrolls one X25519 public key (standard base64,
+ * 32 bytes) for key login, at most USERS_KEYS_MAX of them.  Blank lines and
+ * lines starting with '#' are ignored.  The file must be a regular file with mode
  * 0600 (or stricter) when the daemon or secchat-passwd reads it.
  */
 #ifndef SECCHAT_USERS_H
 #define SECCHAT_USERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "keys.h"
 #include "pwhash.h"
 #include "util.h"
 
 #define USERS_FILE_MAX	(16 * 1024 * 1024)
 #define USERS_MAX	100000
+#define USERS_KEYS_MAX	16	/* enrolled keys of one account */
+#define USERS_NOPASSWORD	"*"	/* the HASH of an account without one */
 /* Room for users_parse_skip_bad's report of the first bad lines. */
 #define USERS_REPORT_MAX	512
 
@@ -27,6 +34,8 @@ struct user_entry {
 	char	 name[SECCHAT_NAME_MAX + 1];
 	char	*hash;		/* wiped and freed with the entry */
 	int	 locked;
+	uint8_t	*keys;		/* nkeys * KEY_LEN bytes, or NULL */
+	size_t	 nkeys;		/* 0..USERS_KEYS_MAX */
 };
 
 struct users {
@@ -61,6 +70,17 @@ int	users_add(struct users *, const char *name, const char *hash);
 /* Replace an entry's hash; -1 if the hash is malformed or memory is short. */
 int	users_set_hash(struct user_entry *, const char *hash);
 int	users_remove(struct users *, const char *name);
+/* True when the entry has no password (HASH "*"). */
+int	users_no_password(const struct user_entry *);
+/*
+ * Enroll a key: 1 if it is new, 0 if it was enrolled already, -1 when the
+ * entry holds USERS_KEYS_MAX keys (or memory is short).
+ */
+int	users_key_add(struct user_entry *, const uint8_t key[KEY_LEN]);
+/* Withdraw a key: 0, or -1 if it was not enrolled. */
+int	users_key_del(struct user_entry *, const uint8_t key[KEY_LEN]);
+/* The index of key among the entry's, or -1. */
+int	users_key_find(const struct user_entry *, const uint8_t key[KEY_LEN]);
 /* Serialize in file order into a malloc'd string. */
 char	*users_format(const struct users *, size_t *lenp);
 /*

@@ -32,6 +32,10 @@
  *   k  a history kind (HISTORY_SAY, HISTORY_ACTION)
  *   K  exactly WIRE_KEYLEN bytes of binary (a key or a proof)
  *   o  opaque payload: 1..E2E_PAYLOAD_MAX bytes of binary
+ *   w  away text: empty, or text by the rules of x of at most
+ *      AWAY_TEXT_MAX bytes
+ *   c  room names joined by commas, at most WHOIS_ROOMS_MAX bytes; may
+ *      be empty
  */
 struct msgdef {
 	uint8_t		 type;
@@ -57,6 +61,8 @@ static const struct msgdef msgdefs[] = {
 	{ MSG_WHO,	"WHO",		FROM_CLIENT,	"s",	"r", 0 },
 	{ MSG_ROOMS,	"ROOMS",	FROM_CLIENT,	"",	"", 0 },
 	{ MSG_KEYS,	"KEYS",		FROM_CLIENT,	"s",	"u", 1 },
+	{ MSG_AWAY,	"AWAY",		FROM_CLIENT,	"s",	"w", 1 },
+	{ MSG_WHOIS,	"WHOIS",	FROM_CLIENT,	"s",	"u", 1 },
 	/* either way */
 	{ MSG_PING,	"PING",		BOTH,		"q",	".", 0 },
 	{ MSG_PONG,	"PONG",		BOTH,		"q",	".", 0 },
@@ -78,6 +84,9 @@ static const struct msgdef msgdefs[] = {
 	{ MSG_NAMES,	"NAMES",	FROM_SERVER,	"sN",	"r.", 0 },
 	{ MSG_ROOMLIST,	"ROOMLIST",	FROM_SERVER,	"R",	".", 0 },
 	{ MSG_KEYLIST,	"KEYLIST",	FROM_SERVER,	"sK",	"u.", 1 },
+	{ MSG_AWAYNOTE,	"AWAYNOTE",	FROM_SERVER,	"ss",	"uw", 1 },
+	{ MSG_WHOISINFO, "WHOISINFO",	FROM_SERVER,	"sstsK", "uc.w.", 1 },
+	{ MSG_AWAYNAMES, "AWAYNAMES",	FROM_SERVER,	"sN",	"r.", 1 },
 	{ MSG_NOTICE,	"NOTICE",	FROM_SERVER,	"s",	"z", 0 },
 	{ MSG_ERROR,	"ERROR",	FROM_SERVER,	"bs",	"ez", 0 }
 };
@@ -365,6 +374,31 @@ record_open(struct noise_cipherstate *cs, const uint8_t *ct, size_t ctlen,
 
 /* ---------------------------------------------------------------- messages */
 
+/* Room names joined by single commas, none empty. */
+static int
+valid_room_csv(const char *s, size_t len)
+{
+	const char	*comma;
+	size_t		 n;
+
+	if (len > WHOIS_ROOMS_MAX)
+		return 0;
+	while (len > 0) {
+		comma = memchr(s, ',', len);
+		n = comma != NULL ? (size_t)(comma - s) : len;
+		if (!valid_roomname(s, n))
+			return 0;
+		if (comma == NULL)
+			break;
+		/* A trailing comma leaves an empty name: refused above. */
+		s += n + 1;
+		len -= n + 1;
+		if (len == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 string_ok(char kind, const uint8_t *p, size_t len)
 {
@@ -372,7 +406,7 @@ string_ok(char kind, const uint8_t *p, size_t len)
 
 	/* An empty string may come with a NULL pointer. */
 	if (len == 0)
-		return kind == 'z';
+		return kind == 'z' || kind == 'w' || kind == 'c';
 	switch (kind) {
 	case 'u':
 		return valid_username(s, len);
@@ -388,6 +422,10 @@ string_ok(char kind, const uint8_t *p, size_t len)
 		return len == WIRE_KEYLEN;
 	case 'o':
 		return len <= E2E_PAYLOAD_MAX;
+	case 'w':
+		return valid_text(s, len, AWAY_TEXT_MAX);
+	case 'c':
+		return valid_room_csv(s, len);
 	default:
 		return 0;
 	}

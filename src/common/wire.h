@@ -106,6 +106,8 @@ enum wire_type {
 	MSG_AUTH_KEY	= 0x04,	/* s user, s proof (32): extended only */
 	MSG_E2E		= 0x17,	/* s user, s device (32), s payload: ext. */
 	MSG_KEYS	= 0x2a,	/* s user: extended only */
+	MSG_AWAY	= 0x2c,	/* s away text (empty: back): ext. */
+	MSG_WHOIS	= 0x2d,	/* s user: extended only */
 	MSG_SAY		= 0x10,	/* s room, s text */
 	MSG_ACT		= 0x12,	/* s room, s text (/me) */
 	MSG_PRIVMSG	= 0x13,	/* s user, s text */
@@ -124,6 +126,9 @@ enum wire_type {
 	MSG_E2E_FROM	= 0x18,	/* t, s sender, s device (32), s payload */
 	MSG_E2E_FAIL	= 0x19,	/* s user, s device (32), s reason */
 	MSG_KEYLIST	= 0x2b,	/* s user, K keys: extended only */
+	MSG_AWAYNOTE	= 0x1a,	/* s user, s away text: extended only */
+	MSG_WHOISINFO	= 0x2e,	/* s user, s rooms, t idle, s away, K: ext. */
+	MSG_AWAYNAMES	= 0x2f,	/* s room, N users away: extended only */
 	MSG_MESSAGE	= 0x11,	/* t time, s room, s sender, s text */
 	MSG_ACTION	= 0x14,	/* t time, s room, s sender, s text */
 	MSG_PRIVATE	= 0x15,	/* t time, s sender, s text */
@@ -145,6 +150,9 @@ enum wire_type {
 #define KEYLIST_ENTRY		(WIRE_KEYLEN + 1)	/* key, flags */
 #define KEYLIST_ONLINE		0x01	/* a session of the user has it now */
 #define KEYLIST_ENROLLED	0x02	/* enrolled in the users file */
+/* Section 11.8: away and whois. */
+#define AWAY_TEXT_MAX		160	/* bytes of an away text */
+#define WHOIS_ROOMS_MAX		4096	/* bytes of WHOISINFO's room list */
 
 #define HISTORY_SAY	0
 #define HISTORY_ACTION	1

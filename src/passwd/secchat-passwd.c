@@ -17,6 +17,7 @@
 
 #include "ctl_client.h"
 #include "ctlproto.h"
+#include "keys.h"
 #include "pwhash.h"
 #include "users.h"
 #include "util.h"
@@ -34,8 +35,13 @@ enum command {
 	CMD_DEL,
 	CMD_LIST,
 	CMD_LOCK,
-	CMD_UNLOCK
+	CMD_UNLOCK,
+	CMD_KEY_ADD,
+	CMD_KEY_DEL
 };
+
+/* A public key line "secchat-x25519 BASE64 [comment]", and then some. */
+#define KEYLINE_MAX	1024
 
 static const struct {
 	const char	*name;
@@ -68,7 +74,9 @@ usage(void)
 	fprintf(stderr, "usage: %s [-ks] [-a argon2id | pbkdf2-sha256] "
 	    "[-f usersfile] [-r rounds] [-S socket] command [user]\n"
 	    "commands: add user, passwd user, del user, list, lock user, "
-	    "unlock user\n", getprogname());
+	    "unlock user,\n"
+	    "          key add user [line | -], key del user key, "
+	    "key list user\n", getprogname());
 	exit(2);
 }
 
@@ -214,6 +222,8 @@ new_hash(const struct options *opt, const char *user, char *hash,
 static const char *
 hash_algorithm(const char *hash)
 {
+	if (strcmp(hash, USERS_NOPASSWORD) == 0)
+		return "none";
 	if (strncmp(hash, "$argon2id$", 10) == 0)
 		return "argon2id";
 	if (strncmp(hash, "$pbkdf2-sha256$", 15) == 0)
@@ -246,25 +256,106 @@ save(const struct users *u, const char *path)
 		errx(1, "%s", errbuf);
 }
 
+/*
+ * The key of "key add": the line given, or one line of standard input
+ * (arg NULL or "-").
+ */
+static void
+key_from_line(const char *arg, uint8_t key[KEY_LEN])
+{
+	char	 line[KEYLINE_MAX + 2];
+	size_t	 len;
+
+	if (arg == NULL || strcmp(arg, "-") == 0) {
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			errx(1, "no key line on standard input");
+		arg = line;
+	}
+	if ((len = strlen(arg)) > KEYLINE_MAX ||
+	    keys_parse_public(arg, len, key) == -1)
+		errx(1, "not a public key line (\"secchat-x25519 BASE64 "
+		    "[comment]\", as secchat -K prints it)");
+}
+
+/* The key of "key del": its base64, or its SHA256: fingerprint. */
+static int
+key_from_arg(const struct user_entry *e, const char *arg,
+    uint8_t key[KEY_LEN])
+{
+	char	 fpr[FINGERPRINT_LEN];
+	size_t	 i;
+
+	if (strncmp(arg, "SHA256:", 7) == 0) {
+		for (i = 0; i < e->nkeys; i++) {
+			keys_fingerprint(e->keys + i * KEY_LEN, fpr);
+			if (strcmp(fpr, arg) == 0) {
+				memcpy(key, e->keys + i * KEY_LEN, KEY_LEN);
+				return 0;
+			}
+		}
+		return -1;
+	}
+	if (b64_decode(arg, strlen(arg), key, KEY_LEN) != KEY_LEN)
+		errx(1, "not a key: give its base64 or its SHA256: "
+		    "fingerprint");
+	return 0;
+}
+
+static int
+key_list(const struct options *opt, const char *user)
+{
+	struct users		 u;
+	struct user_entry	*e;
+	char			 errbuf[PATH_MAX + 256], fpr[FINGERPRINT_LEN];
+	char			 b64[64];
+	size_t			 i;
+	int			 rc = 0;
+
+	users_init(&u);
+	if (users_load(&u, opt->path, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
+	if ((e = users_find(&u, user)) == NULL)
+		errx(1, "no such user: %s", user);
+	for (i = 0; i < e->nkeys; i++) {
+		keys_fingerprint(e->keys + i * KEY_LEN, fpr);
+		(void)b64_encode(e->keys + i * KEY_LEN, KEY_LEN, b64,
+		    sizeof(b64));
+		printf("%s %s\n", fpr, b64);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("standard output");
+		rc = 1;
+	}
+	users_free(&u);
+	return rc;
+}
+
 /* Apply a change under the lock.  Returns the exit status. */
 static int
-modify(const struct options *opt, enum command cmd, const char *user)
+modify(const struct options *opt, enum command cmd, const char *user,
+    const char *keyarg)
 {
 	struct users		 u;
 	struct user_entry	*e;
 	char			 errbuf[PATH_MAX + 256], hash[PWHASH_MAXLEN];
+	char			 fpr[FINGERPRINT_LEN];
+	uint8_t			 key[KEY_LEN];
 	int			 lockfd;
 
+	/* The key is read before the lock is taken: stdin may be slow. */
+	if (cmd == CMD_KEY_ADD)
+		key_from_line(keyarg, key);
 	lockfd = lock_users(opt->path);
 	users_init(&u);
 	if (users_load(&u, opt->path, errbuf, sizeof(errbuf)) == -1 &&
-	    !(errno == ENOENT && cmd == CMD_ADD))
+	    !(errno == ENOENT && (cmd == CMD_ADD || cmd == CMD_KEY_ADD)))
 		errx(1, "%s", errbuf);
 	e = users_find(&u, user);
 	if (cmd == CMD_ADD && e != NULL)
 		errx(1, "user %s already exists", user);
-	if (cmd != CMD_ADD && e == NULL)
+	if (cmd != CMD_ADD && cmd != CMD_KEY_ADD && e == NULL)
 		errx(1, "no such user: %s", user);
+	hash[0] = '\0';
 
 	switch (cmd) {
 	case CMD_ADD:
@@ -291,6 +382,32 @@ modify(const struct options *opt, enum command cmd, const char *user)
 			goto done;
 		}
 		e->locked = cmd == CMD_LOCK;
+		break;
+	case CMD_KEY_ADD:
+		/* A user made for a key has no password until one is set. */
+		if (e == NULL) {
+			if (users_add(&u, user, USERS_NOPASSWORD) == -1)
+				errx(1, "cannot add user %s", user);
+			e = users_find(&u, user);
+			printf("user %s added, without a password\n", user);
+		}
+		keys_fingerprint(key, fpr);
+		switch (users_key_add(e, key)) {
+		case 0:
+			warnx("key %s is already enrolled for %s", fpr, user);
+			goto done;
+		case -1:
+			errx(1, "user %s has %d keys already", user,
+			    USERS_KEYS_MAX);
+		}
+		printf("key %s enrolled for %s\n", fpr, user);
+		break;
+	case CMD_KEY_DEL:
+		if (key_from_arg(e, keyarg, key) == -1 ||
+		    users_key_del(e, key) == -1)
+			errx(1, "no such key enrolled for %s", user);
+		keys_fingerprint(key, fpr);
+		printf("key %s withdrawn for %s\n", fpr, user);
 		break;
 	case CMD_LIST:
 		break;
@@ -365,6 +482,41 @@ list(const struct options *opt)
 	return rc;
 }
 
+/*
+ * key add USER [LINE | -], key del USER KEY, key list USER.  With -k the
+ * daemon reloads the users file, so a key withdrawn can no longer log in
+ * (sessions logged in with it go on; del or lock the user to end them).
+ */
+static int
+key_main(struct options *opt, int argc, char *argv[])
+{
+	enum command	 cmd;
+	const char	*user;
+
+	if (argc < 2)
+		usage();
+	user = argv[1];
+	if (!valid_username(user, strlen(user)))
+		errx(1, "invalid user name: " NAME_RULE);
+	if (sodium_init() == -1)
+		errx(1, "cannot initialise libsodium");
+	if (strcmp(argv[0], "list") == 0 && argc == 2) {
+		if (opt->kick)
+			usage();
+		return key_list(opt, user);
+	}
+	if (strcmp(argv[0], "add") == 0 && (argc == 2 || argc == 3))
+		cmd = CMD_KEY_ADD;
+	else if (strcmp(argv[0], "del") == 0 && argc == 3)
+		cmd = CMD_KEY_DEL;
+	else
+		usage();
+	if (modify(opt, cmd, user, argc == 3 ? argv[2] : NULL) != 0 ||
+	    !opt->kick)
+		return 0;
+	return tell_daemon(opt, cmd, user);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -415,6 +567,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (argc >= 1 && strcmp(argv[0], "key") == 0)
+		return key_main(&opt, argc - 1, argv + 1);
 	if (argc < 1 || parse_command(argv[0], &cmd, &takes_user) == -1)
 		usage();
 	if (argc != 1 + takes_user)
@@ -441,7 +595,7 @@ main(int argc, char *argv[])
 
 	if (cmd == CMD_LIST)
 		return list(&opt);
-	if ((rc = modify(&opt, cmd, user)) != 0 || !opt.kick)
+	if ((rc = modify(&opt, cmd, user, NULL)) != 0 || !opt.kick)
 		return rc;
 	return tell_daemon(&opt, cmd, user);
 }

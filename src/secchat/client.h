@@ -35,6 +35,12 @@
  */
 #define PING_EVERY		8
 #define PINGS_OUT_MAX		2
+#define HELD_MAX		100	/* lines typed while disconnected */
+#define UNCONFIRMED_MAX		16
+#define RECONNECT_FIRST_MS	1000	/* then doubling, with jitter */
+#define RECONNECT_MAX_MS	60000
+
+struct chatlog;
 
 struct client {
 	struct options	*o;
@@ -78,6 +84,36 @@ struct client {
 	char		 current[SECCHAT_NAME_MAX + 1];
 	char		 rooms[MAX_ROOMS][SECCHAT_NAME_MAX + 1];
 	size_t		 nrooms;
+	/* Reconnecting (client.c): the rooms to join again, and when. */
+	int		 was_ready;		/* logged in once */
+	int		 down;			/* no connection: waiting */
+	int		 no_reconnect;		/* the server's BYE forbids */
+	int		 stop_now;		/* leave without a goodbye */
+	int		 rejoining;		/* until rejoin_token's PONG */
+	uint64_t	 rejoin_token;
+	uint64_t	 reconnect_at;		/* mono ms */
+	unsigned int	 backoff_ms;
+	unsigned int	 attempts;
+	char		 rejoin[MAX_ROOMS][SECCHAT_NAME_MAX + 1];
+	size_t		 nrejoin;
+	char		 rejoin_current[SECCHAT_NAME_MAX + 1];
+	/* Lines typed while disconnected, sent once logged in again. */
+	char		*held[HELD_MAX];
+	size_t		 nheld;
+	/* Lines sent but not yet confirmed by a PONG (interactive). */
+	struct {
+		char	*text;
+		uint64_t token;
+	}		 unconfirmed[UNCONFIRMED_MAX];
+	size_t		 nunconfirmed;
+	/* Keepalive (ServerAliveInterval) and the lag it measures. */
+	uint64_t	 alive_at;		/* mono ms: PING if silent */
+	unsigned int	 alive_out;		/* PINGs unanswered */
+	uint64_t	 lag_token;
+	uint64_t	 lag_sent_at;		/* mono ms */
+	long		 lag_ms;		/* -1: not measured */
+	/* Conversation logs (chatlog.c), or NULL. */
+	struct chatlog	*log;
 	/* Standard input in pipe mode (input.c). */
 	int		 stdin_open;
 	int		 stdin_eof;
@@ -106,6 +142,42 @@ int	 client_hello_timeout_ms(const struct client *);
 void	 client_connect(struct client *);
 /* Connect again with the login we have; -1 if not (again). */
 int	 client_reconnect(struct client *, const char *why);
+
+/*
+ * Reconnecting after a loss (secchat(1) RECONNECTING).  Whether a loss
+ * now would be followed by connecting again: logged in once, not
+ * leaving, Reconnect not "no" (by default only at the terminal), and not
+ * after a failed login, a refused host key or a kick.
+ */
+int	 client_reconnect_enabled(const struct client *);
+int	 client_will_reconnect(const struct client *);
+/* The server said BYE with this reason (a kick forbids reconnecting). */
+void	 client_server_bye(struct client *, const char *reason);
+/*
+ * The connection is over (the session finished or timed out): 1 if a
+ * reconnect is scheduled (c->down), 0 if secchat should end.
+ */
+int	 client_connection_over(struct client *);
+/* The time to reconnect has come. */
+void	 client_try_reconnect(struct client *);
+/* Logged in again: join the rooms, send the held lines. */
+void	 client_logged_in_again(struct client *);
+/*
+ * A finished line at the terminal: 1 if the client took it (held while
+ * disconnected, or /quit then), 0 to run it now.
+ */
+int	 client_hold_line(struct client *, const char *line);
+/* After running a typed line: remember it until the server confirms. */
+void	 client_line_done(struct client *, const char *line,
+	    unsigned long failures_before);
+/* PONG, and the answer to a request of ours that failed. */
+void	 client_pong(struct client *, uint64_t token);
+void	 client_server_error(struct client *, unsigned int code);
+/* Keepalive: whether the server has been silent long enough, and do. */
+void	 client_alive_check(struct client *);
+void	 client_data_received(struct client *);
+/* The last PING's round trip in ms, or -1 if none was measured. */
+long	 client_lag_ms(const struct client *);
 /* Say goodbye, and wait for the server to close. */
 void	 client_leave(struct client *, const char *reason);
 /*

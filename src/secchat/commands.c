@@ -15,11 +15,17 @@
 #include "client.h"
 #include "commands.h"
 #include "e2e_client.h"
+#include "events.h"
+#include "ignore.h"
+#include "options.h"
 #include "output.h"
+#include "query.h"
 #include "rooms.h"
 #include "session.h"
 #include "tty.h"
 #include "util.h"
+#include "window.h"
+#include "wire.h"
 
 #define HELP_COLUMN	16	/* where the summaries start in /help */
 
@@ -34,6 +40,18 @@ static void	run_part(struct client *, const struct command *, char *);
 static void	run_who(struct client *, const struct command *, char *);
 static void	run_rooms(struct client *, const struct command *, char *);
 static void	run_help(struct client *, const struct command *, char *);
+static void	run_reply(struct client *, const struct command *, char *);
+static void	run_query(struct client *, const struct command *, char *);
+static void	run_away(struct client *, const struct command *, char *);
+static void	run_back(struct client *, const struct command *, char *);
+static void	run_ignore(struct client *, const struct command *, char *);
+static void	run_unignore(struct client *, const struct command *, char *);
+static void	run_whois(struct client *, const struct command *, char *);
+static void	run_clear(struct client *, const struct command *, char *);
+
+/* What we said to /away, to say again after a reconnection. */
+static char	 away_text[AWAY_TEXT_MAX + 1];
+static void	run_window(struct client *, const struct command *, char *);
 static void	run_quit(struct client *, const struct command *, char *);
 
 const struct command cmd_table[] = {
@@ -42,7 +60,7 @@ const struct command cmd_table[] = {
 	    "The others in the room see \"* USER ACTION\", USER being your "
 	    "name.",
 	    run_me },
-	{ "msg", { NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
+	{ "msg", { "m", NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
 	    "send a private message, end to end",
 	    "TEXT is encrypted for each of USER's devices (and copied to your "
 	    "own other ones): the server cannot read it.  Keys are pinned on "
@@ -51,6 +69,16 @@ const struct command cmd_table[] = {
 	    "messages, nothing is sent and secchat says why: /plainmsg then "
 	    "sends it the old way.",
 	    run_msg },
+	{ "reply", { "r", NULL }, CMD_ARGS_TEXT, "TEXT",
+	    "answer the last private message, end to end",
+	    "As /msg to whoever last wrote to you privately (end to end or "
+	    "not): the answer always goes end to end.",
+	    run_reply },
+	{ "query", { "q", NULL }, CMD_ARGS_USER_OPT, "[USER]",
+	    "talk privately with USER",
+	    "Lines without a slash then go to USER end to end, as /msg.  "
+	    "/query alone, or /join, goes back to the room.",
+	    run_query },
 	{ "plainmsg", { NULL }, CMD_ARGS_USER_TEXT, "USER TEXT",
 	    "send a private message the server can read",
 	    "The server passes TEXT to USER's sessions and can read it; the "
@@ -73,24 +101,62 @@ const struct command cmd_table[] = {
 	    "use the new keys of USER a warning named",
 	    "Pins them as seen (not verified): /verify USER to compare them.",
 	    run_accept },
-	{ "join", { NULL }, CMD_ARGS_ROOM, "ROOM",
+	{ "join", { "j", NULL }, CMD_ARGS_ROOM, "ROOM",
 	    "join a room and make it current",
 	    "The server creates ROOM if it is empty; your next line goes "
 	    "there.  Room names are 1 to 32 of A-Z, a-z, 0-9, _, . and -.",
 	    run_join },
-	{ "part", { NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
+	{ "part", { "p", NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
 	    "leave a room (the current one)",
 	    "ROOM is the current one by default.  Leaving the current room "
 	    "makes the room joined last before it current.",
 	    run_part },
-	{ "who", { NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
+	{ "who", { "w", NULL }, CMD_ARGS_ROOM_OPT, "[ROOM]",
 	    "list the members of a room",
-	    "ROOM is the current one by default.",
+	    "ROOM is the current one by default.  A server that knows away "
+	    "says who of them is away.",
 	    run_who },
+	{ "whois", { NULL }, CMD_ARGS_USER, "USER",
+	    "tell about USER: rooms, idle time, away, keys",
+	    "The rooms USER is in, how long since USER last wrote, the away "
+	    "text if any, and the fingerprint of each key USER is online "
+	    "with, with what your pins say of it (verified, seen, new or "
+	    "changed).",
+	    run_whois },
+	{ "away", { NULL }, CMD_ARGS_TEXT_OPT, "[TEXT]",
+	    "mark yourself away",
+	    "Others see TEXT (\"away\" if none) when they /whois you or write "
+	    "to you privately, and /who marks you.  At most 160 bytes.  For "
+	    "all your sessions, until /back or your last session leaves.",
+	    run_away },
+	{ "back", { NULL }, CMD_ARGS_NONE, "",
+	    "no longer away",
+	    NULL,
+	    run_back },
+	{ "ignore", { NULL }, CMD_ARGS_USER_OPT, "[USER]",
+	    "hide USER's lines (alone: list)",
+	    "Messages, actions, private messages, arrivals and departures of "
+	    "USER are not shown.  The list is kept in ~/.config/secchat/ignore "
+	    "and only here: the server and USER are not told.",
+	    run_ignore },
+	{ "unignore", { NULL }, CMD_ARGS_USER, "USER",
+	    "show USER's lines again",
+	    NULL,
+	    run_unignore },
+	{ "clear", { NULL }, CMD_ARGS_NONE, "",
+	    "clear the screen",
+	    NULL,
+	    run_clear },
 	{ "rooms", { NULL }, CMD_ARGS_NONE, "",
 	    "list the rooms",
 	    "Every room, and how many members it has.",
 	    run_rooms },
+	{ "window", { "win", NULL }, CMD_ARGS_TEXT_OPT, "[N]",
+	    "switch to window N, or list the windows",
+	    "Window 1 is the status window; each room joined and each "
+	    "/query has its own.  Alt-1 to Alt-9 (Alt-0: 10) switch too; "
+	    "PageUp and PageDown scroll the window's lines.",
+	    run_window },
 	{ "help", { NULL }, CMD_ARGS_COMMAND_OPT, "[COMMAND]",
 	    "list the commands",
 	    "With a COMMAND, tell about that one.  Command names may be "
@@ -128,6 +194,7 @@ cmd_args_required(enum cmd_args args)
 {
 	return args == CMD_ARGS_TEXT || args == CMD_ARGS_USER_TEXT ||
 	    args == CMD_ARGS_ROOM || args == CMD_ARGS_USER;
+	/* CMD_ARGS_USER_OPT: /query and /ignore do something alone. */
 }
 
 /* "/join ROOM      join a room and make it current" */
@@ -259,7 +326,7 @@ echo(char *line)
 static void
 say(struct client *c, const char *text)
 {
-	int	 rc;
+	int			 rc;
 
 	if (c->current[0] == '\0') {
 		client_refuse(c, "you are in no room: /join ROOM first");
@@ -311,14 +378,24 @@ user_and_text(struct client *c, const struct command *cmd, char *arg)
 	return text;
 }
 
+static void	send_e2e(struct client *, const char *user, const char *text);
+
 static void
 run_msg(struct client *c, const struct command *cmd, char *arg)
 {
-	char		*text, why[128];
+	char		*text;
+
+	if ((text = user_and_text(c, cmd, arg)) != NULL)
+		send_e2e(c, arg, text);
+}
+
+/* /msg's work: TEXT to USER end to end, or why not. */
+static void
+send_e2e(struct client *c, const char *arg, const char *text)
+{
+	char		 why[128];
 	const char	*problem;
 
-	if ((text = user_and_text(c, cmd, arg)) == NULL)
-		return;
 	if (c->cs == NULL || !cs_extended(c->cs) || !c->e2e_ready) {
 		client_refuse(c, "/msg: end-to-end messages are unavailable on "
 		    "this server; not sent (/plainmsg %s TEXT sends it through "
@@ -445,8 +522,10 @@ run_join(struct client *c, const struct command *cmd, char *arg)
 	}
 	rc = cs_join(c->cs, arg);
 	report_send(c, rc, "/join", NULL);
-	if (rc == 0)
+	if (rc == 0) {
 		rooms_set_current(c, arg);
+		query_set(c, NULL);
+	}
 }
 
 static void
@@ -501,10 +580,222 @@ run_help(struct client *c, const struct command *cmd, char *arg)
 }
 
 static void
+run_window(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*errstr;
+	long long	 n;
+
+	(void)cmd;
+	if (!window_active()) {
+		client_refuse(c, "/window: there are windows only on a "
+		    "terminal");
+		return;
+	}
+	if (*arg == '\0') {
+		window_list();
+		return;
+	}
+	n = strtonum(arg, 1, WINDOW_MAX, &errstr);
+	if (errstr != NULL || n > window_count()) {
+		client_refuse(c, "/window: no window %s (/window lists them)",
+		    arg);
+		return;
+	}
+	(void)window_show((int)n);
+}
+
+static void
 run_quit(struct client *c, const struct command *cmd, char *arg)
 {
 	(void)cmd;
 	client_leave(c, arg);
+}
+
+static void
+run_reply(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*to = events_last_private();
+
+	(void)cmd;
+	if (to == NULL) {
+		client_refuse(c, "/reply: nobody has written to you privately "
+		    "yet");
+		return;
+	}
+	send_e2e(c, to, arg);
+}
+
+/* A user name argument for commands that need no end-to-end state. */
+static int
+plain_user_arg(struct client *c, const struct command *cmd, const char *arg)
+{
+	if (strchr(arg, ' ') != NULL) {
+		refuse_usage(c, cmd);
+		return 0;
+	}
+	if (!valid_username(arg, strlen(arg))) {
+		client_refuse(c, "/%s: invalid user name \"%s\"", cmd->name,
+		    arg);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+run_query(struct client *c, const struct command *cmd, char *arg)
+{
+	if (*arg == '\0') {
+		if (query_target() != NULL)
+			client_note(c, "private talk with %s ended; lines go "
+			    "to %s", query_target(), c->current[0] != '\0' ?
+			    c->current : "no room");
+		query_set(c, NULL);
+		return;
+	}
+	if (!plain_user_arg(c, cmd, arg))
+		return;
+	query_set(c, arg);
+	client_note(c, "talking privately with %s, end to end: lines without "
+	    "a slash go to %s (/query alone to stop)", arg, arg);
+}
+
+static void
+run_away(struct client *c, const struct command *cmd, char *arg)
+{
+	const char	*text = *arg != '\0' ? arg : "away";
+	int		 rc;
+
+	(void)cmd;
+	if (strlen(text) > AWAY_TEXT_MAX) {
+		client_refuse(c, "/away: the text is longer than %d bytes; not "
+		    "sent", AWAY_TEXT_MAX);
+		return;
+	}
+	if (c->cs != NULL && !cs_extended(c->cs)) {
+		client_refuse(c, "/away: this server does not know away; not "
+		    "sent");
+		return;
+	}
+	rc = cs_away(c->cs, text);
+	report_send(c, rc, "/away", text);
+	/* The server's AWAYNOTE confirms it. */
+	if (rc == 0)
+		strlcpy(away_text, text, sizeof(away_text));
+}
+
+static void
+run_back(struct client *c, const struct command *cmd, char *arg)
+{
+	int	 rc;
+
+	(void)cmd;
+	(void)arg;
+	if (c->cs != NULL && !cs_extended(c->cs)) {
+		client_refuse(c, "/back: this server does not know away; not "
+		    "sent");
+		return;
+	}
+	rc = cs_away(c->cs, "");
+	report_send(c, rc, "/back", NULL);
+	if (rc == 0)
+		away_text[0] = '\0';
+}
+
+const char *
+cmd_away_text(void)
+{
+	return away_text;
+}
+
+void
+cmd_ignore_load(struct client *c)
+{
+	char	*dir, *path, why[256];
+
+	if (ignore_loaded())
+		return;
+	dir = opt_config_dir();
+	if (asprintf(&path, "%s/ignore", dir) == -1)
+		err(EXIT_ERROR, "asprintf");
+	free(dir);
+	if (ignore_load(path, why, sizeof(why)) == -1)
+		client_note(c, "ignore list not read: %s", why);
+	free(path);
+}
+
+static void
+run_ignore(struct client *c, const struct command *cmd, char *arg)
+{
+	char	 err[256], line[1024];
+	size_t	 i;
+	int	 rv;
+
+	cmd_ignore_load(c);
+	if (*arg == '\0') {
+		if (ignore_count() == 0) {
+			client_note(c, "you ignore nobody");
+			return;
+		}
+		strlcpy(line, "ignored:", sizeof(line));
+		for (i = 0; i < ignore_count(); i++) {
+			strlcat(line, " ", sizeof(line));
+			strlcat(line, ignore_name(i), sizeof(line));
+		}
+		client_note(c, "%s", line);
+		return;
+	}
+	if (!plain_user_arg(c, cmd, arg))
+		return;
+	if ((rv = ignore_add(arg, err, sizeof(err))) == -1)
+		client_refuse(c, "/ignore: %s", err);
+	else
+		client_note(c, rv == 1 ? "ignoring %s" : "already ignoring %s",
+		    arg);
+}
+
+static void
+run_unignore(struct client *c, const struct command *cmd, char *arg)
+{
+	char	 err[256];
+	int	 rv;
+
+	cmd_ignore_load(c);
+	if (!plain_user_arg(c, cmd, arg))
+		return;
+	if ((rv = ignore_remove(arg, err, sizeof(err))) == -1)
+		client_refuse(c, "/unignore: %s", err);
+	else
+		client_note(c, rv == 1 ? "no longer ignoring %s" :
+		    "%s was not ignored", arg);
+}
+
+static void
+run_whois(struct client *c, const struct command *cmd, char *arg)
+{
+	if (!plain_user_arg(c, cmd, arg))
+		return;
+	if (c->cs != NULL && !cs_extended(c->cs)) {
+		client_refuse(c, "/whois: this server does not know whois; not "
+		    "sent");
+		return;
+	}
+	report_send(c, cs_whois(c->cs, arg), "/whois", NULL);
+}
+
+/*
+ * Clear the terminal and draw the prompt again.  Our own escape
+ * sequence, never a peer's; in pipe mode there is nothing to clear.
+ */
+static void
+run_clear(struct client *c, const struct command *cmd, char *arg)
+{
+	(void)cmd;
+	(void)arg;
+	if (!c->interactive || !tty_active())
+		return;
+	fputs("\033[H\033[2J", stdout);
+	fflush(stdout);
+	tty_winch();
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -551,10 +842,14 @@ cmd_line(struct client *c, char *line)
 		return;
 	if (strcmp(line, "exit") == 0)
 		client_leave(c, "exit");
+	else if (line[0] == '/' && line[1] == '/' && query_target() != NULL)
+		send_e2e(c, query_target(), line + 1);
 	else if (line[0] == '/' && line[1] == '/')
 		say(c, line + 1);
 	else if (line[0] == '/')
 		dispatch(c, line + 1);
+	else if (query_target() != NULL)
+		send_e2e(c, query_target(), line);
 	else
 		say(c, line);
 }

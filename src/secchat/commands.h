@@ -15,6 +15,7 @@ enum cmd_args {
 	CMD_ARGS_TEXT_OPT,	/* text, or none */
 	CMD_ARGS_USER_TEXT,	/* a user name, then text */
 	CMD_ARGS_USER,		/* a user name */
+	CMD_ARGS_USER_OPT,	/* a user name, or none */
 	CMD_ARGS_ROOM,		/* a room name */
 	CMD_ARGS_ROOM_OPT,	/* a room name, else the current room */
 	CMD_ARGS_COMMAND_OPT	/* a command name, or none */
@@ -60,5 +61,16 @@ void	cmd_request_sent(struct client *);
  * as a command.  The line may be changed.
  */
 void	cmd_line(struct client *, char *line);
+
+/*
+ * Read the ignore list from its file in the configuration directory,
+ * once; a file that cannot be read is reported and ignores nobody.
+ */
+void	cmd_ignore_load(struct client *);
+/*
+ * Our away text ("" if we are not away), to say again after connecting
+ * anew: the server forgets it with our last session.
+ */
+const char *cmd_away_text(void);
 
 #endif

@@ -13,5 +13,7 @@ struct client;
 void	events_drain(struct client *);
 /* Show one event: a line on stdout (pipe mode) or above the prompt. */
 void	events_show(struct client *, const struct cs_event *);
+/* The user who last wrote to us privately (shown, not ignored), or NULL. */
+const char *events_last_private(void);
 
 #endif

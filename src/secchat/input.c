@@ -24,15 +24,20 @@ tty_line(void *arg, const char *line)
 {
 	struct client	*c = arg;
 	char		*copy;
+	unsigned long	 before = c->failures;
 
 	if (line == NULL) {
 		client_leave(c, "exit");
 		return;
 	}
+	/* Disconnected: kept to send once reconnected, and said so. */
+	if (client_hold_line(c, line))
+		return;
 	if ((copy = strdup(line)) == NULL)
 		err(EXIT_ERROR, "strdup");
 	cmd_line(c, copy);
 	free(copy);
+	client_line_done(c, line, before);
 }
 
 static void

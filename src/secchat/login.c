@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "chatlog.h"
 #include "client.h"
 #include "e2e_client.h"
 #include "events.h"
@@ -33,6 +34,7 @@
 #include "rooms.h"
 #include "session.h"
 #include "tty.h"
+#include "window.h"
 #include "util.h"
 
 #define LOGIN_TIMEOUT_MS	60000	/* the answer to AUTH */
@@ -353,6 +355,14 @@ send_password(struct client *c)
 {
 	int	 rc;
 
+	/* Logging in again after a loss asks nobody. */
+	if (!c->have_password && c->was_ready) {
+		client_note(c, "the server now wants a password: start "
+		    "secchat again to give it");
+		client_set_status(c, EXIT_AUTH);
+		client_leave(c, "exit");
+		return;
+	}
 	if (!c->have_password) {
 		get_password(c);
 		c->have_password = 1;
@@ -416,6 +426,13 @@ login_server_key(struct client *c, const struct cs_event *ev)
 		get_user(c);
 		c->have_login = 1;
 	}
+	if (!use_key && !c->have_password && c->was_ready) {
+		client_note(c, "a password would be needed to log in again: "
+		    "start secchat again to give it");
+		client_set_status(c, EXIT_AUTH);
+		(void)cs_verdict(c->cs, 0);
+		return;
+	}
 	if (!use_key && !c->have_password) {
 		get_password(c);
 		c->have_password = 1;
@@ -446,21 +463,44 @@ login_server_key(struct client *c, const struct cs_event *ev)
 void
 login_ok(struct client *c, const struct cs_event *ev)
 {
+	char	 errbuf[512];
+	int	 again = c->was_ready;
+
 	c->ready = 1;
+	c->was_ready = 1;
 	c->deadline = 0;
 	strlcpy(c->user, ev->user, sizeof(c->user));
 	/* The manager keeps its own copy of the key: it is our E2E identity. */
+	if (c->e2e_ready)
+		e2ec_free(&c->e2e);
 	e2ec_init(&c->e2e, c->priv, c->pub, c->user, c->hc.hostport,
 	    &c->pins);
 	c->e2e_ready = 1;
-	login_forget(c);
-	if (c->interactive) {
+	/*
+	 * To log in again after a loss without asking, the key and the
+	 * password stay (locked in memory, wiped at exit) while reconnecting
+	 * is on; otherwise they go now.
+	 */
+	if (!client_reconnect_enabled(c))
+		login_forget(c);
+	if (c->interactive && !tty_active()) {
 		if (tty_start(STDIN_FILENO, STDOUT_FILENO) == -1)
 			err(EXIT_ERROR, "cannot set up the terminal");
-		rooms_update_prompt(c);
+		window_start(c, NULL);
 	}
+	if (c->interactive)
+		rooms_update_prompt(c);
 	c->stdin_open = 1;
+	client_data_received(c);
+	if (c->o->log && c->log == NULL) {
+		if ((c->log = chatlog_open(c->o->log_dir, c->o->host,
+		    c->o->port, c->user, errbuf, sizeof(errbuf))) == NULL)
+			client_note(c, "not logging the conversations: %s",
+			    errbuf);
+	}
 	events_show(c, ev);
+	if (again)
+		client_logged_in_again(c);
 }
 
 void
@@ -500,10 +540,20 @@ login_failed(struct client *c, const struct cs_event *ev)
 		return;
 	}
 	events_show(c, ev);
-	if (ev->code == 0 || !c->password_from_tty) {
-		client_note(c, "authentication failed: the server did not "
-		    "accept the %s for %s: %s", c->have_password ? "password" :
-		    "key", c->user, reason);
+	/* Logging in again after a loss asks nobody: it gives up. */
+	if (ev->code == 0 || !c->password_from_tty || c->was_ready) {
+		/*
+		 * A refusal with no tries left that came before any password
+		 * was sent (a throttled address, too many sessions) is about
+		 * the login, not the key: do not blame the key.
+		 */
+		if (!c->have_password && ev->code == 0)
+			client_note(c, "authentication failed for %s: %s",
+			    c->user, reason);
+		else
+			client_note(c, "authentication failed: the server did "
+			    "not accept the %s for %s: %s", c->have_password ?
+			    "password" : "key", c->user, reason);
 		client_set_status(c, EXIT_AUTH);
 		login_forget(c);
 		if (ev->code > 0)

@@ -46,11 +46,54 @@ struct options {
 	const char	*known_peers;		/* KnownPeersFile */
 	int		 passphrase_fd;		/* PassphraseFd; -1: none */
 	int		 key_login;		/* KeyLogin (default yes) */
+	int		 reconnect;		/* Reconnect: OPT_AUTO, 0, 1 */
+	int		 alive_interval;	/* ServerAliveInterval, s; 0 off */
+	int		 alive_count_max;	/* ServerAliveCountMax */
+	int		 log;			/* Log */
+	const char	*log_dir;		/* LogDir; NULL: the default */
+	const char	*config_file;		/* -F; NULL: the default */
+	int		 no_config;		/* -F none */
+	const char	*remove_host;		/* -R */
+	int		 colour;		/* Colour: enum colour_want */
+	int		 bell;			/* Bell (default yes) */
+	int		 title;			/* Title (default yes) */
+	int		 seconds;		/* Seconds (default no) */
 	const char	*host;
+	const char	*host_arg;		/* the host as given, for Host
+						   patterns and -R */
+	/* Which keywords are set (OPT_KW_*), so that the first wins. */
+	uint32_t	 set;
+	/* Strings made here (paths with ~ expanded), freed by opt_free(). */
+	char		**owned;
+	size_t		 nowned;
 };
 
-/* Fill o from the command line; a mistake exits with EXIT_USAGE. */
+#define OPT_AUTO	-1
+
+/*
+ * Fill o from the command line; a mistake exits with EXIT_USAGE.  The
+ * configuration file is read after (opt_read_config()): the command line
+ * wins over it.
+ */
 void	 opt_parse(struct options *o, int argc, char *argv[]);
+/*
+ * Set one keyword (the names -o and the configuration file take: User,
+ * Port, IdentityFile, AddressFamily, KnownHostsFile, and every -o option).
+ * from_file: a value for a keyword already set is ignored (the first one
+ * wins), and a leading "~/" is the home directory.  Returns 0, or -1 with
+ * err set.
+ */
+int	 opt_set(struct options *o, const char *key, const char *val,
+	    int from_file, char *err, size_t errlen);
+/* Whether key is a keyword opt_set() takes. */
+int	 opt_keyword_known(const char *key);
+/*
+ * Read the configuration file (-F, else config in opt_config_dir()) and
+ * apply the entries whose Host patterns match the host.  Exits with
+ * EXIT_USAGE on a mistake in it, naming the file and line.
+ */
+void	 opt_read_config(struct options *o, const char *dir);
+void	 opt_free(struct options *o);
 void	 opt_usage(void) __attribute__((noreturn));
 /*
  * Where the identity and known_hosts live unless an option says otherwise:

@@ -12,6 +12,7 @@
 #include <vis.h>
 #include <wctype.h>
 
+#include "colour.h"
 #include "e2e.h"
 #include "keys.h"
 #include "output.h"
@@ -28,6 +29,9 @@
 #define SPACE_RUN_MAX	16
 
 static int	utf8_passes;	/* the terminal takes printable UTF-8 */
+static int	show_seconds;	/* -o Seconds=yes */
+/* Our own name, whose lines are shown in the style of our own. */
+static char	me[SECCHAT_NAME_MAX + 1];
 
 void
 out_init(void)
@@ -200,16 +204,92 @@ out_time_iso(uint64_t ms, char out[OUT_TIME_MAX])
 }
 
 void
+out_set_seconds(int on)
+{
+	show_seconds = on;
+}
+
+void
+out_set_me(const char *user)
+{
+	strlcpy(me, user != NULL ? user : "", sizeof(me));
+}
+
+void
 out_time_hhmm(uint64_t ms, char out[OUT_TIME_MAX])
 {
 	time_t		 t = (time_t)(ms / 1000);
 	struct tm	 tm;
 
 	if (localtime_r(&t, &tm) == NULL) {
-		strlcpy(out, "--:--", OUT_TIME_MAX);
+		strlcpy(out, show_seconds ? "--:--:--" : "--:--",
+		    OUT_TIME_MAX);
 		return;
 	}
-	snprintf(out, OUT_TIME_MAX, "%02d:%02d", tm.tm_hour, tm.tm_min);
+	if (show_seconds)
+		snprintf(out, OUT_TIME_MAX, "%02d:%02d:%02d", tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	else
+		snprintf(out, OUT_TIME_MAX, "%02d:%02d", tm.tm_hour,
+		    tm.tm_min);
+}
+
+void
+out_time_date(uint64_t ms, char out[OUT_TIME_MAX])
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (localtime_r(&t, &tm) == NULL) {
+		strlcpy(out, "0000-00-00", OUT_TIME_MAX);
+		return;
+	}
+	snprintf(out, OUT_TIME_MAX, "%04d-%02d-%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday);
+}
+
+long
+out_day(uint64_t ms)
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	return (long)(tm.tm_year + 1900) * 1000 + tm.tm_yday;
+}
+
+/* ---------------------------------------------------------------- styles */
+
+/* Start a style (an SGR of our own, or nothing); end it with sgr_end(). */
+static int
+sgr_start(FILE *fp, const char *sgr)
+{
+	if (*sgr == '\0')
+		return 0;
+	fputs(sgr, fp);
+	return 1;
+}
+
+static void
+sgr_end(FILE *fp, int started)
+{
+	if (started)
+		fputs(colour_reset(), fp);
+}
+
+/* A user name, in its colour, or in the style of our own. */
+static void
+put_nick(FILE *fp, const char *user)
+{
+	int	 on;
+
+	if (user != NULL && me[0] != '\0' && strcmp(user, me) == 0)
+		on = sgr_start(fp, colour_style(CS_OWN));
+	else
+		on = sgr_start(fp, colour_nick(user));
+	put_safe(fp, user != NULL ? user : "");
+	sgr_end(fp, on);
 }
 
 /* " TEXT" if there is any text: an empty field is left out. */
@@ -219,15 +299,6 @@ put_rest(FILE *fp, const char *s)
 	if (s != NULL && *s != '\0') {
 		fputc(' ', fp);
 		put_safe(fp, s);
-	}
-}
-
-static void
-put_text_rest(FILE *fp, const char *s)
-{
-	if (s != NULL && *s != '\0') {
-		fputc(' ', fp);
-		put_text(fp, s);
 	}
 }
 
@@ -443,6 +514,26 @@ error_name(unsigned int code)
 	return "error";
 }
 
+/*
+ * The text of a message: highlighted when it names us (or is private and
+ * the caller asked), else as it is.
+ */
+static int	highlight;	/* set by out_tty_line_hl() for one line */
+
+static void
+put_msg_text(FILE *fp, const char *text, int rest)
+{
+	int	 on;
+
+	if (text == NULL || *text == '\0')
+		return;
+	if (rest)
+		fputc(' ', fp);
+	on = highlight ? sgr_start(fp, colour_style(CS_MENTION)) : 0;
+	put_text(fp, text);
+	sgr_end(fp, on);
+}
+
 /* "[private from bob, end-to-end, verified] text" and the like. */
 static void
 tty_e2e(FILE *fp, const char *hm, const struct cs_event *ev)
@@ -451,71 +542,86 @@ tty_e2e(FILE *fp, const char *hm, const struct cs_event *ev)
 		    ev->code == E2E_SENT_ACTION;
 	int	 action = ev->code == E2E_ACTION ||
 		    ev->code == E2E_SENT_ACTION;
+	int	 on;
 
-	fprintf(fp, "%s [private %s ", hm, ev->type == CS_EV_E2E_OWN || copy ?
+	fprintf(fp, "%s ", hm);
+	on = sgr_start(fp, colour_style(CS_PRIVATE));
+	fprintf(fp, "[private %s ", ev->type == CS_EV_E2E_OWN || copy ?
 	    "to" : "from");
 	put_safe(fp, copy ? ev->to : ev->user);
-	fprintf(fp, ", end-to-end, %s%s] ", trust_word(ev->token),
+	fprintf(fp, ", end-to-end, %s%s]", trust_word(ev->token),
 	    copy ? ", sent from your other device" : "");
+	sgr_end(fp, on);
+	fputc(' ', fp);
 	if (action) {
 		fputs("* ", fp);
-		put_safe(fp, ev->type == CS_EV_E2E_TEXT && !copy ? ev->user :
-		    "you");
-		put_text_rest(fp, ev->text);
+		if (ev->type == CS_EV_E2E_TEXT && !copy)
+			put_nick(fp, ev->user);
+		else
+			put_safe(fp, "you");
+		put_msg_text(fp, ev->text, 1);
 	} else
-		put_text(fp, ev->text);
+		put_msg_text(fp, ev->text, 0);
+}
+
+/* "<bob> text" or "* bob text". */
+static void
+put_said(FILE *fp, int action, const char *user, const char *text)
+{
+	if (action) {
+		fputs("* ", fp);
+		put_nick(fp, user);
+		put_msg_text(fp, text, 1);
+	} else {
+		fputc('<', fp);
+		put_nick(fp, user);
+		fputs("> ", fp);
+		put_msg_text(fp, text, 0);
+	}
 }
 
 /* Write the interactive line for events that carry a conversation. */
 static int
 tty_talk(FILE *fp, const struct cs_event *ev, const char *current)
 {
-	char	 hm[OUT_TIME_MAX];
+	char	 hm[OUT_TIME_MAX], day[OUT_TIME_MAX];
+	int	 on;
 
 	out_time_hhmm(ev->time, hm);
 	switch (ev->type) {
 	case CS_EV_MESSAGE:
-		fprintf(fp, "%s ", hm);
-		put_room_tag(fp, ev->room, current);
-		fputc('<', fp);
-		put_safe(fp, ev->user);
-		fputs("> ", fp);
-		put_text(fp, ev->text);
-		return 1;
 	case CS_EV_ACTION:
 		fprintf(fp, "%s ", hm);
 		put_room_tag(fp, ev->room, current);
-		fputs("* ", fp);
-		put_safe(fp, ev->user);
-		put_text_rest(fp, ev->text);
+		put_said(fp, ev->type == CS_EV_ACTION, ev->user, ev->text);
 		return 1;
 	case CS_EV_PRIVATE:
 		/*
 		 * The same form as our own, "[private to bob, ...]"; the
 		 * server could read this one, and the line says so.
 		 */
-		fprintf(fp, "%s [private from ", hm);
+		fprintf(fp, "%s ", hm);
+		on = sgr_start(fp, colour_style(CS_PRIVATE));
+		fputs("[private from ", fp);
 		put_safe(fp, ev->user);
-		fputs(", NOT end-to-end] ", fp);
-		put_text(fp, ev->text);
+		fputs(", NOT end-to-end]", fp);
+		sgr_end(fp, on);
+		fputc(' ', fp);
+		put_msg_text(fp, ev->text, 0);
 		return 1;
 	case CS_EV_E2E_TEXT:
 	case CS_EV_E2E_OWN:
 		tty_e2e(fp, hm, ev);
 		return 1;
 	case CS_EV_HISTORY:
-		fprintf(fp, "[history] %s ", hm);
+		/* Old lines carry their date: they may be days old. */
+		out_time_date(ev->time, day);
+		on = sgr_start(fp, colour_style(CS_HISTORY));
+		fprintf(fp, "[history] %s %s", day, hm);
+		sgr_end(fp, on);
+		fputc(' ', fp);
 		put_room_tag(fp, ev->room, current);
-		if (ev->code == HISTORY_ACTION) {
-			fputs("* ", fp);
-			put_safe(fp, ev->user);
-			put_text_rest(fp, ev->text);
-		} else {
-			fputc('<', fp);
-			put_safe(fp, ev->user);
-			fputs("> ", fp);
-			put_text(fp, ev->text);
-		}
+		put_said(fp, ev->code == HISTORY_ACTION, ev->user, ev->text);
 		return 1;
 	default:
 		return 0;
@@ -528,9 +634,15 @@ tty_status(FILE *fp, const struct cs_event *ev)
 {
 	char	 hm[OUT_TIME_MAX];
 	size_t	 i;
+	int	 on, bad;
 
+	bad = ev->type == CS_EV_SERVER_ERROR || ev->type == CS_EV_BYE ||
+	    ev->type == CS_EV_KEY_CHANGED || ev->type == CS_EV_E2E_FAILED;
 	out_time_hhmm(ev->time, hm);
-	fprintf(fp, "%s -- ", hm);
+	fprintf(fp, "%s ", hm);
+	/* An event without a line is thrown away whole, style and all. */
+	on = sgr_start(fp, colour_style(bad ? CS_ERROR : CS_NOTICE));
+	fputs("-- ", fp);
 	switch (ev->type) {
 	case CS_EV_AUTH_OK:
 		fputs("logged in as ", fp);
@@ -639,6 +751,7 @@ tty_status(FILE *fp, const struct cs_event *ev)
 	default:
 		return 0;
 	}
+	sgr_end(fp, on);
 	return 1;
 }
 
@@ -670,19 +783,30 @@ out_tty_own_plain(const char *to, const char *text)
 	char	 hm[OUT_TIME_MAX], *line = NULL;
 	size_t	 len = 0;
 	FILE	*fp;
+	int	 on;
 
 	if ((fp = open_memstream(&line, &len)) == NULL)
 		err(1, "open_memstream");
 	out_time_hhmm(now_ms(), hm);
-	fprintf(fp, "%s [private to ", hm);
+	fprintf(fp, "%s ", hm);
+	on = sgr_start(fp, colour_style(CS_PRIVATE));
+	fputs("[private to ", fp);
 	put_safe(fp, to);
-	fputs(", NOT end-to-end] ", fp);
+	fputs(", NOT end-to-end]", fp);
+	sgr_end(fp, on);
+	fputc(' ', fp);
 	put_text(fp, text);
 	return finish(fp, &line, 1);
 }
 
 char *
 out_tty_line(const struct cs_event *ev, const char *room)
+{
+	return out_tty_line_hl(ev, room, 0);
+}
+
+char *
+out_tty_line_hl(const struct cs_event *ev, const char *room, int hl)
 {
 	char	*line = NULL;
 	size_t	 len = 0;
@@ -691,8 +815,10 @@ out_tty_line(const struct cs_event *ev, const char *room)
 
 	if ((fp = open_memstream(&line, &len)) == NULL)
 		err(1, "open_memstream");
+	highlight = hl;
 	wanted = tty_talk(fp, ev, room);
 	if (!wanted)
 		wanted = tty_status(fp, ev);
+	highlight = 0;
 	return finish(fp, &line, wanted);
 }

@@ -33,8 +33,16 @@ char	*out_safe(const char *s);
 
 /* "2026-11-25T20:01:02.123Z" */
 void	 out_time_iso(uint64_t ms, char out[OUT_TIME_MAX]);
-/* "20:01", local time. */
+/* "20:01", local time; "20:01:02" after out_set_seconds(1). */
 void	 out_time_hhmm(uint64_t ms, char out[OUT_TIME_MAX]);
+/* "2026-12-02", local time. */
+void	 out_time_date(uint64_t ms, char out[OUT_TIME_MAX]);
+/* The local day of a time, as a number that changes with the date. */
+long	 out_day(uint64_t ms);
+/* -o Seconds=yes: the interactive lines' times show seconds. */
+void	 out_set_seconds(int);
+/* Our own name: lines by it are shown in the style of our own. */
+void	 out_set_me(const char *user);
 
 /*
  * The pipe-mode line for an event, without the newline, or NULL for an
@@ -49,6 +57,12 @@ char	*out_pipe_line(const struct cs_event *);
  * "[N spaces]" (tty_print() does the rest: see tty_wrap()).
  */
 char	*out_tty_line(const struct cs_event *, const char *room);
+/*
+ * The same, with the text of a message highlighted if hl (it names us).
+ * Colours and styles (colour.h) are SGR sequences of our own, put only
+ * around text already made safe; with COLOUR_NONE there are none.
+ */
+char	*out_tty_line_hl(const struct cs_event *, const char *room, int hl);
 
 /*
  * The server does not echo what we send: the interactive lines for our

@@ -25,12 +25,14 @@
 
 #include <sodium.h>
 
+#include "chatlog.h"
 #include "client.h"
 #include "e2e_client.h"
 #include "peers.h"
 #include "events.h"
 #include "hostcheck.h"
 #include "input.h"
+#include "khremove.h"
 #include "login.h"
 #include "options.h"
 #include "output.h"
@@ -146,6 +148,7 @@ socket_read(struct client *c)
 		cs_eof(c->cs);
 		return;
 	}
+	client_data_received(c);
 	/* The server is still at work on what we sent: keep waiting. */
 	if (c->quitting)
 		c->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
@@ -167,7 +170,8 @@ socket_write(struct client *c)
 		if (errno == EINTR || errno == EAGAIN)
 			return 0;
 		if (!cs_finished(c->cs) && !c->quitting) {
-			tty_stop();
+			if (!client_will_reconnect(c))
+				tty_stop();
 			client_note(c, "connection lost: %s", strerror(errno));
 			client_set_status(c, EXIT_ERROR);
 		}
@@ -188,6 +192,8 @@ poll_timeout(const struct client *c)
 		due = c->auth_retry_at;
 	if (c->slow_note_at != 0 && (due == 0 || c->slow_note_at < due))
 		due = c->slow_note_at;
+	if (c->alive_at != 0 && (due == 0 || c->alive_at < due))
+		due = c->alive_at;
 	if (due == 0)
 		return -1;
 	now = mono_ms();
@@ -212,7 +218,8 @@ static void
 timed_out(struct client *c)
 {
 	c->deadline = 0;
-	tty_stop();
+	if (!client_will_reconnect(c))
+		tty_stop();
 	switch (cs_state(c->cs)) {
 	case CS_ST_HELLO:
 	case CS_ST_HANDSHAKE:
@@ -245,6 +252,39 @@ timed_out(struct client *c)
 	c->cs = NULL;
 }
 
+/*
+ * Disconnected, waiting to reconnect: the terminal stays as it was, its
+ * lines are held (client_hold_line()), and signals still work.
+ */
+static void
+run_down(struct client *c)
+{
+	struct pollfd	 pfd[2];
+	uint64_t	 now;
+	int		 n = 1, timeout;
+
+	pfd[0].fd = sigpipe[0];
+	pfd[0].events = POLLIN;
+	if (c->interactive && c->stdin_open && !c->stdin_eof) {
+		pfd[1].fd = STDIN_FILENO;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	now = mono_ms();
+	timeout = c->reconnect_at > now ? (int)(c->reconnect_at - now) : 0;
+	if (poll(pfd, (nfds_t)n, timeout) == -1) {
+		if (errno == EINTR)
+			return;
+		err(EXIT_ERROR, "poll");
+	}
+	if (pfd[0].revents & POLLIN)
+		read_signals(c);
+	if (n == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		input_read(c);
+	if (!c->stop_now && mono_ms() >= c->reconnect_at)
+		client_try_reconnect(c);
+}
+
 static void
 run(struct client *c)
 {
@@ -252,9 +292,21 @@ run(struct client *c)
 	int		 n;
 
 	for (;;) {
-		events_drain(c);
-		if (cs_finished(c->cs) && buf_used(cs_output(c->cs)) == 0)
+		if (c->stop_now)
 			break;
+		if (c->down) {
+			run_down(c);
+			continue;
+		}
+		events_drain(c);
+		if (c->stop_now)
+			break;
+		if (c->cs == NULL || (cs_finished(c->cs) &&
+		    buf_used(cs_output(c->cs)) == 0)) {
+			if (client_connection_over(c))
+				continue;
+			break;
+		}
 		pfd[0].fd = c->fd;
 		pfd[0].events = POLLIN;
 		if (buf_used(cs_output(c->cs)) > 0)
@@ -277,18 +329,25 @@ run(struct client *c)
 		}
 		if (pfd[1].revents & POLLIN)
 			read_signals(c);
+		if (c->stop_now)
+			break;
 		if (pfd[0].revents & POLLOUT)
 			(void)socket_write(c);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			socket_read(c);
 		if (n == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			input_read(c);
+		if (c->stop_now || c->cs == NULL)
+			continue;
 		if (c->slow_note_at != 0 && mono_ms() >= c->slow_note_at)
 			slow_server(c);
 		if (c->auth_retry_at != 0 && mono_ms() >= c->auth_retry_at)
 			login_retry(c);
+		client_alive_check(c);
 		if (c->deadline != 0 && mono_ms() >= c->deadline) {
 			timed_out(c);
+			if (client_connection_over(c))
+				continue;
 			return;
 		}
 	}
@@ -305,6 +364,7 @@ main(int argc, char *argv[])
 	struct client		 c;
 	char			*dir, *khpath = NULL, *kppath = NULL;
 	char			 errbuf[512];
+	size_t			 i;
 
 	setlocale(LC_CTYPE, "");
 	out_init();
@@ -314,21 +374,45 @@ main(int argc, char *argv[])
 	opt_parse(&o, argc, argv);
 
 	memset(&c, 0, sizeof(c));
+	/* Kept to log in again after a loss: never swapped out. */
+	(void)sodium_mlock(c.password, sizeof(c.password));
+	(void)sodium_mlock(c.priv, sizeof(c.priv));
 	dir = opt_config_dir();
+	opt_read_config(&o, dir);
+	if (o.remove_host != NULL) {
+		int rc;
+
+		if (o.known_hosts == NULL) {
+			if (asprintf(&khpath, "%s/known_hosts", dir) == -1)
+				err(EXIT_ERROR, "asprintf");
+			o.known_hosts = khpath;
+		}
+		rc = khr_remove_file(o.known_hosts, o.remove_host);
+		free(khpath);
+		free(dir);
+		opt_free(&o);
+		return rc;
+	}
 	login_load_identity(&o, dir, c.priv, c.pub);
 	if (o.show_fingerprint) {
 		login_print_fingerprint(&o, dir, c.pub);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.show_public) {
 		login_print_public(&o, dir, c.pub);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.set_passphrase) {
 		login_set_passphrase(&o, dir, c.priv);
 		sodium_memzero(c.priv, sizeof(c.priv));
+		free(dir);
+		opt_free(&o);
 		return EXIT_OK;
 	}
 	if (o.known_hosts == NULL) {
@@ -339,6 +423,7 @@ main(int argc, char *argv[])
 
 	c.o = &o;
 	c.fd = -1;
+	c.lag_ms = -1;
 	c.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	if (!c.interactive) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
@@ -362,7 +447,10 @@ main(int argc, char *argv[])
 	run(&c);
 	tty_stop();
 	login_forget(&c);
-	close(c.fd);
+	(void)sodium_munlock(c.password, sizeof(c.password));
+	(void)sodium_munlock(c.priv, sizeof(c.priv));
+	if (c.fd != -1)
+		close(c.fd);
 	/* Pipe mode: a script must learn that not everything went through. */
 	if (!c.interactive && c.status == EXIT_OK && c.failures > 0) {
 		client_note(NULL, "%lu request%s from standard input failed "
@@ -375,9 +463,15 @@ main(int argc, char *argv[])
 	if (c.e2e_ready)
 		e2ec_free(&c.e2e);
 	peers_free(&c.pins);
+	chatlog_close(c.log);
+	for (i = 0; i < c.nheld; i++)
+		free(c.held[i]);
+	for (i = 0; i < c.nunconfirmed; i++)
+		free(c.unconfirmed[i].text);
 	free(c.inbuf);
 	free(kppath);
 	free(khpath);
 	free(dir);
+	opt_free(&o);
 	return c.status;
 }

@@ -103,8 +103,14 @@ enum cs_event_type {
 	CS_EV_KEY_NEW,		/* user, key: pinned on first use */
 	CS_EV_KEY_CHANGED,	/* user, key: new key of a verified user */
 	CS_EV_E2E_FAILED,	/* user, text: reason */
-	CS_EV_SAFETY		/* user, key, text: the 60 digits, token: 1
+	CS_EV_SAFETY,		/* user, key, text: the 60 digits, token: 1
 				   if the key is verified */
+	/* Extended sessions only: away and whois (protocol section 11.8). */
+	CS_EV_AWAYNOTE,		/* user, text: away text, "" for back */
+	CS_EV_WHOISINFO,	/* user, room: the rooms joined by commas
+				   (maybe ""), token: idle ms, text: away
+				   text (maybe ""), keys[nkeys] */
+	CS_EV_AWAYNAMES		/* room, names[nnames]: those away */
 };
 
 #define CS_CLOSE_CLEAN	0	/* after a BYE either way */
@@ -209,6 +215,9 @@ int		 cs_rooms(struct csession *);
 int		 cs_ping(struct csession *, uint64_t token);
 /* Section 11, extended sessions only (else CS_E_NOEXT). */
 int		 cs_keys(struct csession *, const char *user);
+/* AWAY (text "" or NULL: back) and WHOIS: extended sessions only. */
+int		 cs_away(struct csession *, const char *text);
+int		 cs_whois(struct csession *, const char *user);
 int		 cs_e2e(struct csession *, const char *user,
 		    const uint8_t device[KEY_LEN], const uint8_t *payload,
 		    size_t len);

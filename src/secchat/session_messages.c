@@ -161,6 +161,28 @@ cs_keys(struct csession *cs, const char *user)
 }
 
 int
+cs_away(struct csession *cs, const char *text)
+{
+	if (text == NULL)
+		text = "";
+	if (*text != '\0' && !valid_text(text, strlen(text), AWAY_TEXT_MAX))
+		return CS_E_TEXT;
+	if (!cs->extended)
+		return CS_E_NOEXT;
+	return send_simple(cs, MSG_AWAY, text, NULL);
+}
+
+int
+cs_whois(struct csession *cs, const char *user)
+{
+	if (user == NULL || !valid_username(user, strlen(user)))
+		return CS_E_NAME;
+	if (!cs->extended)
+		return CS_E_NOEXT;
+	return send_simple(cs, MSG_WHOIS, user, NULL);
+}
+
+int
 cs_e2e(struct csession *cs, const char *user, const uint8_t device[KEY_LEN],
     const uint8_t *payload, size_t len)
 {
@@ -518,6 +540,17 @@ fill_event(const struct wire_msg *m, struct cs_event *ev)
 		memcpy(ev->data, m->s[2].p, m->s[2].len);
 		ev->datalen = m->s[2].len;
 		return 0;
+	case MSG_AWAYNOTE:
+		return take_strs(m, &ev->user, &ev->text, NULL);
+	case MSG_WHOISINFO:
+		ev->token = m->time;	/* a duration, not a time */
+		if (take_strs(m, &ev->user, &ev->room, &ev->text) == -1)
+			return -1;
+		return take_keys(m, ev);
+	case MSG_AWAYNAMES:
+		if (take_strs(m, &ev->room, NULL, NULL) == -1)
+			return -1;
+		return take_names(m, ev);
 	case MSG_E2E_FAIL:
 		if (m->ns != 3 || take_strs(m, &ev->user, NULL, NULL) == -1 ||
 		    take_key(&m->s[1], ev->key) == -1 ||
@@ -552,6 +585,9 @@ event_type(uint8_t type)
 	case MSG_KEYLIST:	return CS_EV_KEYLIST;
 	case MSG_E2E_FROM:	return CS_EV_E2E_FROM;
 	case MSG_E2E_FAIL:	return CS_EV_E2E_FAIL;
+	case MSG_AWAYNOTE:	return CS_EV_AWAYNOTE;
+	case MSG_WHOISINFO:	return CS_EV_WHOISINFO;
+	case MSG_AWAYNAMES:	return CS_EV_AWAYNAMES;
 	}
 	return 0;
 }

@@ -38,6 +38,7 @@
 #define TAB_STOP	8
 /* Rows after the first of a printed line start this far in ("20:01 "). */
 #define WRAP_INDENT	6
+#define STATUS_MAX	512
 
 enum key_state {
 	KS_NORMAL,
@@ -73,6 +74,15 @@ static struct {
 	int		 cpr_wait;
 	size_t		 cpr_oldcur;
 	int		 warned_utf8, warned_locale;
+	/* The screen of windows (window.c), when there is one. */
+	unsigned int	 rows;
+	char		 status[STATUS_MAX];	/* the row above the input */
+	int		 status_drawn;		/* it is on the screen */
+	char		 title[STATUS_MAX];
+	int		 title_pushed;		/* the old title is saved */
+	tty_keep_fn	 keep;
+	tty_repaint_fn	 repaint;
+	tty_winkey_fn	 winkey;
 } t = { .infd = -1, .outfd = -1 };
 
 /* ---------------------------------------------------------------- chars */
@@ -293,6 +303,61 @@ shown_prompt(char *buf, size_t size)
 	return t.prompt;
 }
 
+/* Length of our own SGR sequence (ESC [ ... m) at s[i], or 0. */
+static size_t
+sgr_len(const char *s, size_t n, size_t i)
+{
+	size_t	 j;
+
+	if (s[i] != '\x1b' || i + 1 >= n || s[i + 1] != '[')
+		return 0;
+	for (j = i + 2; j < n; j++)
+		if ((unsigned char)s[j] >= 0x40 && (unsigned char)s[j] <= 0x7e)
+			return j + 1 - i;
+	return 0;
+}
+
+/*
+ * The status row above the input line, cut to fit a row: it is drawn
+ * again with every redraw, so the cursor goes up to it first.  It holds
+ * our SGR sequences and ASCII only (window.c makes it of valid names and
+ * numbers).
+ */
+static void
+draw_status(void)
+{
+	char	 row[STATUS_MAX + 16];
+	size_t	 n = strlen(t.status), i, o = 0, cols = 0, q, max;
+
+	write_str("\r");
+	if (t.status_drawn)
+		write_str("\x1b[A");
+	t.status_drawn = 0;
+	if (n == 0)
+		return;
+	max = t.cols > 1 ? t.cols - 1 : 1;
+	for (i = 0; i < n && o < STATUS_MAX; ) {
+		if ((q = sgr_len(t.status, n, i)) > 0) {
+			memcpy(row + o, t.status + i, q);
+			o += q;
+			i += q;
+			continue;
+		}
+		if (cols == max)
+			break;
+		row[o++] = t.status[i++];
+		cols++;
+	}
+	row[o] = '\0';
+	write_str("\x1b[J");
+	write_str(row);
+	/* No SGR of ours where there was none (TERM=dumb). */
+	if (strchr(row, '\x1b') != NULL)
+		write_str("\x1b[0m");
+	write_str("\x1b[K\r\n");
+	t.status_drawn = 1;
+}
+
 static void
 redraw(void)
 {
@@ -305,6 +370,7 @@ redraw(void)
 	prompt = shown_prompt(pbuf, sizeof(pbuf));
 	promptcols = str_cols(prompt);
 	room = input_cols(promptcols);
+	draw_status();
 	if (t.asking) {
 		/* The pasted lines are not shown until they are answered for. */
 		write_str("\r");
@@ -337,11 +403,17 @@ redraw(void)
 	t.drawn_cur = curcol;
 }
 
+/* Clear the input line, and the status row above it. */
 static void
 clear_line(void)
 {
-	if (t.raw)
-		write_str("\r\x1b[K");
+	if (!t.raw)
+		return;
+	write_str("\r");
+	if (t.status_drawn)
+		write_str("\x1b[A");
+	write_str("\x1b[J");
+	t.status_drawn = 0;
 }
 
 void
@@ -369,6 +441,9 @@ tty_wrap(const char *s, unsigned int termcols)
 		cols = brkcols = 0;
 		brk = start;
 		for (i = start; i < len; i += n) {
+			/* Our own SGR sequences take no room on the screen. */
+			if ((n = sgr_len(s, len, i)) > 0)
+				continue;
 			n = str_char_len(s, len, i);
 			w = str_char_cols(s, len, i);
 			if (cols + w > avail)
@@ -402,6 +477,16 @@ tty_wrap(const char *s, unsigned int termcols)
 
 void
 tty_print(const char *s)
+{
+	if (t.keep != NULL) {
+		t.keep(s);
+		return;
+	}
+	tty_show(s);
+}
+
+void
+tty_show(const char *s)
 {
 	char		*rows, *nl;
 	const char	*p;
@@ -446,10 +531,13 @@ read_width(void)
 {
 	struct winsize	 ws;
 
-	if (ioctl(t.outfd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+	if (ioctl(t.outfd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
 		t.cols = ws.ws_col;
-	else
+		t.rows = ws.ws_row > 0 ? ws.ws_row : 24;
+	} else {
 		t.cols = 80;
+		t.rows = 24;
+	}
 }
 
 /*
@@ -465,6 +553,11 @@ tty_winch(void)
 	size_t	 oldcur = t.drawn_cur;
 
 	read_width();
+	if (t.raw && t.repaint != NULL) {
+		/* The whole screen again, rewrapped to the new width. */
+		t.repaint();
+		return;
+	}
 	if (t.raw && oldcur >= t.cols) {
 		t.cpr_wait = 1;
 		t.cpr_oldcur = oldcur;
@@ -493,6 +586,8 @@ cursor_report(const char *seq)
 	write_str(move);
 	redraw();
 }
+
+static void	write_title(void);
 
 /* ---------------------------------------------------------------- modes */
 
@@ -544,6 +639,11 @@ tty_stop(void)
 		return;
 	clear_line();
 	write_str("\x1b[?2004l");
+	if (t.title_pushed) {
+		/* The title the terminal had before ours. */
+		write_str("\x1b[23;2t");
+		t.title_pushed = 0;
+	}
 	(void)tcsetattr(t.infd, TCSAFLUSH, &t.saved);
 	t.raw = 0;
 	/* A paste cut short by a stop is not waited for. */
@@ -565,8 +665,11 @@ tty_resume(void)
 	if (tcgetattr(t.infd, &t.saved) == -1)
 		return;
 	read_width();
-	if (enter_raw() == 0)
+	if (enter_raw() == 0) {
+		if (t.title[0] != '\0')
+			write_title();
 		redraw();
+	}
 }
 
 int
@@ -586,6 +689,7 @@ enum tty_key {
 	K_WORD_LEFT, K_WORD_RIGHT, K_KILL_WORD, K_KILL_WORD_BACK,
 	K_RUBOUT_WORD, K_KILL_END, K_KILL_START,
 	K_CLEAR, K_TAB, K_SEARCH, K_CANCEL,
+	K_PAGE_UP, K_PAGE_DOWN,
 	K_UNKNOWN		/* a key that does nothing here: the bell */
 };
 
@@ -927,9 +1031,24 @@ key(int k, tty_line_fn fn, void *arg)
 		le_kill_to_start(l);
 		break;
 	case K_CLEAR:
-		if (t.raw)
+		if (t.raw && t.repaint != NULL) {
+			t.repaint();
+			return;
+		}
+		if (t.raw) {
 			write_str("\x1b[H\x1b[2J");
+			t.status_drawn = 0;
+		}
 		break;
+	case K_PAGE_UP:
+	case K_PAGE_DOWN:
+		if (t.winkey == NULL) {
+			tty_beep();
+			break;
+		}
+		t.winkey(k == K_PAGE_UP ? TTY_WK_PAGE_UP : TTY_WK_PAGE_DOWN,
+		    0);
+		return;
 	case K_TAB:
 		if (complete_tab(&t.comp, l) == -1)
 			tab_spaces();
@@ -967,6 +1086,7 @@ escape_key(tty_line_fn fn, void *arg)
 		{ "[1;5D", K_WORD_LEFT }, { "[1;3D", K_WORD_LEFT },
 		{ "[5D", K_WORD_LEFT }, { "Od", K_WORD_LEFT },
 		{ "[3;5~", K_KILL_WORD }, { "[3;3~", K_KILL_WORD },
+		{ "[5~", K_PAGE_UP }, { "[6~", K_PAGE_DOWN },
 	};
 	const char	*s = t.seq;
 	size_t		 i;
@@ -1009,6 +1129,12 @@ meta_key(unsigned char c, tty_line_fn fn, void *arg)
 	case 0x7f:
 	case 0x08:
 		key(K_KILL_WORD_BACK, fn, arg);
+		break;
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		/* Alt-1..9 are windows 1 to 9, Alt-0 window 10. */
+		if (t.winkey != NULL)
+			t.winkey(TTY_WK_SWITCH, c == '0' ? 10 : c - '0');
 		break;
 	default:
 		break;		/* other Meta keys: ignored */
@@ -1192,4 +1318,122 @@ tty_reset(void)
 	drop_pending();
 	complete_reset(&t.comp);
 	t.ks = KS_NORMAL;
+}
+
+/* ---------------------------------------------------------------- screen */
+
+static void
+write_title(void)
+{
+	if (!t.title_pushed) {
+		/* Save the terminal's title, to give it back at the end. */
+		write_str("\x1b[22;2t");
+		t.title_pushed = 1;
+	}
+	write_str("\x1b]2;");
+	write_str(t.title);
+	write_str("\x07");
+}
+
+void
+tty_set_title(const char *s)
+{
+	size_t	 i;
+
+	if (strcmp(s, t.title) == 0 && t.title_pushed)
+		return;
+	strlcpy(t.title, s, sizeof(t.title));
+	/* Printable ASCII only: nothing can end the sequence early. */
+	for (i = 0; t.title[i] != '\0'; i++)
+		if ((unsigned char)t.title[i] < 0x20 ||
+		    (unsigned char)t.title[i] >= 0x7f)
+			t.title[i] = '?';
+	if (t.raw)
+		write_title();
+}
+
+void
+tty_set_status(const char *s)
+{
+	size_t	 i;
+
+	strlcpy(t.status, s != NULL ? s : "", sizeof(t.status));
+	/* Our SGR sequences and printable ASCII, nothing else. */
+	for (i = 0; t.status[i] != '\0'; i++)
+		if (((unsigned char)t.status[i] < 0x20 &&
+		    t.status[i] != '\x1b') ||
+		    (unsigned char)t.status[i] >= 0x7f)
+			t.status[i] = '?';
+	redraw();
+}
+
+void
+tty_set_screen(tty_keep_fn keep, tty_repaint_fn repaint,
+    tty_winkey_fn winkey)
+{
+	t.keep = keep;
+	t.repaint = repaint;
+	t.winkey = winkey;
+}
+
+unsigned int
+tty_rows(void)
+{
+	return t.rows > 0 ? t.rows : 24;
+}
+
+unsigned int
+tty_cols(void)
+{
+	return t.cols > 0 ? t.cols : 80;
+}
+
+void
+tty_paint(const char *const *lines, size_t n)
+{
+	char		**wrapped;
+	size_t		 avail, used = 0, first, i, skip, r;
+	const char	*p, *nl;
+
+	if (!t.raw)
+		return;
+	avail = tty_rows() > 2 ? tty_rows() - (t.status[0] != '\0' ? 2 : 1) :
+	    1;
+	if ((wrapped = calloc(n > 0 ? n : 1, sizeof(*wrapped))) == NULL)
+		return;
+	/* From the last line back, as many as fill the screen. */
+	for (first = n; first > 0 && used < avail; first--) {
+		if ((wrapped[first - 1] = tty_wrap(lines[first - 1],
+		    t.cols)) == NULL)
+			break;
+		for (r = 1, p = wrapped[first - 1]; (p = strchr(p, '\n'))
+		    != NULL; p++)
+			r++;
+		used += r;
+	}
+	write_str("\x1b[H\x1b[2J");
+	t.status_drawn = 0;
+	for (r = used; r < avail; r++)
+		write_str("\r\n");
+	/* Rows of the first line that do not fit are left out. */
+	skip = used > avail ? used - avail : 0;
+	for (i = first; i < n; i++) {
+		if (wrapped[i] == NULL)
+			continue;
+		for (p = wrapped[i];; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (skip > 0)
+				skip--;
+			else {
+				write_all(p, nl != NULL ? (size_t)(nl - p) :
+				    strlen(p));
+				write_str("\r\n");
+			}
+			if (nl == NULL)
+				break;
+		}
+		free(wrapped[i]);
+	}
+	free(wrapped);
+	redraw();
 }

@@ -66,4 +66,40 @@ const char	*tty_question(void);
 /* Forget the line, the history, a paste and a search (for tests). */
 void		 tty_reset(void);
 
+/*
+ * The screen of windows (window.c).  keep gets every tty_print() line
+ * instead, to hold it in a window's scrollback and show it (tty_show())
+ * if that window is on the screen; repaint draws the whole screen again
+ * (after a resize, ^L); winkey gets the window keys: Alt-1..9 and Alt-0
+ * (TTY_WK_SWITCH, 1..10), PageUp and PageDown.  NULLs: no windows.
+ */
+enum {
+	TTY_WK_SWITCH,
+	TTY_WK_PAGE_UP,
+	TTY_WK_PAGE_DOWN
+};
+typedef void (*tty_keep_fn)(const char *line);
+typedef void (*tty_repaint_fn)(void);
+typedef void (*tty_winkey_fn)(int wk, int n);
+void	tty_set_screen(tty_keep_fn, tty_repaint_fn, tty_winkey_fn);
+/* Print a line as tty_print() would without windows. */
+void	tty_show(const char *);
+/*
+ * The row above the input line ("" or NULL: none): printable ASCII and
+ * our own SGR sequences only; anything else is shown as '?'.
+ */
+void	tty_set_status(const char *);
+/*
+ * The terminal's title (OSC 2), from the client's own state only; the
+ * title it had is given back at tty_stop().  Printable ASCII only.
+ */
+void	tty_set_title(const char *);
+/*
+ * Clear the screen and show the last of these lines that fit above the
+ * status row and the input line, which are drawn again.
+ */
+void	tty_paint(const char *const *lines, size_t n);
+unsigned int	tty_rows(void);
+unsigned int	tty_cols(void);
+
 #endif

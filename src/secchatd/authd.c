@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "ipc_table.h"
+#include "keys.h"
 #include "log.h"
 #include "proto.h"
 #include "pwhash.h"
@@ -73,6 +74,43 @@ send_reloaded(int ok, const char *text)
 }
 
 /*
+ * The keys enrolled for key login, for the master (which checks key
+ * logins and tells the broker's key directory): a reset, then one message
+ * per key, sent before the RELOADED of each table that replaced the old
+ * one.  A locked account's keys are left out: the lock holds for key
+ * logins too.  Keys are public: nothing here is secret.
+ */
+static void
+send_enrolled(void)
+{
+	struct buf		 b;
+	const struct user_entry	*e;
+	size_t			 i, k;
+
+	if (ipc_compose(&master, IMSG_M_ENROLLED_RESET, 0, -1, NULL, 0) == -1)
+		fatal("cannot queue the enrolled keys");
+	for (i = 0; i < users.n; i++) {
+		e = &users.v[i];
+		if (e->locked)
+			continue;
+		for (k = 0; k < e->nkeys; k++) {
+			buf_init(&b, 0);
+			if (buf_put_str(&b, e->name, strlen(e->name)) == -1 ||
+			    buf_append(&b, e->keys + k * KEY_LEN,
+			    KEY_LEN) == -1 ||
+			    ipc_composev(&master, IMSG_M_ENROLLED, 0,
+			    &b) == -1)
+				fatal("cannot queue the enrolled keys");
+			buf_free(&b);
+			/* The channel is blocking: keep the queue short. */
+			if (ipc_pending(&master) > AUTHD_OUT_MAX / 2 &&
+			    ipc_flush_all(&master) == -1)
+				fatal("write to master");
+		}
+	}
+}
+
+/*
  * Read and parse the users file behind fd into *out, leaving bad lines out
  * (*nbad counts them, report names the first).  On failure returns -1
  * with report saying why; *out is then empty.
@@ -116,8 +154,11 @@ authd_load_users(int fd, int first)
 	    (nbad > 0 && !first)) {
 		close(fd);
 		users_free(&fresh);
-		if (first)
+		if (first) {
+			/* No users: a table the master kept is gone too. */
+			send_enrolled();
 			snprintf(text, sizeof(text), "%s; no users", report);
+		}
 		else
 			snprintf(text, sizeof(text), "%s; file not used, keeping "
 			    "the %zu users read before", report, users.n);
@@ -127,6 +168,7 @@ authd_load_users(int fd, int first)
 	close(fd);
 	users_free(&users);
 	users = fresh;
+	send_enrolled();
 	if (nbad > 0) {
 		snprintf(text, sizeof(text), "%s; %zu bad line%s left out, "
 		    "%zu users", report, nbad, nbad == 1 ? "" : "s", users.n);
@@ -177,7 +219,8 @@ check(const struct ipc_msg *im)
 			user[namelen] = '\0';
 			u = users_find(&users, user);
 		}
-		if (u == NULL || u->locked)
+		/* No password ("*") fails as a wrong one, after the same work. */
+		if (u == NULL || u->locked || users_no_password(u))
 			(void)pwhash_verify_dummy((const char *)pw, pwlen);
 		else
 			match = pwhash_verify(u->hash, (const char *)pw,

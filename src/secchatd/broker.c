@@ -125,6 +125,7 @@ static struct {
 	TAILQ_HEAD(, bsession)	 dead;
 	TAILQ_HEAD(, bsession)	 dirty;		/* with output queued */
 	uint64_t		 flush_at;	/* when the batch goes out */
+	uint64_t		 last_flush;	/* when the last batch went */
 	size_t			 nsessions;
 	size_t			 outmax;	/* per-session queue */
 	struct pollfd		*pfd;
@@ -427,20 +428,26 @@ broker_on_session(const struct ipc_msg *im)
 	log_debug("%s: new", s->label);
 }
 
-/* IMSG_B_LOGIN: who a session is, in the master's word. */
+/*
+ * IMSG_B_LOGIN: who a session is, in the master's word: the user, the
+ * identity key of its handshake and what the master knows of it.
+ */
 static void
 broker_on_login(const struct ipc_msg *im)
 {
 	struct reader	 r;
 	struct bsession	*s;
-	const uint8_t	*p;
+	const uint8_t	*p, *key;
 	size_t		 len;
 	char		 name[SECCHAT_NAME_MAX + 1];
-	uint8_t		 reply[2 + SECCHAT_NAME_MAX];
+	uint8_t		 reply[2 + SECCHAT_NAME_MAX], flags;
 
 	rd_init(&r, im->data, im->len);
 	p = rd_str(&r, &len);
-	if (rd_done(&r) == -1 || !valid_username((const char *)p, len))
+	key = rd_bytes(&r, 32);
+	flags = rd_u8(&r);
+	if (rd_done(&r) == -1 || !valid_username((const char *)p, len) ||
+	    (flags & ~(CHAT_ID_EXTENDED | CHAT_ID_KEYLOGIN)) != 0)
 		fatalx("malformed LOGIN from master");
 	memcpy(name, p, len);
 	name[len] = '\0';
@@ -455,6 +462,7 @@ broker_on_login(const struct ipc_msg *im)
 		bs_end(s, CHAT_WHY_LOST, "out of memory");
 		return;
 	}
+	chat_set_identity(s->chat, key, flags);
 	s->state = BS_ACTIVE;
 	log_debug("%s: logged in as %s", s->label, name);
 
@@ -469,6 +477,35 @@ broker_on_login(const struct ipc_msg *im)
 	s->active_ms = b.mono;
 	bs_mark_dirty(s);
 	chat_enter_lobby(s->chat, now_ms());
+}
+
+/* IMSG_B_ENROLLED_RESET: the enrolled keys that follow replace the known. */
+static void
+broker_on_enrolled_reset(const struct ipc_msg *im)
+{
+	if (im->len != 0)
+		fatalx("malformed ENROLLED_RESET from master");
+	chat_enrolled_reset(b.chat);
+}
+
+/* IMSG_B_ENROLLED: str user, a 32-byte key enrolled for it. */
+static void
+broker_on_enrolled(const struct ipc_msg *im)
+{
+	struct reader	 r;
+	const uint8_t	*p, *key;
+	size_t		 len;
+	char		 name[SECCHAT_NAME_MAX + 1];
+
+	rd_init(&r, im->data, im->len);
+	p = rd_str(&r, &len);
+	key = rd_bytes(&r, 32);
+	if (rd_done(&r) == -1 || !valid_username((const char *)p, len))
+		fatalx("malformed ENROLLED from master");
+	memcpy(name, p, len);
+	name[len] = '\0';
+	if (chat_enrolled_add(b.chat, name, key) == -1)
+		log_warnx("out of memory for the enrolled keys");
 }
 
 /* IMSG_B_SHUTDOWN */
@@ -606,6 +643,12 @@ broker_from_master(const struct ipc_msg *im)
 	case IMSG_B_NOTICE:
 		broker_on_notice(im);
 		return 0;
+	case IMSG_B_ENROLLED_RESET:
+		broker_on_enrolled_reset(im);
+		return 0;
+	case IMSG_B_ENROLLED:
+		broker_on_enrolled(im);
+		return 0;
 	default:
 		fatalx("unexpected message %u from master", im->type);
 	}
@@ -643,20 +686,30 @@ bs_flush(struct bsession *s)
 }
 
 /*
- * Output is sent in batches: a message queued for a session waits up to
- * FLUSH_HOLD_MS for the ones that follow it, so that a busy room wakes
- * each worker once per batch rather than once per message.  A session
- * whose queue grows past a quarter of its limit is written at once.
+ * Output is sent in batches, adaptively, as interrupt coalescing does: a
+ * message that finds the broker idle (no batch went out in the last
+ * FLUSH_HOLD_MS) goes out at the end of this turn of the loop, together
+ * with whatever else the same turn queued; while messages keep coming,
+ * each batch waits until FLUSH_HOLD_MS after the one before, so that a
+ * busy room wakes each worker once per batch rather than once per
+ * message.  A quiet server thus answers at once, and a busy one writes at
+ * most one batch per FLUSH_HOLD_MS.  A session whose queue grows past a
+ * quarter of its limit is written at once.
  */
 static void
 bs_mark_dirty(struct bsession *s)
 {
+	uint64_t	 now;
+
 	if (!s->queued) {
 		TAILQ_INSERT_TAIL(&b.dirty, s, dirty_entry);
 		s->queued = 1;
 	}
-	if (b.flush_at == 0)
-		b.flush_at = mono_ms() + FLUSH_HOLD_MS;
+	if (b.flush_at == 0) {
+		now = mono_ms();
+		b.flush_at = now >= b.last_flush + FLUSH_HOLD_MS ? now :
+		    b.last_flush + FLUSH_HOLD_MS;
+	}
 	if (buf_used(&s->peer.out) >= b.outmax / 4)
 		bs_flush(s);
 }
@@ -672,6 +725,7 @@ broker_flush_sessions(void)
 		bs_flush(s);
 	}
 	b.flush_at = 0;
+	b.last_flush = mono_ms();
 }
 
 static void

@@ -35,6 +35,7 @@ struct chat {
 	struct buf		 pub;		/* a publication */
 	struct chat_list	 list;		/* a WHO or ROOMS answer */
 	struct chat_keylist	 keys;		/* a KEYS answer */
+	struct buf		 rooms;		/* a WHOIS answer's rooms */
 	size_t			 e2e_max;	/* bytes of an E2E payload */
 	int			 lying;		/* test builds: see chat.h */
 	uint8_t			 lie[WIRE_KEYLEN];
@@ -73,6 +74,9 @@ chat_wstr(struct wire_str *ws, const char *p)
 	ws->len = strlen(p);
 }
 
+static void	chat_send_list(struct chat_session *, uint8_t, const char *,
+		    const struct chat_list *);
+
 void
 chat_send_room(struct chat_session *cs, uint8_t type, const char *room)
 {
@@ -89,10 +93,18 @@ void
 chat_send_names(struct chat_session *cs, const char *room,
     const struct chat_list *l)
 {
+	chat_send_list(cs, MSG_NAMES, room, l);
+}
+
+/* NAMES or AWAYNAMES: a room and a list of users. */
+static void
+chat_send_list(struct chat_session *cs, uint8_t type, const char *room,
+    const struct chat_list *l)
+{
 	struct wire_msg	 m;
 
 	memset(&m, 0, sizeof(m));
-	m.type = MSG_NAMES;
+	m.type = type;
 	chat_wstr(&m.s[0], room);
 	m.ns = 1;
 	m.count = l->count;
@@ -309,8 +321,43 @@ chat_say(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
 	post.text = in->s[1].p;
 	post.textlen = in->s[1].len;
 	if (ENGINE(c)->publish(c->engine, cs, room, &post, buf_head(&c->pub),
-	    buf_used(&c->pub)) != CHAT_OK)
+	    buf_used(&c->pub)) != CHAT_OK) {
 		chat_error(cs, ERR_NO_ROOM, "you are not in %s", room);
+		return;
+	}
+	ENGINE(c)->touch(c->engine, cs, now);
+}
+
+/*
+ * A private message (PRIVMSG or E2E) went to user: if user is away, tell
+ * an extended sender, once per away period while it goes on writing to
+ * the same user (protocol section 11.8).
+ */
+static void
+chat_away_note(struct chat_session *cs, const char *user)
+{
+	struct chat		*c = cs->chat;
+	struct chat_away	 away;
+	struct wire_msg		 m;
+
+	if (!(cs->idflags & CHAT_ID_EXTENDED) || strcmp(user, cs->user) == 0)
+		return;
+	if (!ENGINE(c)->away(c->engine, user, &away)) {
+		cs->away_told[0] = '\0';
+		return;
+	}
+	if (strcmp(cs->away_told, user) == 0 &&
+	    cs->away_told_since == away.since)
+		return;
+	strlcpy(cs->away_told, user, sizeof(cs->away_told));
+	cs->away_told_since = away.since;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_AWAYNOTE;
+	chat_wstr(&m.s[0], user);
+	m.s[1].p = away.text;
+	m.s[1].len = away.len;
+	m.ns = 2;
+	chat_send(cs, &m);
 }
 
 static void
@@ -336,8 +383,12 @@ chat_privmsg(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
 		return;
 	}
 	if (ENGINE(c)->to_user(c->engine, cs, user, buf_head(&c->pub),
-	    buf_used(&c->pub)) != CHAT_OK)
+	    buf_used(&c->pub)) != CHAT_OK) {
 		chat_error(cs, ERR_NO_USER, "no such user online: %s", user);
+		return;
+	}
+	ENGINE(c)->touch(c->engine, cs, now);
+	chat_away_note(cs, user);
 }
 
 /*
@@ -475,8 +526,11 @@ chat_e2e(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
 			log_debug("e2e %s -> %s device %s not online",
 			    cs->user, user, fp);
 	}
-	if (r == CHAT_OK)
+	if (r == CHAT_OK) {
+		ENGINE(c)->touch(c->engine, cs, now);
+		chat_away_note(cs, user);
 		return;
+	}
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_E2E_FAIL;
 	chat_wstr(&m.s[0], user);
@@ -540,6 +594,99 @@ chat_who(struct chat_session *cs, const struct wire_msg *in)
 		return;
 	}
 	chat_send_names(cs, room, &c->list);
+	if (!(cs->idflags & CHAT_ID_EXTENDED))
+		return;
+	/* NAMES stays as it was; who of them is away comes after it. */
+	chat_list_begin_names(&c->list, room);
+	if (ENGINE(c)->names_away(c->engine, room, &c->list) != CHAT_OK)
+		return;
+	chat_send_list(cs, MSG_AWAYNAMES, room, &c->list);
+}
+
+/*
+ * AWAY: the user's away text for all its sessions (empty: back), which
+ * the engine confirms to each of them with AWAYNOTE.
+ */
+static void
+chat_away(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat		*c = cs->chat;
+	const struct wire_str	*text = &in->s[0];
+	struct wire_msg		 m;
+
+	if (!chat_extended(cs, "AWAY"))
+		return;
+	/* wire_decode has checked it; this says what the code assumes. */
+	if (text->len > AWAY_TEXT_MAX || (text->len > 0 &&
+	    !valid_text(text->p, text->len, AWAY_TEXT_MAX))) {
+		chat_end(cs, CHAT_WHY_PROTO, "protocol error: bad away text");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_AWAYNOTE;
+	chat_wstr(&m.s[0], cs->user);
+	m.s[1] = *text;
+	m.ns = 2;
+	buf_reset(&c->pub);
+	if (wire_encode(&c->pub, &m) == -1 ||
+	    ENGINE(c)->set_away(c->engine, cs, text->p, text->len, now,
+	    buf_head(&c->pub), buf_used(&c->pub)) != CHAT_OK)
+		chat_error(cs, ERR_LIMIT, "out of memory");
+}
+
+/*
+ * WHOIS: where a user is, how long it has been quiet, whether it is away
+ * and the keys of its sessions.  The idle time is sent as a duration,
+ * which needs no agreement between the clocks (protocol section 11.8).
+ */
+static void
+chat_whois(struct chat_session *cs, const struct wire_msg *in, uint64_t now)
+{
+	struct chat		*c = cs->chat;
+	struct chat_keylist	*kl = &c->keys;
+	struct chat_whois	 w;
+	struct wire_msg		 m;
+	uint8_t			 list[KEYLIST_MAX * KEYLIST_ENTRY];
+	char			 user[SECCHAT_NAME_MAX + 1];
+	unsigned		 i;
+
+	if (!chat_extended(cs, "WHOIS"))
+		return;
+	if (chat_copy_name(cs, user, &in->s[0], 0) == -1)
+		return;
+	memset(&w, 0, sizeof(w));
+	buf_reset(&c->rooms);
+	chat_keylist_begin(kl);
+	w.rooms = &c->rooms;
+	w.keys = kl;
+	switch (ENGINE(c)->whois(c->engine, user, &w)) {
+	case CHAT_OK:
+		break;
+	case CHAT_NO_USER:
+		chat_error(cs, ERR_NO_USER, "no such user online: %s", user);
+		return;
+	default:
+		chat_error(cs, ERR_LIMIT, "out of memory");
+		return;
+	}
+	for (i = 0; i < kl->count; i++) {
+		memcpy(list + i * KEYLIST_ENTRY, kl->keys[i], WIRE_KEYLEN);
+		list[i * KEYLIST_ENTRY + WIRE_KEYLEN] = kl->flags[i];
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_WHOISINFO;
+	chat_wstr(&m.s[0], user);
+	m.s[1].p = (const char *)buf_head(&c->rooms);
+	m.s[1].len = buf_used(&c->rooms);
+	/* A clock that went back gives 0, not a huge idle time. */
+	m.time = now > w.active ? now - w.active : 0;
+	m.s[2].p = w.away.text;
+	m.s[2].len = w.away.len;
+	m.ns = 3;
+	m.count = kl->count;
+	m.listlen = (size_t)kl->count * KEYLIST_ENTRY;
+	m.list = m.listlen > 0 ? list : NULL;
+	chat_send(cs, &m);
 }
 
 static void
@@ -630,6 +777,12 @@ chat_request(struct chat_session *cs, const struct wire_msg *m, uint64_t now)
 		break;
 	case MSG_WHO:
 		chat_who(cs, m);
+		break;
+	case MSG_AWAY:
+		chat_away(cs, m, now);
+		break;
+	case MSG_WHOIS:
+		chat_whois(cs, m, now);
 		break;
 	case MSG_ROOMS:
 		chat_rooms(cs);
@@ -725,6 +878,8 @@ chat_enter_lobby(struct chat_session *cs, uint64_t now)
 {
 	struct chat	*c = cs->chat;
 
+	/* Logging in counts as activity: a new user is not idle for ages. */
+	ENGINE(c)->touch(c->engine, cs, now);
 	chat_join_answer(cs, ENGINE(c)->join(c->engine, cs, c->cfg.lobby,
 	    now));
 }
@@ -797,6 +952,7 @@ chat_new(const struct chat_config *cfg, const struct chat_io *io)
 	TAILQ_INIT(&c->sessions);
 	buf_init(&c->out, RECORD_MAX_PLAINTEXT);
 	buf_init(&c->pub, RECORD_MAX_PLAINTEXT);
+	buf_init(&c->rooms, WHOIS_ROOMS_MAX);
 	chat_list_init(&c->list);
 	ops = cfg->engine != NULL ? cfg->engine : &chat_mem_engine;
 	if ((c->engine = ops->create(c, &c->cfg)) == NULL) {
@@ -821,6 +977,7 @@ chat_free(struct chat *c)
 	}
 	buf_free(&c->out);
 	buf_free(&c->pub);
+	buf_free(&c->rooms);
 	chat_list_clear(&c->list);
 	free(c);
 }

@@ -1,7 +1,8 @@
 /*
  * chat.h: the chat model: users, rooms, presence, history and the
  * requests a logged-in client makes (SAY, ACT, PRIVMSG, JOIN, PART, WHO,
- * ROOMS, BYE, and on an extended session KEYS and E2E), without any I/O.
+ * ROOMS, BYE, and on an extended session KEYS, E2E, AWAY and WHOIS),
+ * without any I/O.
  *
  * Three parts meet here:
  *
@@ -95,6 +96,23 @@
  *     sent them, as in 1.  It answers NO_USER when there was none, and
  *     the front then tells the sender E2E_FAIL.  The payload is opaque:
  *     an engine neither keeps it nor looks inside.
+ * 14. Away (protocol section 11.8).  Away is per user: set_away records
+ *     the text (empty: not away) and the time, for the user, whichever
+ *     session set it, then delivers the encoded AWAYNOTE to every session
+ *     of the user that is extended and not hidden, the caller's included.
+ *     The state goes when the user's last session detaches.  away tells
+ *     whether a user with a visible session is away, with the text and
+ *     the time it was set.
+ * 15. Activity.  touch records now as the user's last activity, for all
+ *     its sessions (the front calls it on login and for each SAY, ACT,
+ *     PRIVMSG and E2E it delivers).
+ * 16. Whois.  whois fills a chat_whois for a user with a visible session:
+ *     the rooms with a visible session of the user, each once, joined by
+ *     commas, stopping before the first that would pass WHOIS_ROOMS_MAX
+ *     bytes; the last activity (15); the away state (14); and the keys of
+ *     its extended visible sessions (KEYLIST_ONLINE, as in 12, without
+ *     the enrolled ones).  names_away lists, as names does, the users of
+ *     a room that are away, in the order of names.
  */
 #ifndef SECCHAT_CHAT_H
 #define SECCHAT_CHAT_H
@@ -239,6 +257,12 @@ struct chat_session {
 	uint8_t			 key[WIRE_KEYLEN];	/* contract 11 */
 	unsigned		 idflags;	/* CHAT_ID_*, 0 until set */
 	int			 ended;
+	/*
+	 * The front's: the user last told to be away to this session, and
+	 * since when it was, so that one away period brings one AWAYNOTE.
+	 */
+	char			 away_told[SECCHAT_NAME_MAX + 1];
+	uint64_t		 away_told_since;
 	void			*priv;		/* the engine's */
 	TAILQ_ENTRY(chat_session) entry;	/* for chat_free() */
 };
@@ -270,6 +294,24 @@ struct chat_keylist {
 	uint8_t		 keys[KEYLIST_MAX][WIRE_KEYLEN];
 	uint8_t		 flags[KEYLIST_MAX];
 	unsigned	 count;
+};
+
+/* A user's away state (contract 14). */
+struct chat_away {
+	char		 text[AWAY_TEXT_MAX + 1];	/* "" if not away */
+	size_t		 len;
+	uint64_t	 since;		/* when it was set */
+};
+
+/*
+ * A WHOISINFO being built (contract 16): rooms points to the front's
+ * buffer, emptied before the call.
+ */
+struct chat_whois {
+	struct buf		*rooms;		/* "lobby,dev" */
+	uint64_t		 active;	/* last activity (contract 15) */
+	struct chat_away	 away;
+	struct chat_keylist	*keys;		/* begun empty */
 };
 
 enum chat_result {
@@ -361,6 +403,30 @@ struct chat_engine_ops {
 			    struct chat_session *, const char *user,
 			    const uint8_t device[WIRE_KEYLEN],
 			    const uint8_t *msg, size_t len);
+
+	/*
+	 * Protocol section 11.8.  Contract 14: msg is the encoded AWAYNOTE
+	 * of the user and text.  OK or NO_MEMORY.
+	 */
+	enum chat_result (*set_away)(struct chat_engine *,
+			    struct chat_session *, const char *text,
+			    size_t len, uint64_t now, const uint8_t *msg,
+			    size_t msglen);
+	/* Contract 14: 1 and *away filled if the user is online and away. */
+	int		 (*away)(struct chat_engine *, const char *user,
+			    struct chat_away *away);
+	/* Contract 15. */
+	void		 (*touch)(struct chat_engine *, struct chat_session *,
+			    uint64_t now);
+	/* Contract 16: OK, or NO_USER if no session of it is visible. */
+	enum chat_result (*whois)(struct chat_engine *, const char *user,
+			    struct chat_whois *);
+	/*
+	 * Contract 16, for an extended session's WHO: into a list begun
+	 * with chat_list_begin_names().  OK, or NO_ROOM as names.
+	 */
+	enum chat_result (*names_away)(struct chat_engine *, const char *room,
+			    struct chat_list *);
 };
 
 /* The engine that keeps everything in this process's memory. */

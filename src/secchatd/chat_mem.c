@@ -47,6 +47,8 @@ struct cm_user {
 	char			 name[SECCHAT_NAME_MAX + 1];
 	LIST_HEAD(, cm_session)	 sessions;
 	unsigned long		 mark;		/* see cm_list_users() */
+	uint64_t		 active;	/* contract 15 */
+	struct chat_away	 away;		/* contract 14 */
 };
 
 struct cm_session {
@@ -232,6 +234,27 @@ cm_list_users(struct cm_engine *e, const struct cm_room *r,
 			continue;
 		u->mark = e->mark;
 		if (chat_list_add_user(l, u->name) == -1)
+			break;
+	}
+}
+
+/* As cm_list_users, only the users who are away (contract 16). */
+static void
+cm_list_away(struct cm_engine *e, const struct cm_room *r,
+    struct chat_list *l)
+{
+	struct cm_member	*mb;
+	struct cm_user		*u;
+
+	e->mark++;
+	TAILQ_FOREACH(mb, &r->members, in_room) {
+		if (mb->session->hidden)
+			continue;
+		u = mb->session->user;
+		if (u->mark == e->mark)
+			continue;
+		u->mark = e->mark;
+		if (u->away.len > 0 && chat_list_add_user(l, u->name) == -1)
 			break;
 	}
 }
@@ -762,6 +785,138 @@ cm_to_device(struct chat_engine *ce, struct chat_session *cs,
 	return sent ? CHAT_OK : CHAT_NO_USER;
 }
 
+/* ------------------------------------------------------ away and whois */
+
+/* The user of that name if one of its sessions is visible, else NULL. */
+static struct cm_user *
+cm_user_visible(struct cm_engine *e, const char *name)
+{
+	struct cm_user		*u;
+	struct cm_session	*ms;
+
+	if ((u = cm_user_find(e, name)) == NULL)
+		return NULL;
+	LIST_FOREACH(ms, &u->sessions, of_user)
+		if (!ms->hidden)
+			return u;
+	return NULL;
+}
+
+static enum chat_result
+cm_set_away(struct chat_engine *ce, struct chat_session *cs, const char *text,
+    size_t len, uint64_t now, const uint8_t *msg, size_t msglen)
+{
+	struct cm_session	*ms = cs->priv, *t;
+	struct cm_user		*u;
+
+	(void)ce;
+	if (ms == NULL || len > AWAY_TEXT_MAX)
+		return CHAT_NO_MEMORY;
+	u = ms->user;
+	memcpy(u->away.text, text, len);
+	u->away.text[len] = '\0';
+	u->away.len = len;
+	u->away.since = now;
+	/* As cm_to_user: a delivery may hide a session, never unlink one. */
+	LIST_FOREACH(t, &u->sessions, of_user)
+		if (!t->hidden && (t->cs->idflags & CHAT_ID_EXTENDED))
+			chat_deliver(t->cs, msg, msglen);
+	return CHAT_OK;
+}
+
+static int
+cm_away(struct chat_engine *ce, const char *user, struct chat_away *away)
+{
+	struct cm_user	*u;
+
+	if ((u = cm_user_visible(cm_engine(ce), user)) == NULL ||
+	    u->away.len == 0)
+		return 0;
+	*away = u->away;
+	return 1;
+}
+
+static void
+cm_touch(struct chat_engine *ce, struct chat_session *cs, uint64_t now)
+{
+	struct cm_session	*ms = cs->priv;
+
+	(void)ce;
+	if (ms != NULL)
+		ms->user->active = now;
+}
+
+/* 1 if the comma-joined list in b holds name already. */
+static int
+cm_csv_has(const struct buf *b, const char *name)
+{
+	const char	*p = (const char *)buf_head(b), *end, *comma;
+	size_t		 len = strlen(name), n;
+
+	if (buf_used(b) == 0)
+		return 0;
+	end = p + buf_used(b);
+	while (p < end) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		n = comma != NULL ? (size_t)(comma - p) : (size_t)(end - p);
+		if (n == len && memcmp(p, name, len) == 0)
+			return 1;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static enum chat_result
+cm_whois(struct chat_engine *ce, const char *user, struct chat_whois *w)
+{
+	struct cm_user		*u;
+	struct cm_session	*ms;
+	struct cm_member	*mb;
+	size_t			 len;
+
+	if ((u = cm_user_visible(cm_engine(ce), user)) == NULL)
+		return CHAT_NO_USER;
+	w->active = u->active;
+	w->away = u->away;
+	/*
+	 * A user has few sessions of at most max_rooms rooms each: looking
+	 * each room up in the list built so far is cheap enough.
+	 */
+	LIST_FOREACH(ms, &u->sessions, of_user)
+		if (!ms->hidden && (ms->cs->idflags & CHAT_ID_EXTENDED))
+			(void)chat_keylist_add(w->keys, ms->cs->key,
+			    KEYLIST_ONLINE);
+	LIST_FOREACH(ms, &u->sessions, of_user) {
+		if (ms->hidden)
+			continue;
+		LIST_FOREACH(mb, &ms->rooms, in_session) {
+			len = strlen(mb->room->name);
+			if (cm_csv_has(w->rooms, mb->room->name))
+				continue;
+			if (buf_used(w->rooms) + (buf_used(w->rooms) > 0) +
+			    len > WHOIS_ROOMS_MAX)
+				return CHAT_OK;
+			if ((buf_used(w->rooms) > 0 &&
+			    buf_append(w->rooms, ",", 1) == -1) ||
+			    buf_append(w->rooms, mb->room->name, len) == -1)
+				return CHAT_NO_MEMORY;
+		}
+	}
+	return CHAT_OK;
+}
+
+static enum chat_result
+cm_names_away(struct chat_engine *ce, const char *room, struct chat_list *l)
+{
+	struct cm_engine	*e = cm_engine(ce);
+	struct cm_room		*r;
+
+	if ((r = cm_room_find(e, room)) == NULL || !cm_room_visible(r))
+		return CHAT_NO_ROOM;
+	cm_list_away(e, r, l);
+	return CHAT_OK;
+}
+
 /* ------------------------------------------------------------ the engine */
 
 static struct chat_engine *
@@ -863,4 +1018,9 @@ const struct chat_engine_ops chat_mem_engine = {
 	.enrolled_add = cm_enrolled_add,
 	.keys = cm_keys,
 	.to_device = cm_to_device,
+	.set_away = cm_set_away,
+	.away = cm_away,
+	.touch = cm_touch,
+	.whois = cm_whois,
+	.names_away = cm_names_away,
 };

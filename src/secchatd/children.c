@@ -65,6 +65,8 @@ static const struct mchild_msg mauthd_msgs[] = {
 	{ IMSG_M_RESULT, login_result },
 	{ IMSG_M_RELOADED, mauthd_reloaded },
 	{ IMSG_M_ACCOUNTS, login_accounts_result },
+	{ IMSG_M_ENROLLED_RESET, login_enrolled_reset },
+	{ IMSG_M_ENROLLED, login_enrolled_add },
 	{ 0, NULL }
 };
 
@@ -417,6 +419,8 @@ mbroker_start(struct mchild *c)
 	strlcpy(bi.privsep_dir, conf->privsep_dir, sizeof(bi.privsep_dir));
 	if (ipc_compose(&c->chan, IMSG_B_INIT, 0, -1, &bi, sizeof(bi)) == -1)
 		fatal("compose");
+	/* The key directory's enrolled keys, as the master has them now. */
+	login_enrolled_to_broker();
 }
 
 static void
@@ -518,6 +522,8 @@ mauthd_reloaded(struct mchild *c, const struct ipc_msg *im)
 		mchild_misbehaved(c, "bad RELOADED");
 		return;
 	}
+	/* The keys it sent before this answer are those of its new table. */
+	login_enrolled_commit();
 	if (ok)
 		log_info("users file %s: %.*s user%s", mctx.conf->usersfile,
 		    (int)len, p, len == 1 && p[0] == '1' ? "" : "s");

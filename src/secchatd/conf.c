@@ -25,7 +25,8 @@
 #include "util.h"
 #include "wire.h"
 
-#define WORDS_MAX	3	/* keyword, value, and one to notice extras */
+/* keyword, value, and one to notice extras; AuthenticationMethods' lists */
+#define WORDS_MAX	(2 + CONFIG_AUTH_LISTS)
 
 #define FIELD(f)	offsetof(struct config, f), \
 			    sizeof(((struct config *)NULL)->f)
@@ -75,6 +76,8 @@ static const struct conf_keyword keywords[] = {
 struct conf_reader {
 	struct conf_parse	 p;
 	unsigned char		 seen[NKEYWORDS];
+	int			 methods_seen;	/* global AuthenticationMethods */
+	int			 in_match;	/* in cfg->match[nmatch - 1] */
 };
 
 void
@@ -126,6 +129,118 @@ config_defaults(struct config *cfg)
 	cfg->netblock[0] = 32;
 	cfg->netblock[1] = 64;
 	cfg->log_verbose = 0;
+	/* Either a password or an enrolled key, as before keys existed. */
+	cfg->auth_methods.list[0] = AUTH_M_PASSWORD;
+	cfg->auth_methods.list[1] = AUTH_M_PUBLICKEY;
+	cfg->auth_methods.n = 2;
+	cfg->nmatch = 0;
+}
+
+/* ---------------------------------------------------------------- login */
+
+static int
+match_names_user(const char *names, const char *user)
+{
+	const char	*comma;
+	size_t		 len, ulen = strlen(user);
+
+	for (;; names = comma + 1) {
+		comma = strchr(names, ',');
+		len = comma != NULL ? (size_t)(comma - names) : strlen(names);
+		if (len == ulen && strncmp(names, user, len) == 0)
+			return 1;
+		if (comma == NULL)
+			return 0;
+	}
+}
+
+const struct auth_methods *
+config_auth_methods(const struct config *cfg, const char *user)
+{
+	int	 i;
+
+	for (i = 0; i < cfg->nmatch; i++)
+		if (cfg->match[i].methods.n > 0 &&
+		    match_names_user(cfg->match[i].users, user))
+			return &cfg->match[i].methods;
+	return &cfg->auth_methods;
+}
+
+int
+config_auth_done(const struct auth_methods *am, unsigned done, unsigned *more)
+{
+	int	 i, part = 0;
+
+	*more = 0;
+	for (i = 0; i < am->n; i++) {
+		if ((am->list[i] & ~done) == 0)
+			return 1;
+		if (!part && (done & ~am->list[i]) == 0) {
+			part = 1;
+			*more = am->list[i] & ~done;
+		}
+	}
+	return part ? 0 : -1;
+}
+
+/*
+ * "Match User NAME[,NAME...]" starts a block, "Match all" ends one.  A
+ * block may hold only AuthenticationMethods, and lasts until the next
+ * Match or the end of the file.
+ */
+static int
+parse_match(struct conf_reader *r, char **words, int n)
+{
+	struct config_match	*m;
+	char			 shown[CONF_SHOW_BUFLEN];
+	const char		*w, *comma;
+	size_t			 len;
+
+	if (n == 2 && strcasecmp(words[1], "all") == 0) {
+		r->in_match = 0;
+		return 0;
+	}
+	if (n != 3 || strcasecmp(words[1], "User") != 0)
+		return conf_perr(&r->p, "Match: only \"Match User NAME[,NAME"
+		    "...]\" and \"Match all\" are supported");
+	for (w = words[2]; ; w = comma + 1) {
+		comma = strchr(w, ',');
+		len = comma != NULL ? (size_t)(comma - w) : strlen(w);
+		if (!valid_username(w, len))
+			return conf_perr(&r->p, "Match User: invalid user "
+			    "name \"%s\"", conf_show(words[2], shown,
+			    sizeof(shown)));
+		if (comma == NULL)
+			break;
+	}
+	if (strlen(words[2]) >= CONFIG_MATCH_NAMES_MAX)
+		return conf_perr(&r->p, "Match User: too many names");
+	if (r->p.cfg->nmatch >= CONFIG_MATCH_MAX)
+		return conf_perr(&r->p, "Match: too many blocks (at most %d)",
+		    CONFIG_MATCH_MAX);
+	m = &r->p.cfg->match[r->p.cfg->nmatch++];
+	memset(m, 0, sizeof(*m));
+	strlcpy(m->users, words[2], sizeof(m->users));
+	r->in_match = 1;
+	return 0;
+}
+
+/* The first value wins, in a Match block as at the top. */
+static int
+parse_methods(struct conf_reader *r, char **words, int n)
+{
+	struct auth_methods	*am;
+
+	if (r->in_match) {
+		am = &r->p.cfg->match[r->p.cfg->nmatch - 1].methods;
+		return conf_methods_set(&r->p, words + 1, n - 1,
+		    am->n == 0 ? am : NULL);
+	}
+	if (conf_methods_set(&r->p, words + 1, n - 1, r->methods_seen ? NULL :
+	    &r->p.cfg->auth_methods) == -1)
+		return -1;
+	r->methods_seen = 1;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -207,6 +322,14 @@ parse_line(struct conf_reader *r, char *line)
 		return conf_perr(&r->p, "%s", why);
 	if (n == 0)
 		return 0;
+	if (strcasecmp(words[0], "Match") == 0)
+		return parse_match(r, words, n);
+	if (strcasecmp(words[0], "AuthenticationMethods") == 0)
+		return parse_methods(r, words, n);
+	if (r->in_match)
+		return conf_perr(&r->p, "%s: not allowed in a Match block "
+		    "(only AuthenticationMethods is)", conf_show(words[0],
+		    shown, sizeof(shown)));
 	if ((kw = find_keyword(words[0])) == NULL)
 		return conf_perr(&r->p, "unknown keyword \"%s\"",
 		    conf_show(words[0], shown, sizeof(shown)));
@@ -292,6 +415,17 @@ config_print(const struct config *cfg, FILE *fp)
 {
 	size_t	 i;
 
+	int	 m;
+
 	for (i = 0; i < NKEYWORDS; i++)
 		conf_value_print(cfg, &keywords[i], fp);
+	conf_methods_print(&cfg->auth_methods, fp);
+	/* Last: what follows a Match line belongs to its block. */
+	for (m = 0; m < cfg->nmatch; m++) {
+		fprintf(fp, "match user %s\n", cfg->match[m].users);
+		if (cfg->match[m].methods.n > 0) {
+			putc('\t', fp);
+			conf_methods_print(&cfg->match[m].methods, fp);
+		}
+	}
 }

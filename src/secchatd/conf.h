@@ -19,6 +19,27 @@
 #define CONFIG_PATH_MAX		1024
 #define CONFIG_SOCKET_PATH_MAX	108	/* sizeof(sun_path) on Linux */
 
+/*
+ * AuthenticationMethods: each list a set of methods that together log a
+ * user in; one list done is enough.  A list is a mask of AUTH_M_*.
+ */
+#define AUTH_M_PASSWORD		0x01
+#define AUTH_M_PUBLICKEY	0x02
+#define CONFIG_AUTH_LISTS	3	/* distinct non-empty sets of two */
+#define CONFIG_MATCH_MAX	32	/* Match User blocks */
+#define CONFIG_MATCH_NAMES_MAX	512	/* "alice,bob,...", with its NUL */
+
+struct auth_methods {
+	uint8_t	 list[CONFIG_AUTH_LISTS];
+	uint8_t	 n;
+};
+
+/* "Match User NAME[,NAME...]": what it may hold (AuthenticationMethods). */
+struct config_match {
+	char			users[CONFIG_MATCH_NAMES_MAX];
+	struct auth_methods	methods;	/* n == 0: not given here */
+};
+
 struct listen_addr {
 	char	host[256];	/* numeric address or name */
 	char	port[16];	/* empty: use Port */
@@ -66,6 +87,10 @@ struct config {
 	unsigned	netblock[2];		/* PerSourceNetBlockSize v4:v6 */
 	/* Logging */
 	int		log_verbose;		/* LogLevel: 0 INFO, 1 DEBUG */
+	/* Login */
+	struct auth_methods auth_methods;	/* AuthenticationMethods */
+	struct config_match match[CONFIG_MATCH_MAX];	/* in file order */
+	int		nmatch;
 };
 
 /* Fill in the built-in defaults. */
@@ -82,5 +107,18 @@ int	config_load(struct config *, const char *path, char *err, size_t errlen);
 const char *config_cipher_name(uint8_t suite);
 /* Print the effective configuration, one keyword per line (-T). */
 void	config_print(const struct config *, FILE *);
+/*
+ * The AuthenticationMethods for user: those of the first Match User block
+ * that names the user and gives them, else the global ones.
+ */
+const struct auth_methods *config_auth_methods(const struct config *,
+	    const char *user);
+/*
+ * What the methods done so far (a mask of AUTH_M_*) are worth: 1 when
+ * they complete a list, 0 when they are part of one (*more gets what that
+ * list still needs), -1 when no list has them all.
+ */
+int	config_auth_done(const struct auth_methods *, unsigned done,
+	    unsigned *more);
 
 #endif

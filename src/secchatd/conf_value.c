@@ -610,6 +610,88 @@ set_listen(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- methods */
+
+static const struct {
+	char	 name[12];
+	unsigned bit;
+} auth_method_names[] = {
+	{ "publickey", AUTH_M_PUBLICKEY },
+	{ "password", AUTH_M_PASSWORD },
+};
+#define NMETHODS	(sizeof(auth_method_names) / sizeof(auth_method_names[0]))
+
+int
+conf_methods_set(struct conf_parse *p, char **words, int n,
+    struct auth_methods *out)
+{
+	struct auth_methods	 am;
+	char			 shown[CONF_SHOW_BUFLEN];
+	const char		*w, *comma;
+	size_t			 len, k;
+	unsigned		 mask, bit;
+	int			 i, j;
+
+	memset(&am, 0, sizeof(am));
+	for (i = 0; i < n; i++) {
+		mask = 0;
+		for (w = words[i]; ; w = comma + 1) {
+			comma = strchr(w, ',');
+			len = comma != NULL ? (size_t)(comma - w) : strlen(w);
+			bit = 0;
+			for (k = 0; k < NMETHODS; k++)
+				if (strlen(auth_method_names[k].name) == len &&
+				    strncmp(w, auth_method_names[k].name,
+				    len) == 0)
+					bit = auth_method_names[k].bit;
+			if (bit == 0)
+				return conf_perr(p, "AuthenticationMethods: "
+				    "unknown method \"%s\" (password or "
+				    "publickey)", conf_show(words[i], shown,
+				    sizeof(shown)));
+			if (mask & bit)
+				return conf_perr(p, "AuthenticationMethods: "
+				    "a method twice in one list");
+			mask |= bit;
+			if (comma == NULL)
+				break;
+		}
+		for (j = 0; j < am.n; j++)
+			if (am.list[j] == mask)
+				return conf_perr(p, "AuthenticationMethods: "
+				    "the same list twice");
+		if (am.n == CONFIG_AUTH_LISTS)
+			return conf_perr(p, "AuthenticationMethods: too many "
+			    "lists");
+		am.list[am.n++] = (uint8_t)mask;
+	}
+	if (am.n == 0)
+		return conf_perr(p, "AuthenticationMethods: missing value");
+	if (out != NULL)
+		*out = am;
+	return 0;
+}
+
+void
+conf_methods_print(const struct auth_methods *am, FILE *fp)
+{
+	size_t	 k;
+	int	 i, first;
+
+	fputs("authenticationmethods", fp);
+	for (i = 0; i < am->n; i++) {
+		putc(' ', fp);
+		first = 1;
+		for (k = 0; k < NMETHODS; k++)
+			if (am->list[i] & auth_method_names[k].bit) {
+				fprintf(fp, "%s%s", first ? "" : ",",
+				    auth_method_names[k].name);
+				first = 0;
+			}
+	}
+	putc('\n', fp);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 int

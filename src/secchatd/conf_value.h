@@ -71,6 +71,15 @@ const char *conf_show(const char *, char *out, size_t outlen);
  */
 int	conf_value_set(struct conf_parse *, const struct conf_keyword *,
 	    const char *value, int apply);
+/*
+ * AuthenticationMethods' value: words[0..n) each a comma-separated list of
+ * "password" and "publickey".  Stored in out (if not NULL) when all are
+ * good.
+ */
+int	conf_methods_set(struct conf_parse *, char **words, int n,
+	    struct auth_methods *out);
+/* "AuthenticationMethods LIST ..." as config_print writes it. */
+void	conf_methods_print(const struct auth_methods *, FILE *);
 /* Print a keyword's effective value as a config_print line (or lines). */
 void	conf_value_print(const struct config *, const struct conf_keyword *,
 	    FILE *);

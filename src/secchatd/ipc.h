@@ -36,20 +36,24 @@ enum ipc_type {
 	IMSG_W_DH_RESULT,	/* 32 bytes, or empty on failure */
 	IMSG_W_AUTH_FAIL,	/* u8 tries left, u8 final, str reason */
 	IMSG_W_SHUTDOWN,	/* str reason */
+	IMSG_W_AUTH_MORE,	/* str methods still needed ("password") */
 	/* worker -> master */
 	IMSG_M_DH = 20,		/* 32-byte client ephemeral public key (once) */
 	IMSG_M_AUTH,		/* 32-byte client static key, str user, str pw */
 	IMSG_M_LOG,		/* u8 priority, str text */
 	IMSG_M_CLOSING,		/* str reason, for the log */
-	IMSG_M_SUITE,		/* u8 the cipher suite the client got */
+	IMSG_M_SUITE,		/* u8 suite, u8 1 if extended (section 11) */
+	IMSG_M_AUTH_KEY,	/* 32 static key, 32 hs2, 32 proof, str user */
 	/* master -> broker */
 	IMSG_B_INIT = 40,	/* struct broker_init */
 	IMSG_B_SESSION,		/* fd: the session's broker socket; empty */
-	IMSG_B_LOGIN,		/* str user */
+	IMSG_B_LOGIN,		/* str user, 32 identity key, u8 CHAT_ID_* */
 	IMSG_B_SHUTDOWN,	/* str reason */
 	IMSG_B_PING,		/* u32 token: answer with IMSG_M_BROKER_PONG */
 	IMSG_B_STATS,		/* u32 token: answer with rows, then STATS_END */
 	IMSG_B_NOTICE,		/* str text for every logged-in session */
+	IMSG_B_ENROLLED_RESET,	/* empty: the enrolled keys follow */
+	IMSG_B_ENROLLED,	/* str user, 32-byte key */
 	/* broker -> master */
 	IMSG_M_KICK = 60,	/* str reason: close this session */
 	IMSG_M_BROKER_READY,	/* empty */
@@ -71,7 +75,9 @@ enum ipc_type {
 	IMSG_M_RESULT = 140,	/* u32 request, u8 1 = match */
 	IMSG_M_RELOADED,	/* u8 1 = ok, str error or number of users */
 	IMSG_M_AUTHD_PONG,	/* u32 token of the IMSG_A_PING answered */
-	IMSG_M_ACCOUNTS		/* u32 request, str removed, str locked */
+	IMSG_M_ACCOUNTS,	/* u32 request, str removed, str locked */
+	IMSG_M_ENROLLED_RESET,	/* empty: the enrolled keys follow */
+	IMSG_M_ENROLLED		/* str user, 32-byte key */
 };
 
 struct ipc_msg {

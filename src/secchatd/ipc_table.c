@@ -29,10 +29,12 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_W_DH_RESULT, "DH_RESULT", M, W, "k|", 0, 0 },
 	{ IMSG_M_AUTH, "AUTH", W, M, "kss", 0, 0 },
 	{ IMSG_W_AUTH_FAIL, "AUTH_FAIL", M, W, "11s", 0, 0 },
+	{ IMSG_M_AUTH_KEY, "AUTH_KEY", W, M, "kkks", 0, 0 },
+	{ IMSG_W_AUTH_MORE, "AUTH_MORE", M, W, "s", 0, 0 },
 	{ IMSG_M_LOG, "LOG", W | B | A, M, "1s", 0, 0 },
 	{ IMSG_M_CLOSING, "CLOSING", W, M, "s", 0, 0 },
 	{ IMSG_W_SHUTDOWN, "SHUTDOWN", M, W, "s", 0, 0 },
-	{ IMSG_M_SUITE, "SUITE", W, M, "1", 0, 0 },
+	{ IMSG_M_SUITE, "SUITE", W, M, "11", 0, 0 },
 	/* worker <-> broker */
 	{ IMSG_B_APP, "APP", W, B, "a", 0, 0 },
 	{ IMSG_W_LOGGED_IN, "LOGGED_IN", B, W, "s", 0, 0 },
@@ -40,11 +42,13 @@ const struct ipc_spec ipc_specs[] = {
 	/* master <-> broker */
 	{ IMSG_B_INIT, "INIT", M, B, "S", sizeof(struct broker_init), 0 },
 	{ IMSG_B_SESSION, "SESSION", M, B, "", 0, 1 },
-	{ IMSG_B_LOGIN, "LOGIN", M, B, "s", 0, 0 },
+	{ IMSG_B_LOGIN, "LOGIN", M, B, "sk1", 0, 0 },
 	{ IMSG_B_SHUTDOWN, "SHUTDOWN", M, B, "s", 0, 0 },
 	{ IMSG_B_PING, "PING", M, B, "4", 0, 0 },
 	{ IMSG_B_STATS, "STATS", M, B, "4", 0, 0 },
 	{ IMSG_B_NOTICE, "NOTICE", M, B, "s", 0, 0 },
+	{ IMSG_B_ENROLLED_RESET, "ENROLLED_RESET", M, B, "", 0, 0 },
+	{ IMSG_B_ENROLLED, "ENROLLED", M, B, "sk", 0, 0 },
 	{ IMSG_M_KICK, "KICK", B, M, "s", 0, 0 },
 	{ IMSG_M_BROKER_READY, "BROKER_READY", B, M, "", 0, 0 },
 	{ IMSG_M_BROKER_PONG, "BROKER_PONG", B, M, "4", 0, 0 },
@@ -61,6 +65,8 @@ const struct ipc_spec ipc_specs[] = {
 	{ IMSG_M_RELOADED, "RELOADED", A, M, "1s", 0, 0 },
 	{ IMSG_M_AUTHD_PONG, "AUTHD_PONG", A, M, "4", 0, 0 },
 	{ IMSG_M_ACCOUNTS, "ACCOUNTS", A, M, "4ss", 0, 0 },
+	{ IMSG_M_ENROLLED_RESET, "ENROLLED_RESET", A, M, "", 0, 0 },
+	{ IMSG_M_ENROLLED, "ENROLLED", A, M, "sk", 0, 0 },
 };
 
 const size_t ipc_nspecs = sizeof(ipc_specs) / sizeof(ipc_specs[0]);

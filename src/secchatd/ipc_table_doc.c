@@ -41,7 +41,20 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	    "connection (answers of \"server busy\" do not count)" },
 	{ IMSG_W_AUTH_FAIL,
 	    "u8 tries left, u8 final, reason",
-	    "the answer to `AUTH` when the login is refused" },
+	    "the answer to `AUTH` or `AUTH_KEY` when the login is refused" },
+	{ IMSG_M_AUTH_KEY,
+	    "the client's 32-byte identity key, the 32-byte handshake hash "
+	    "after message 2, the 32-byte proof, user name",
+	    "**once per session**, only after `DH`, before login, when no "
+	    "check is pending, and only on a session whose `SUITE` said it "
+	    "is extended.  The master computes the proof's key with the host "
+	    "private key and the identity key itself (protocol section 11.3): "
+	    "a worker cannot make a proof for a key whose private half it "
+	    "does not hold" },
+	{ IMSG_W_AUTH_MORE,
+	    "the methods still needed (`password`)",
+	    "the answer to `AUTH_KEY` when the key is accepted and a "
+	    "password is needed too; the worker then waits for `AUTH`" },
 	{ IMSG_M_LOG,
 	    "u8 priority, one line",
 	    "any time; a line of 1024 bytes or more is dropped; only "
@@ -57,9 +70,11 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	    "the reason, for the client",
 	    "any time: close the session" },
 	{ IMSG_M_SUITE,
-	    "u8 the cipher suite the client was given",
-	    "once, before login; a known suite.  For the control socket's "
-	    "`show sessions` only: nothing is decided by it" },
+	    "u8 the cipher suite the client was given, u8 1 if the session "
+	    "is extended (protocol section 11), else 0",
+	    "once, before login, before `DH`; a known suite.  The suite is "
+	    "for the control socket's `show sessions`; the flag allows "
+	    "`AUTH_KEY` and is passed on to the broker with `LOGIN`" },
 	{ IMSG_B_APP,
 	    "one client application message",
 	    "only after the master's `LOGIN` for this session.  The broker "
@@ -81,8 +96,9 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	    "with exactly one descriptor; an id already known ends that "
 	    "session first (its worker is gone)" },
 	{ IMSG_B_LOGIN,
-	    "the user name the session logged in as",
-	    "a valid user name, once per session" },
+	    "the user name the session logged in as, the session's 32-byte "
+	    "identity key, u8 flags: 1 extended, 2 logged in by key",
+	    "a valid user name, once per session; no other flag bit" },
 	{ IMSG_B_SHUTDOWN,
 	    "the reason",
 	    "any time" },
@@ -97,6 +113,14 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	    "the text",
 	    "for the control socket's `notice`: 1 to 1024 bytes of printable "
 	    "UTF-8, sent as `NOTICE` to every logged-in session" },
+	{ IMSG_B_ENROLLED_RESET,
+	    "nothing",
+	    "after the broker's `INIT` and after each reading of the users "
+	    "file: the `ENROLLED` that follow replace the keys known" },
+	{ IMSG_B_ENROLLED,
+	    "user name, a 32-byte key enrolled for it",
+	    "after `ENROLLED_RESET`; a valid user name.  Public data, for "
+	    "the key directory (`KEYLIST`)" },
 	{ IMSG_M_KICK,
 	    "the reason",
 	    "close that session; reason under 128 bytes" },
@@ -134,6 +158,14 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_M_RESULT,
 	    "u32 request, u8 1 if the password matches",
 	    "the answer to the one pending request" },
+	{ IMSG_M_ENROLLED_RESET,
+	    "nothing",
+	    "before the `RELOADED` of each users file read: the `ENROLLED` "
+	    "that follow, up to that `RELOADED`, replace the keys known" },
+	{ IMSG_M_ENROLLED,
+	    "user name, a 32-byte key enrolled for it",
+	    "only between `ENROLLED_RESET` and `RELOADED`; a valid user name, "
+	    "an unlocked account, at most 16 keys per user" },
 	{ IMSG_M_RELOADED,
 	    "u8 1 if the file was read, the number of users or the error",
 	    "after `INIT` or `RELOAD`" },

@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "children.h"
+#include "conf.h"
 #include "control.h"
 #include "ipc.h"
 #include "keys.h"
@@ -29,9 +32,11 @@
 #include "mlog.h"
 #include "pwhash.h"
 #include "sessions.h"
+#include "users.h"
 #include "util.h"
 
 #define AUTH_BUSY_REASON	"server busy; try again"
+#define AUTH_KEY_REASON		"key not accepted"
 #define AUTH_FAIL_REASON	"invalid user name or password"
 #define AUTH_THROTTLED_REASON	"too many failed logins; try again later"
 #define AUTH_USER_FULL_REASON	"too many sessions for this user"
@@ -39,6 +44,23 @@
 #define ACCOUNT_LOCKED_REASON	"account locked"
 
 static struct login_queue	 lq;
+
+/*
+ * The keys enrolled in the users file, user and key, sorted: the checker
+ * sends them after each reading of the file (into loading), and its
+ * RELOADED puts them in place.  Public data.
+ */
+struct enrolled_key {
+	char	 user[SECCHAT_NAME_MAX + 1];
+	uint8_t	 key[KEY_LEN];
+};
+struct enrolled_table {
+	struct enrolled_key	*v;
+	size_t			 n, cap;
+};
+static struct enrolled_table	 enrolled, loading;
+static int			 loading_active;
+static unsigned			 loading_user_keys;	/* of the last user */
 
 /* The account check after a reload (login_accounts_check). */
 static struct {
@@ -118,6 +140,120 @@ login_abandon(struct msession *s)
 	loginq_check_free(&lq, c);
 }
 
+/* The names of the methods in mask, for AUTH_MORE. */
+static const char *
+methods_text(unsigned mask)
+{
+	if (mask == AUTH_M_PASSWORD)
+		return "password";
+	if (mask == AUTH_M_PUBLICKEY)
+		return "publickey";
+	return "password,publickey";
+}
+
+/* The key is accepted; the worker waits for an AUTH with the rest. */
+static void
+login_reply_more(struct msession *s, const char *methods)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (buf_put_str(&b, methods, strlen(methods)) == -1 ||
+	    ipc_composev(&s->chan, IMSG_W_AUTH_MORE, s->id, &b) == -1)
+		msession_kill(s, "cannot queue AUTH_MORE");
+	buf_free(&b);
+	s->state = MS_PREAUTH;
+}
+
+static void
+login_key_refused(struct msession *s, const char *why)
+{
+	log_info("Refused key for %s from %s key %s: %s", s->user, s->peer,
+	    s->fpr, why);
+	login_reply_fail(s, AUTH_KEY_REASON, 0);
+}
+
+/*
+ * A key login is decided here at once: the proof is a few hashes and a
+ * scalar multiplication, no work for the checker.  A wrong proof counts
+ * as a failed login (it is a guess at nothing, or an attack on the
+ * worker); a key that is not enrolled, or a method not allowed, does not
+ * (it is an honest client trying its key first) but is logged.
+ */
+void
+login_auth_key(struct msession *s, const struct ipc_msg *im)
+{
+	struct reader		 r;
+	const struct auth_methods *am;
+	const uint8_t		*key, *hs2, *proof, *user;
+	size_t			 ulen;
+	unsigned		 more;
+	int			 done;
+	uint64_t		 now;
+
+	rd_init(&r, im->data, im->len);
+	key = rd_bytes(&r, KEY_LEN);
+	hs2 = rd_bytes(&r, KEY_LEN);
+	proof = rd_bytes(&r, KEY_LEN);
+	user = rd_str(&r, &ulen);
+	/* The worker's engine allows these only; one that does not lies. */
+	if (rd_done(&r) == -1 || !s->dh_done || s->state != MS_PREAUTH ||
+	    !s->extended || s->methods_done != 0 || ulen == 0 || ulen > 255) {
+		msession_kill(s, "bad AUTH_KEY request");
+		return;
+	}
+	keys_fingerprint(key, s->fpr);
+	memcpy(s->key, key, KEY_LEN);
+	if (valid_username((const char *)user, ulen)) {
+		memcpy(s->user, user, ulen);
+		s->user[ulen] = '\0';
+	} else
+		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+	now = mono_ms();
+	if (loginq_decide(&lq, mctx.conf, s->source, s->user, 1, now) ==
+	    LOGIN_THROTTLED) {
+		mstats.logins_throttled++;
+		mlog_conn("throttled login for %s from %s", s->user, s->peer);
+		login_reply_fail(s, AUTH_THROTTLED_REASON, 1);
+		return;
+	}
+	if (!valid_username((const char *)user, ulen) ||
+	    !msessions_key_proof_ok(key, hs2, s->user, proof)) {
+		if (++s->tries > mctx.conf->max_auth_tries) {
+			msession_kill(s, "too many AUTH requests");
+			return;
+		}
+		mstats.login_failures++;
+		loginq_count_attempt(&lq, s->source, s->user, 0, now);
+		log_info("Refused key for %s from %s key %s: wrong proof",
+		    s->user, s->peer, s->fpr);
+		login_reply_fail(s, AUTH_KEY_REASON, 0);
+		return;
+	}
+	if (!login_enrolled_find(s->user, key)) {
+		login_key_refused(s, "not enrolled");
+		return;
+	}
+	am = config_auth_methods(mctx.conf, s->user);
+	if ((done = config_auth_done(am, AUTH_M_PUBLICKEY, &more)) == -1) {
+		login_key_refused(s, "publickey not allowed for this user");
+		return;
+	}
+	s->methods_done = AUTH_M_PUBLICKEY;
+	if (done == 1) {
+		if (msessions_of_user(s->user) >= mctx.conf->max_per_user) {
+			log_info("refused login for %s from %s: %s", s->user,
+			    s->peer, AUTH_USER_FULL_REASON);
+			login_reply_fail(s, AUTH_USER_FULL_REASON, 1);
+		} else
+			msession_activate(s);
+		return;
+	}
+	log_info("Partial publickey for %s from %s key %s: %s needed",
+	    s->user, s->peer, s->fpr, methods_text(more));
+	login_reply_more(s, methods_text(more));
+}
+
 void
 login_auth(struct msession *s, const struct ipc_msg *im)
 {
@@ -126,6 +262,7 @@ login_auth(struct msession *s, const struct ipc_msg *im)
 	enum login_verdict	 verdict;
 	const uint8_t		*key, *user, *pw;
 	size_t			 ulen, pwlen;
+	unsigned		 more;
 	uint64_t		 now;
 
 	rd_init(&r, im->data, im->len);
@@ -146,12 +283,30 @@ login_auth(struct msession *s, const struct ipc_msg *im)
 		msession_kill(s, "too many AUTH requests");
 		return;
 	}
+	/* After a key was accepted: the same handshake, the same key. */
+	if ((s->methods_done & AUTH_M_PUBLICKEY) &&
+	    sodium_memcmp(s->key, key, KEY_LEN) != 0) {
+		msession_kill(s, "AUTH with another key than AUTH_KEY's");
+		return;
+	}
+	/* A password for another user than the key's starts afresh. */
+	if ((s->methods_done & AUTH_M_PUBLICKEY) &&
+	    (ulen != strlen(s->user) || memcmp(s->user, user, ulen) != 0))
+		s->methods_done = 0;
 	keys_fingerprint(key, s->fpr);
+	memcpy(s->key, key, KEY_LEN);
 	if (valid_username((const char *)user, ulen)) {
 		memcpy(s->user, user, ulen);
 		s->user[ulen] = '\0';
 	} else
 		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+	/*
+	 * A password that cannot complete any of the user's lists of
+	 * methods is refused as a wrong one, after the same work, so that
+	 * the answer tells nothing of the account.
+	 */
+	s->pw_refused = config_auth_done(config_auth_methods(mctx.conf,
+	    s->user), s->methods_done | AUTH_M_PASSWORD, &more) != 1;
 	now = mono_ms();
 	verdict = loginq_decide(&lq, mctx.conf, s->source, s->user,
 	    mchild_get(MCHILD_AUTHD)->ready, now);
@@ -214,7 +369,11 @@ login_result(struct mchild *authd, const struct ipc_msg *im)
 	}
 	loginq_check_free(&lq, c);
 	s->auth_req = 0;
-	if (ok && valid_username(s->user, strlen(s->user))) {
+	if (ok && s->pw_refused)
+		log_info("Refused password for %s from %s: its "
+		    "AuthenticationMethods need publickey", s->user, s->peer);
+	if (ok && !s->pw_refused && valid_username(s->user, strlen(s->user))) {
+		s->methods_done |= AUTH_M_PASSWORD;
 		loginq_count_attempt(&lq, s->source, s->user, 1, mono_ms());
 		if (msessions_of_user(s->user) >= mctx.conf->max_per_user) {
 			log_info("refused login for %s from %s: %s", s->user,
@@ -447,4 +606,134 @@ login_accounts_result(struct mchild *authd, const struct ipc_msg *im)
 		accounts_send();
 	else
 		accounts_finish();
+}
+
+/* ------------------------------------------------------------ keys */
+
+static int
+enrolled_cmp(const void *a, const void *b)
+{
+	const struct enrolled_key	*x = a, *y = b;
+	int				 c;
+
+	if ((c = strcmp(x->user, y->user)) != 0)
+		return c;
+	return memcmp(x->key, y->key, KEY_LEN);
+}
+
+static void
+enrolled_free(struct enrolled_table *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+login_enrolled_reset(struct mchild *authd, const struct ipc_msg *im)
+{
+	if (im->len != 0) {
+		mchild_misbehaved(authd, "bad ENROLLED_RESET");
+		return;
+	}
+	enrolled_free(&loading);
+	loading_active = 1;
+	loading_user_keys = 0;
+}
+
+void
+login_enrolled_add(struct mchild *authd, const struct ipc_msg *im)
+{
+	struct reader		 r;
+	struct enrolled_key	*e, *nv;
+	const uint8_t		*user, *key;
+	size_t			 ulen, ncap;
+
+	rd_init(&r, im->data, im->len);
+	user = rd_str(&r, &ulen);
+	key = rd_bytes(&r, KEY_LEN);
+	if (rd_done(&r) == -1 || !loading_active ||
+	    !valid_username((const char *)user, ulen)) {
+		mchild_misbehaved(authd, "bad ENROLLED");
+		return;
+	}
+	/* The checker sends a user's keys together, at most 16 of them. */
+	if (loading.n > 0 && strlen(loading.v[loading.n - 1].user) == ulen &&
+	    memcmp(loading.v[loading.n - 1].user, user, ulen) == 0) {
+		if (++loading_user_keys > USERS_KEYS_MAX) {
+			mchild_misbehaved(authd, "too many keys for a user");
+			return;
+		}
+	} else
+		loading_user_keys = 1;
+	if (loading.n == loading.cap) {
+		ncap = loading.cap == 0 ? 64 : loading.cap * 2;
+		if ((nv = reallocarray(loading.v, ncap, sizeof(*nv))) == NULL) {
+			log_warn("enrolled keys");
+			mchild_misbehaved(authd, "out of memory for its keys");
+			return;
+		}
+		loading.v = nv;
+		loading.cap = ncap;
+	}
+	e = &loading.v[loading.n++];
+	memcpy(e->user, user, ulen);
+	e->user[ulen] = '\0';
+	memcpy(e->key, key, KEY_LEN);
+}
+
+void
+login_enrolled_commit(void)
+{
+	if (!loading_active)
+		return;
+	loading_active = 0;
+	if (loading.n > 1)
+		qsort(loading.v, loading.n, sizeof(*loading.v), enrolled_cmp);
+	enrolled_free(&enrolled);
+	enrolled = loading;
+	memset(&loading, 0, sizeof(loading));
+	log_debug("%zu enrolled key%s", enrolled.n, enrolled.n == 1 ? "" :
+	    "s");
+	login_enrolled_to_broker();
+}
+
+void
+login_enrolled_to_broker(void)
+{
+	struct mchild	*broker = mchild_get(MCHILD_BROKER);
+	struct buf	 b;
+	size_t		 i;
+
+	if (broker->pid <= 0 || broker->killed)
+		return;		/* told when it starts */
+	if (ipc_compose(&broker->chan, IMSG_B_ENROLLED_RESET, 0, -1, NULL,
+	    0) == -1) {
+		log_warnx("cannot queue the enrolled keys for the broker");
+		return;
+	}
+	for (i = 0; i < enrolled.n; i++) {
+		buf_init(&b, 0);
+		if (buf_put_str(&b, enrolled.v[i].user,
+		    strlen(enrolled.v[i].user)) == -1 ||
+		    buf_append(&b, enrolled.v[i].key, KEY_LEN) == -1 ||
+		    ipc_composev(&broker->chan, IMSG_B_ENROLLED, 0, &b) == -1) {
+			buf_free(&b);
+			log_warnx("cannot queue the enrolled keys for the "
+			    "broker");
+			return;
+		}
+		buf_free(&b);
+	}
+}
+
+int
+login_enrolled_find(const char *user, const uint8_t *key)
+{
+	struct enrolled_key	 k;
+
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+		return 0;
+	memcpy(k.key, key, KEY_LEN);
+	return bsearch(&k, enrolled.v, enrolled.n, sizeof(*enrolled.v),
+	    enrolled_cmp) != NULL;
 }

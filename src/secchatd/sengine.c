@@ -61,6 +61,9 @@ struct sengine {
 	char			 user[SECCHAT_NAME_MAX + 1];
 	char			 close_reason[128];
 	uint8_t			 suite;		/* the hello's choice */
+	int			 extended;	/* both agreed to HELLO_CAP_E2E */
+	int			 key_tried;	/* AUTH_KEY: once a connection */
+	uint8_t			 hs2[NOISE_HASHLEN];	/* h after message 2 */
 };
 
 /*
@@ -228,8 +231,18 @@ se_handle_hello(struct sengine *se, const uint8_t *p, size_t len,
 			if (offered[j] == se->p.suites[i])
 				suite = offered[j];
 	}
-	n = hello_server_encode(reply, sizeof(reply), suite,
-	    suite == SUITE_NONE ? "no common cipher suite" : NULL);
+	/*
+	 * The capability rides after the chosen suite; both hellos are the
+	 * prologue, so nobody in between can add or strip it.
+	 */
+	if (suite != SUITE_NONE && se->p.extensions &&
+	    hello_has_cap(offered, noffered, HELLO_CAP_E2E)) {
+		n = hello_server_encode_cap(reply, sizeof(reply), suite,
+		    HELLO_CAP_E2E);
+		se->extended = n != -1;
+	} else
+		n = hello_server_encode(reply, sizeof(reply), suite,
+		    suite == SUITE_NONE ? "no common cipher suite" : NULL);
 	if (n == -1 || frame_append(&se->out, reply, (size_t)n) == -1) {
 		se_close(se, NULL, "cannot answer hello", now);
 		return;
@@ -254,19 +267,43 @@ se_handle_hello(struct sengine *se, const uint8_t *p, size_t len,
 	noise_hs_set_dh(&se->hs, se_dh_answer, se);
 	se->suite = suite;
 	if (se->ops->log != NULL) {
-		snprintf(line, sizeof(line), "%s: suite %s", se->peer,
-		    suite_name(suite));
+		snprintf(line, sizeof(line), "%s: suite %s%s", se->peer,
+		    suite_name(suite), se->extended ? ", extended" : "");
 		se->ops->log(se->arg, LOG_DEBUG, line);
 	}
 	se->state = SE_HS1;
 }
 
-/* An AUTH (in message 3, or a retry) goes out to be checked. */
+/*
+ * An AUTH or AUTH_KEY (in message 3, or where an AUTH may come later)
+ * goes out to be checked.  AUTH_KEY only on an extended session and only
+ * once: anything else is a protocol error, and so is a type of section 11
+ * on a session that did not agree to it.
+ */
 static void
 se_forward_auth(struct sengine *se, const struct wire_msg *m, uint64_t now)
 {
-	if (se->ops->check_login(se->arg, se->client_static, m->s[0].p,
-	    m->s[0].len, m->s[1].p, m->s[1].len) == -1) {
+	int	 rc;
+
+	if (m->type == MSG_AUTH_KEY && se->extended && !se->key_tried) {
+		se->key_tried = 1;
+		if (se->ops->check_key == NULL) {
+			/* No key logins here: as an unenrolled key. */
+			se->state = SE_AUTHWAIT;
+			se_auth_fail(se, 1, 0, "key not accepted", 16, now);
+			return;
+		}
+		rc = se->ops->check_key(se->arg, se->client_static, se->hs2,
+		    m->s[0].p, m->s[0].len, (const uint8_t *)m->s[1].p);
+	} else if (m->type == MSG_AUTH) {
+		rc = se->ops->check_login(se->arg, se->client_static,
+		    m->s[0].p, m->s[0].len, m->s[1].p, m->s[1].len);
+	} else {
+		se_close(se, "protocol error: expected AUTH",
+		    "protocol error: expected AUTH", now);
+		return;
+	}
+	if (rc == -1) {
 		se_close(se, "internal error", "cannot forward login", now);
 		return;
 	}
@@ -312,8 +349,7 @@ se_handle_handshake(struct sengine *se, const uint8_t *p, size_t len,
 	}
 	memcpy(se->client_static, rs, NOISE_KEYLEN);
 	se->have_keys = 1;
-	if (wire_decode(payload, plen, FROM_CLIENT, &m) == -1 ||
-	    m.type != MSG_AUTH)
+	if (wire_decode(payload, plen, FROM_CLIENT, &m) == -1)
 		se_close(se, "protocol error: expected AUTH",
 		    "protocol error: expected AUTH", now);
 	else
@@ -341,6 +377,9 @@ se_dh_result(struct sengine *se, const uint8_t *shared, uint64_t now)
 	rc = noise_hs_write(&se->hs, NULL, 0, msg, &mlen);
 	sodium_memzero(se->dh_shared, sizeof(se->dh_shared));
 	se->dh_ready = 0;
+	/* What a key login's proof is bound to (protocol section 11.3). */
+	if (rc == 0)
+		memcpy(se->hs2, noise_hs_hash(&se->hs), sizeof(se->hs2));
 	if (rc == -1 || frame_append(&se->out, msg, mlen) == -1) {
 		se_close(se, NULL, "handshake failed", now);
 		return 0;
@@ -422,6 +461,11 @@ se_handle_active(struct sengine *se, const uint8_t *p, size_t len,
 		    "protocol error: malformed message", now);
 		return;
 	}
+	if (wire_type_extended(m.type) && !se->extended) {
+		se_close(se, "protocol error: malformed message",
+		    "protocol error: extension on a plain session", now);
+		return;
+	}
 	switch (m.type) {
 	case MSG_PING:
 		memset(&pong, 0, sizeof(pong));
@@ -432,6 +476,7 @@ se_handle_active(struct sengine *se, const uint8_t *p, size_t len,
 	case MSG_PONG:
 		return;
 	case MSG_AUTH:
+	case MSG_AUTH_KEY:
 		se_close(se, "protocol error: already logged in",
 		    "protocol error: AUTH after login", now);
 		return;
@@ -478,9 +523,6 @@ se_handle_record(struct sengine *se, const uint8_t *ct, size_t ctlen,
 			    "protocol error: malformed message", now);
 		} else if (m.type == MSG_BYE) {
 			se_close(se, NULL, "client left before login", now);
-		} else if (m.type != MSG_AUTH) {
-			se_close(se, "protocol error: expected AUTH",
-			    "protocol error: expected AUTH", now);
 		} else
 			se_forward_auth(se, &m, now);
 		break;
@@ -671,6 +713,20 @@ se_auth_fail(struct sengine *se, uint8_t tries_left, int final,
 }
 
 int
+se_auth_more(struct sengine *se, const char *methods, size_t len,
+    uint64_t now)
+{
+	if (se->state == SE_CLOSING)
+		return 0;	/* nowhere to go */
+	if (se->state != SE_AUTHWAIT || !se->key_tried)
+		return -1;
+	se_send_str(se, MSG_AUTH_MORE, 0, methods, len, now);
+	if (se->state == SE_AUTHWAIT)
+		se->state = SE_AUTHRETRY;
+	return 0;
+}
+
+int
 se_logged_in(struct sengine *se, const char *user, size_t len, uint64_t now)
 {
 	if (se->state == SE_CLOSING)
@@ -799,6 +855,12 @@ uint8_t
 se_suite(const struct sengine *se)
 {
 	return se->suite;
+}
+
+int
+se_extended(const struct sengine *se)
+{
+	return se->extended;
 }
 
 const char *

@@ -39,6 +39,7 @@
 
 #include "buf.h"
 #include "noise.h"
+#include "wire.h"
 
 enum se_state {
 	SE_HELLO,		/* waiting for the client's hello */
@@ -64,6 +65,7 @@ struct se_params {
 	uint32_t	 flood_rate;	/* records a second, at least 1 */
 	uint32_t	 alive_interval; /* s of silence before a PING, or 0 */
 	uint32_t	 alive_timeout;	/* s to wait for its answer */
+	int		 extensions;	/* agree to HELLO_CAP_E2E if offered */
 };
 
 /*
@@ -84,6 +86,16 @@ struct se_ops {
 	int	(*check_login)(void *arg, const uint8_t key[NOISE_KEYLEN],
 		    const char *user, size_t userlen, const char *password,
 		    size_t passwordlen);
+	/*
+	 * Check a key login (protocol section 11.3; extended sessions only,
+	 * at most once): the client's static key, the handshake hash after
+	 * message 2, the user and the proof.  Answer with se_logged_in(),
+	 * se_auth_more() or se_auth_fail().  May be NULL: AUTH_KEY is then
+	 * refused as if the key were not accepted.
+	 */
+	int	(*check_key)(void *arg, const uint8_t key[NOISE_KEYLEN],
+		    const uint8_t hs2[NOISE_HASHLEN], const char *user,
+		    size_t userlen, const uint8_t proof[WIRE_KEYLEN]);
 	/* One validated application message from the client, for the broker. */
 	int	(*to_broker)(void *arg, const uint8_t *msg, size_t len);
 	/* The session ends, for this reason (for the log); called once. */
@@ -159,6 +171,9 @@ int		 se_logged_in(struct sengine *, const char *user, size_t len,
 		    uint64_t now);
 int		 se_auth_fail(struct sengine *, uint8_t tries_left, int final,
 		    const char *reason, size_t len, uint64_t now);
+/* To ops->check_key: the key is accepted, these methods are still needed. */
+int		 se_auth_more(struct sengine *, const char *methods, size_t len,
+		    uint64_t now);
 /* An application message from the broker, to seal; SE_E_* on error. */
 int		 se_app(struct sengine *, const uint8_t *msg, size_t len,
 		    uint64_t now);
@@ -189,6 +204,8 @@ enum se_state	 se_state(const struct sengine *);
 const char	*se_user(const struct sengine *);	/* once logged in */
 /* The suite the hello chose (SUITE_NONE before it). */
 uint8_t		 se_suite(const struct sengine *);
+/* Both hellos agreed to the extensions of protocol section 11. */
+int		 se_extended(const struct sengine *);
 const char	*se_close_reason(const struct sengine *);	/* or "" */
 
 #endif

@@ -26,7 +26,9 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "chat.h"
 #include "children.h"
+#include "conf.h"
 #include "control.h"
 #include "ipc.h"
 #include "ipc_table.h"
@@ -208,13 +210,31 @@ msessions_kill_all(void)
 void
 msession_activate(struct msession *s)
 {
+	struct buf	 b;
+	uint8_t		 flags = 0;
+
 	s->state = MS_ACTIVE;
 	nstartups--;
 	mstats.logins++;
-	log_info("Accepted login for %s from %s key %s", s->user, s->peer,
-	    s->fpr);
-	msession_send_str(&mchild_get(MCHILD_BROKER)->chan, IMSG_B_LOGIN,
-	    s->id, s->user);
+	if (!(s->methods_done & AUTH_M_PUBLICKEY))
+		log_info("Accepted login for %s from %s key %s", s->user,
+		    s->peer, s->fpr);
+	else
+		log_info("Accepted %s for %s from %s key %s",
+		    s->methods_done & AUTH_M_PASSWORD ? "publickey,password" :
+		    "publickey", s->user, s->peer, s->fpr);
+	if (s->extended)
+		flags |= CHAT_ID_EXTENDED;
+	if (s->methods_done & AUTH_M_PUBLICKEY)
+		flags |= CHAT_ID_KEYLOGIN;
+	buf_init(&b, 0);
+	if (buf_put_str(&b, s->user, strlen(s->user)) == -1 ||
+	    buf_append(&b, s->key, KEY_LEN) == -1 ||
+	    buf_put_u8(&b, flags) == -1 ||
+	    ipc_composev(&mchild_get(MCHILD_BROKER)->chan, IMSG_B_LOGIN,
+	    s->id, &b) == -1)
+		log_warnx("cannot queue a message for the broker");
+	buf_free(&b);
 }
 
 static void
@@ -377,16 +397,38 @@ mw_dh(struct msession *s, const struct ipc_msg *im)
 	sodium_memzero(shared, sizeof(shared));
 }
 
-/* The suite its client got, for the control socket's list only. */
+int
+msessions_key_proof_ok(const uint8_t key[KEY_LEN], const uint8_t hs2[KEY_LEN],
+    const char *user, const uint8_t proof[KEY_LEN])
+{
+	uint8_t	 ss[KEY_LEN];
+	int	 ok;
+
+	/* A low-order key gives all zeros: no proof can be right. */
+	if (crypto_scalarmult(ss, host_priv, key) == -1) {
+		sodium_memzero(ss, sizeof(ss));
+		return 0;
+	}
+	ok = keyproof_verify(ss, hs2, user, proof) == 0;
+	sodium_memzero(ss, sizeof(ss));
+	return ok;
+}
+
+/*
+ * The suite its client got, for the control socket's list, and whether
+ * it agreed to the extensions: only then may it log in with a key, and
+ * the broker is told.
+ */
 static void
 mw_suite(struct msession *s, const struct ipc_msg *im)
 {
-	if (im->len != 1 || (im->data[0] != SUITE_AESGCM &&
-	    im->data[0] != SUITE_CHACHAPOLY)) {
+	if (im->len != 2 || (im->data[0] != SUITE_AESGCM &&
+	    im->data[0] != SUITE_CHACHAPOLY) || im->data[1] > 1) {
 		msession_kill(s, "bad SUITE");
 		return;
 	}
 	s->suite = im->data[0];
+	s->extended = im->data[1];
 }
 
 static void
@@ -435,6 +477,7 @@ static const struct {
 	{ IMSG_M_SUITE, MS_BIT(MS_PREAUTH), 1, mw_suite },
 	{ IMSG_M_DH, MS_BIT(MS_PREAUTH), 1, mw_dh },
 	{ IMSG_M_AUTH, MS_BIT(MS_PREAUTH), 0, login_auth },
+	{ IMSG_M_AUTH_KEY, MS_BIT(MS_PREAUTH), 1, login_auth_key },
 	{ IMSG_M_LOG, MW_ANY, 0, mw_log },
 	{ IMSG_M_CLOSING, MW_ANY, 0, mw_closing },
 };

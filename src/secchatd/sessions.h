@@ -50,6 +50,10 @@ struct msession {
 	uint64_t		 start_ms;
 	time_t			 since;		/* accepted, wall clock */
 	uint8_t			 suite;		/* the worker's word; 0 */
+	int			 extended;	/* SUITE: protocol section 11 */
+	uint8_t			 key[KEY_LEN];	/* the client's static key */
+	unsigned		 methods_done;	/* AUTH_M_* that succeeded */
+	int			 pw_refused;	/* its methods allow no AUTH */
 	int			 killed;
 	int			 worker_reason;	/* the worker gave it */
 	struct logquota		 logq;
@@ -91,6 +95,13 @@ void	 msessions_shutdown_all(const char *reason);
 void	 msessions_kill_all(void);
 /* Logged in: tell the broker, which believes only the master. */
 void	 msession_activate(struct msession *);
+/*
+ * A key login's proof (protocol section 11.3), checked with the host
+ * private key: 1 if it is right, 0 if not.
+ */
+int	 msessions_key_proof_ok(const uint8_t key[KEY_LEN],
+	    const uint8_t hs2[KEY_LEN], const char *user,
+	    const uint8_t proof[KEY_LEN]);
 
 /* 1 if pid was a worker (its session is logged and freed). */
 int	 msession_reaped(pid_t, int status);

@@ -76,12 +76,17 @@ w_log_to_master(int pri, const char *line)
 static int
 w_host_dh(void *arg, const uint8_t pub[NOISE_KEYLEN])
 {
-	uint8_t	 suite = se_suite(w.se);
+	uint8_t	 suite[2];
 
 	(void)arg;
-	/* The suite is for the control socket's list of sessions. */
-	if (ipc_compose(&w.master, IMSG_M_SUITE, w.init.session, -1, &suite,
-	    1) == -1 ||
+	/*
+	 * The suite is for the control socket's list of sessions; the flag
+	 * lets the master take an AUTH_KEY and tell the broker.
+	 */
+	suite[0] = se_suite(w.se);
+	suite[1] = se_extended(w.se) ? 1 : 0;
+	if (ipc_compose(&w.master, IMSG_M_SUITE, w.init.session, -1, suite,
+	    sizeof(suite)) == -1 ||
 	    ipc_compose(&w.master, IMSG_M_DH, w.init.session, -1, pub,
 	    NOISE_KEYLEN) == -1)
 		return -1;
@@ -104,6 +109,30 @@ w_check_login(void *arg, const uint8_t key[NOISE_KEYLEN], const char *user,
 	    ipc_composev(&w.master, IMSG_M_AUTH, w.init.session, &b) == -1)
 		rc = -1;
 	buf_free(&b);		/* wipes the password */
+	return rc;
+}
+
+/*
+ * A key login: the master, which holds the host key, checks the proof.
+ * hs2 binds the proof to this handshake (protocol section 11.3).
+ */
+static int
+w_check_key(void *arg, const uint8_t key[NOISE_KEYLEN],
+    const uint8_t hs2[NOISE_HASHLEN], const char *user, size_t userlen,
+    const uint8_t proof[WIRE_KEYLEN])
+{
+	struct buf	 b;
+	int		 rc = 0;
+
+	(void)arg;
+	buf_init(&b, 0);
+	if (buf_append(&b, key, NOISE_KEYLEN) == -1 ||
+	    buf_append(&b, hs2, NOISE_HASHLEN) == -1 ||
+	    buf_append(&b, proof, WIRE_KEYLEN) == -1 ||
+	    buf_put_str(&b, user, userlen) == -1 ||
+	    ipc_composev(&w.master, IMSG_M_AUTH_KEY, w.init.session, &b) == -1)
+		rc = -1;
+	buf_free(&b);
 	return rc;
 }
 
@@ -287,6 +316,43 @@ hook_forge_sender(void)
 	buf_free(&b);
 }
 
+/*
+ * Log in as alice with her public key, which anyone may learn from the key
+ * directory, without her private key: the cipher suite, the one DH, then a
+ * key login whose proof is made up.  The master checks the proof with the
+ * host key, which the worker never holds, so it must refuse.  The key is
+ * SECCHAT_TEST_FORGE_KEY (base64).
+ */
+static void
+hook_forge_keylogin(void)
+{
+	uint8_t		 key[KEY_LEN], e[KEY_LEN], priv[KEY_LEN];
+	uint8_t		 suite[2] = { SUITE_CHACHAPOLY, 1 };
+	const char	*v;
+	struct buf	 b;
+
+	if ((v = getenv("SECCHAT_TEST_FORGE_KEY")) == NULL ||
+	    b64_decode(v, strlen(v), key, sizeof(key)) != KEY_LEN)
+		fatalx("test hook forge-keylogin: SECCHAT_TEST_FORGE_KEY");
+	randombytes_buf(priv, sizeof(priv));
+	keys_public(priv, e);
+	hook_send(IMSG_M_SUITE, w.init.session, -1, suite, sizeof(suite));
+	hook_send(IMSG_M_DH, w.init.session, -1, e, sizeof(e));
+	buf_init(&b, 0);
+	if (buf_append(&b, key, sizeof(key)) == -1)
+		fatalx("test hook forge-keylogin: out of memory");
+	randombytes_buf(priv, sizeof(priv));	/* hs2 */
+	if (buf_append(&b, priv, sizeof(priv)) == -1)
+		fatalx("test hook forge-keylogin: out of memory");
+	randombytes_buf(priv, sizeof(priv));	/* proof */
+	if (buf_append(&b, priv, sizeof(priv)) == -1 ||
+	    buf_put_str(&b, "alice", 5) == -1 ||
+	    ipc_composev(&w.master, IMSG_M_AUTH_KEY, w.init.session, &b) ==
+	    -1 || ipc_flush_all(&w.master) == -1)
+		fatalx("test hook forge-keylogin: cannot send");
+	buf_free(&b);
+}
+
 static const struct test_hook {
 	const char	*text;		/* SE_TEST_HOOK_PREFIX, then the name */
 	void		(*run)(void);
@@ -300,6 +366,7 @@ static const struct test_hook {
 	TEST_HOOK("ipc-other-session", hook_ipc_other_session),
 	TEST_HOOK("ipc-descriptor", hook_ipc_descriptor),
 	TEST_HOOK("forge-sender", hook_forge_sender),
+	TEST_HOOK("forge-keylogin", hook_forge_keylogin),
 };
 
 static const struct test_hook *
@@ -355,6 +422,7 @@ test_hook_at_start(void)
 static const struct se_ops w_ops = {
 	.host_dh = w_host_dh,
 	.check_login = w_check_login,
+	.check_key = w_check_key,
 	.to_broker = w_to_broker,
 	.closing = w_closing,
 	.log = w_log,
@@ -445,6 +513,23 @@ w_master_auth_fail(const struct ipc_msg *im)
 	    mono_ms());
 }
 
+/* IMSG_W_AUTH_MORE: the key was accepted; a password is needed too. */
+static void
+w_master_auth_more(const struct ipc_msg *im)
+{
+	struct reader	 r;
+	const uint8_t	*s;
+	size_t		 slen;
+
+	if (se_state(w.se) != SE_AUTHWAIT)
+		fatalx("AUTH_MORE in the wrong state");
+	rd_init(&r, im->data, im->len);
+	s = rd_str(&r, &slen);
+	if (rd_done(&r) == -1 ||
+	    se_auth_more(w.se, (const char *)s, slen, mono_ms()) == -1)
+		fatalx("bad AUTH_MORE from master");
+}
+
 static void
 w_master_shutdown(const struct ipc_msg *im)
 {
@@ -470,6 +555,9 @@ w_dispatch_master(const struct ipc_msg *im)
 		break;
 	case IMSG_W_AUTH_FAIL:
 		w_master_auth_fail(im);
+		break;
+	case IMSG_W_AUTH_MORE:
+		w_master_auth_more(im);
 		break;
 	case IMSG_W_SHUTDOWN:
 		w_master_shutdown(im);
@@ -760,6 +848,13 @@ worker_main(int verbose)
 	p.flood_rate = w.init.flood_rate;
 	p.alive_interval = w.init.alive_interval;
 	p.alive_timeout = w.init.alive_timeout;
+	p.extensions = 1;
+#ifdef SECCHAT_TEST_HOOKS
+	/* Test builds: act as a server of protocol version 1. */
+	if (getenv("SECCHAT_TEST_NO_EXTENSIONS") != NULL &&
+	    strcmp(getenv("SECCHAT_TEST_NO_EXTENSIONS"), "1") == 0)
+		p.extensions = 0;
+#endif
 	w.last_io_ms = mono_ms();
 	if ((w.se = se_new(&p, &w_ops, NULL, w.last_io_ms)) == NULL)
 		fatalx("cannot start the session");

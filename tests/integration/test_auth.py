@@ -89,7 +89,7 @@ try:
     # The real client reports a wrong password and exits with status 4.
     c = Client(d, "bob", "wrong")
     tap.ok(c.wait() == 4, "secchat exits 4 on a wrong password")
-    tap.ok(any("password" in l for l in c.err.all),
+    tap.ok(any("authentication failed" in l for l in c.err.all),
            "and says so on stderr")
     tap.ok(not d.log.seen(r"(?i)alice-pw|guess-\d|not-her-password"),
            "no password appears in the daemon's log")

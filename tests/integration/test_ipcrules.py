@@ -4,8 +4,11 @@ the master sends, a message for another session, a descriptor) gets that
 worker killed, with the reason in the log, before any handler acts on it;
 other users go on logging in.  The misbehaviour is planted code that runs
 at the worker's start in test builds (SECCHAT_TEST_WORKER_HOOK), for
-clients from 127.0.0.2 only.  Last, a logged-in worker hands the broker a
-message naming another sender."""
+clients from 127.0.0.2 only.  Then a logged-in worker hands the broker a
+message naming another sender, and a worker claims a key login as alice
+with her public key (which the key directory hands to anyone) but without
+her private key: the master, which alone holds the host key the proof is
+checked with, refuses."""
 
 import os
 import re
@@ -13,7 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Tap, Daemon, RawClient, MSG, ProtocolClosed,  # noqa
-                     SECCHATD)
+                     SECCHATD, _x25519, _pub)
+import base64
+import subprocess
 
 tap = Tap()
 with open(SECCHATD, "rb") as f:
@@ -94,6 +99,45 @@ try:
     for c in (bob, carol, alice):
         c.close()
 finally:
+    d.cleanup()
+
+# A worker that claims alice's enrolled key without her private key.
+alice_key = _pub(_x25519())
+alice_b64 = base64.b64encode(alice_key).decode()
+os.environ["SECCHAT_TEST_WORKER_HOOK"] = "forge-keylogin@127.0.0.2"
+os.environ["SECCHAT_TEST_FORGE_KEY"] = alice_b64
+d = Daemon(users=[("alice", "alice-pw"), ("bob", "bob-pw")])
+try:
+    r = subprocess.run([d.passwd, "-f", d.users, "key", "add", "alice",
+                        "secchat-x25519 " + alice_b64 + " alice@laptop"],
+                       capture_output=True)
+    tap.ok(r.returncode == 0, "alice's key is enrolled")
+    d.start()
+    del os.environ["SECCHAT_TEST_WORKER_HOOK"]
+    try:
+        r = RawClient(d.port, source="127.0.0.2", timeout=10)
+        r.hello()
+        got = r.recv_frame()
+    except (ProtocolClosed, OSError, ValueError):
+        got = None
+    m = d.log.expect(r"Refused key for alice from 127\.0\.0\.2 port \d+ "
+                     r"key SHA256:\S+: wrong proof")
+    tap.ok(m is not None, "the master refuses the made-up proof "
+           "(%s)" % (m.group(0) if m else "no such line"))
+    tap.ok(not d.log.seen(r"Accepted publickey for alice"),
+           "alice is not logged in by the worker's word")
+    bob = RawClient(d.port)
+    ok = bob.login("bob", "bob-pw")
+    tap.ok(ok is not None and ok[0] == MSG["AUTH_OK"],
+           "the others go on: bob logs in")
+    bob.send_msg(bytes([MSG["WHO"]]) + b"\x00\x05lobby")
+    names = bob.recv_until(MSG["NAMES"])
+    tap.ok(names is not None and b"alice" not in names,
+           "and alice is in no room")
+    bob.close()
+finally:
+    os.environ.pop("SECCHAT_TEST_WORKER_HOOK", None)
+    os.environ.pop("SECCHAT_TEST_FORGE_KEY", None)
     d.cleanup()
 
 tap.done()

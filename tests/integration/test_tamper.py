@@ -69,13 +69,15 @@ try:
     bob = Client(d, "bob", "bob-pw")
     tap.ok(bob.out.expect(r" login bob$") is not None, "bob logs in")
 
-    # Through the proxy: hello(1), msg1(2), msg3+AUTH(3), first record(4).
+    # Through the proxy: hello(1), msg1(2), msg3+AUTH(3), first record(4):
+    # a password login, so that message 3 carries the AUTH.
     p = FlipProxy(d.port, 4)
 
     class ProxiedDaemon:
         port = p.lport
         dir = d.dir
-    alice = Client(ProxiedDaemon, "alice", "alice-pw")
+    alice = Client(ProxiedDaemon, "alice", "alice-pw",
+                   extra=("-o", "KeyLogin=no"))
     tap.ok(alice.out.expect(r" login alice$") is not None,
            "alice logs in through the proxy")
     alice.send("this record will be damaged")

@@ -140,8 +140,8 @@ try:
     keys("Tab")
     text("psst")
     keys("Enter")
-    tap.ok(bob.out.expect(r" private alice psst$") is not None,
-           "a user name after /msg")
+    tap.ok(bob.out.expect(r" private-e2e alice unverified psst$")
+           is not None, "a user name after /msg (sent end to end)")
 
     # Word-wise movement and deletion.
     text("one two three")
