@@ -241,6 +241,14 @@ struct re_sess {
 	char			(*rooms)[SECCHAT_NAME_MAX + 1];
 	unsigned		 nrooms;
 	int			 hidden;
+	/*
+	 * The away state this session last set (local), or that its value
+	 * in the sessions hash says it set (a phantom loaded from the
+	 * snapshot): since 0 if it set none.  See re_sess_value.
+	 */
+	char			 away[AWAY_TEXT_MAX + 1];
+	size_t			 awaylen;
+	uint64_t		 away_since;
 };
 
 struct re_room {
@@ -476,12 +484,13 @@ re_lost(struct re_engine *e, const char *why)
 
 /*
  * The value of a local session in the sessions hash, as this node has
- * asked for it: user, flags, key in hex, rooms in join order.
+ * asked for it: user, flags, key in hex, rooms in join order, and the
+ * away state it set last, if any (since, text).
  */
 static void
 re_sess_value(struct re_engine *e, const struct re_sess *rs)
 {
-	char		 hex[2 * WIRE_KEYLEN + 1], fl[16];
+	char		 hex[2 * WIRE_KEYLEN + 1], fl[16], since[24];
 	unsigned	 i, flags = 0;
 
 	buf_reset(&e->val);
@@ -501,6 +510,19 @@ re_sess_value(struct re_engine *e, const struct re_sess *rs)
 		    buf_append(&e->val, rs->rooms[i],
 		    strlen(rs->rooms[i])) == -1)
 			fatal("buf_append");
+	/*
+	 * Then, if the session ever set its user's away state, when and the
+	 * text (last: it may hold tabs), so that a node that starts takes
+	 * the newest of a user's sessions as the user's (re_load_away).
+	 */
+	if (rs->away_since != 0) {
+		snprintf(since, sizeof(since), "%" PRIu64, rs->away_since);
+		if (buf_append(&e->val, "\t", 1) == -1 ||
+		    buf_append(&e->val, since, strlen(since)) == -1 ||
+		    buf_append(&e->val, "\t", 1) == -1 ||
+		    buf_append(&e->val, rs->away, rs->awaylen) == -1)
+			fatal("buf_append");
+	}
 }
 
 static void
@@ -935,6 +957,8 @@ re_apply(struct re_engine *e, const struct re_ev *ev)
 		rs->ics = ics;
 		if (rs->local && rs->hidden)
 			chat_session_end(ics);
+		/* Logging in counts as activity, as chat_enter_lobby says. */
+		ie->ops->touch(ie, ics, ev->w);
 		break;
 	case 'I':
 		if (ics == NULL || ev->alen != WIRE_KEYLEN ||
@@ -984,14 +1008,21 @@ re_apply(struct re_engine *e, const struct re_ev *ev)
 		buf_reset(&e->msg);
 		if (wire_encode(&e->msg, &m) == -1)
 			return;
-		(void)ie->ops->publish(ie, ics, room, &post,
-		    buf_head(&e->msg), buf_used(&e->msg));
+		/*
+		 * The event's time is the sender's activity (contract 15): no
+		 * event of its own, and every node records the same time.
+		 */
+		if (ie->ops->publish(ie, ics, room, &post, buf_head(&e->msg),
+		    buf_used(&e->msg)) == CHAT_OK)
+			ie->ops->touch(ie, ics, ev->w);
 		break;
 	case 'U':
 		if (re_name(ev->a, ev->alen, name, 0) == -1 || ev->c == NULL)
 			return;
 		res = ie->ops->to_user(ie, ics, name, (const uint8_t *)ev->c,
 		    ev->clen);
+		if (res == CHAT_OK && ics != NULL)
+			ie->ops->touch(ie, ics, ev->w);
 		/* Gone between the sending and the log: say so. */
 		if (res != CHAT_OK && rs != NULL && rs->local &&
 		    rs->outer != NULL) {
@@ -1010,6 +1041,8 @@ re_apply(struct re_engine *e, const struct re_ev *ev)
 			return;
 		res = ie->ops->to_device(ie, ics, name,
 		    (const uint8_t *)ev->b, (const uint8_t *)ev->c, ev->clen);
+		if (res == CHAT_OK && ics != NULL)
+			ie->ops->touch(ie, ics, ev->w);
 		if (res != CHAT_OK && rs != NULL && rs->local &&
 		    rs->outer != NULL) {
 			memset(&m, 0, sizeof(m));
@@ -1020,6 +1053,28 @@ re_apply(struct re_engine *e, const struct re_ev *ev)
 			m.ns = 3;
 			chat_send(rs->outer, &m);
 		}
+		break;
+	case 'W':
+		/*
+		 * Away (contract 14), per user, at the event's time on every
+		 * node: the replica confirms it to the user's extended
+		 * sessions, each node to its own.  It goes with the user's
+		 * last session, by D or X, as on one node.
+		 */
+		if (ics == NULL || ev->a == NULL || ev->alen > AWAY_TEXT_MAX ||
+		    (ev->alen > 0 && !valid_text(ev->a, ev->alen,
+		    AWAY_TEXT_MAX)))
+			return;
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_AWAYNOTE;
+		re_wstr(&m.s[0], ics->user, strlen(ics->user));
+		re_wstr(&m.s[1], ev->a, ev->alen);
+		m.ns = 2;
+		buf_reset(&e->msg);
+		if (wire_encode(&e->msg, &m) == -1)
+			return;
+		(void)ie->ops->set_away(ie, ics, ev->a, ev->alen, ev->w,
+		    buf_head(&e->msg), buf_used(&e->msg));
 		break;
 	case 'D':
 		if (rs == NULL ||
@@ -1393,6 +1448,91 @@ re_to_device(struct chat_engine *ce, struct chat_session *cs,
 }
 
 /*
+ * Away: an event like the other changes of state, so that every node
+ * applies it at the same point of the log (and so in the same order as
+ * the arrivals and departures that bound it).  The session keeps what it
+ * set for its value in the sessions hash (re_sess_value).
+ */
+static enum chat_result
+re_set_away(struct chat_engine *ce, struct chat_session *cs,
+    const char *text, size_t len, uint64_t now, const uint8_t *msg,
+    size_t msglen)
+{
+	struct re_engine	*e = re_engine(ce);
+	struct re_sess		*rs = cs->priv;
+	char			 old[AWAY_TEXT_MAX + 1];
+	size_t			 oldlen;
+	uint64_t		 oldsince;
+	const char		*fv[2];
+	size_t			 fl[1];
+
+	/* The replica encodes its own AWAYNOTE when it replays the event. */
+	(void)msg;
+	(void)msglen;
+	if (rs == NULL || len > AWAY_TEXT_MAX)
+		return CHAT_NO_MEMORY;
+	memcpy(old, rs->away, rs->awaylen + 1);
+	oldlen = rs->awaylen;
+	oldsince = rs->away_since;
+	memcpy(rs->away, text, len);
+	rs->away[len] = '\0';
+	rs->awaylen = len;
+	rs->away_since = now;
+	fv[0] = "a";
+	fv[1] = text;
+	fl[0] = len;
+	if (re_event(e, rs, 'W', re_val(e, rs), NULL, now, 1, fv,
+	    fl) == -1) {
+		memcpy(rs->away, old, oldlen + 1);
+		rs->awaylen = oldlen;
+		rs->away_since = oldsince;
+		re_error(cs, "away not changed: cross-node delivery paused");
+	}
+	return CHAT_OK;
+}
+
+/*
+ * Answered from the replica, as re_to_user decides whether the user is
+ * online: the sender's node tells its sender what it knows of the log.
+ */
+static int
+re_away(struct chat_engine *ce, const char *user, struct chat_away *away)
+{
+	struct re_engine	*e = re_engine(ce);
+
+	return e->ie->ops->away(e->ie, user, away);
+}
+
+/*
+ * Nothing to send: the activity is the time of the events that carry
+ * what the user said (A, M, U, E), which every node's replica records
+ * as it replays them (re_apply).  One event per message is enough.
+ */
+static void
+re_touch(struct chat_engine *ce, struct chat_session *cs, uint64_t now)
+{
+	(void)ce;
+	(void)cs;
+	(void)now;
+}
+
+static enum chat_result
+re_whois(struct chat_engine *ce, const char *user, struct chat_whois *w)
+{
+	struct re_engine	*e = re_engine(ce);
+
+	return e->ie->ops->whois(e->ie, user, w);
+}
+
+static enum chat_result
+re_names_away(struct chat_engine *ce, const char *room, struct chat_list *l)
+{
+	struct re_engine	*e = re_engine(ce);
+
+	return e->ie->ops->names_away(e->ie, room, l);
+}
+
+/*
  * This node was declared dead while it lived (a pause longer than the
  * heartbeat's bound): its sessions are announced again, as new arrivals.
  */
@@ -1569,6 +1709,60 @@ re_connected(struct re_engine *e)
 	re_command(&e->cmd, RCB_ROOMS, NULL, 2, argv, lens);
 }
 
+static int
+re_away_cmp(const void *a, const void *b)
+{
+	const struct re_sess	*x = *(struct re_sess *const *)a;
+	const struct re_sess	*y = *(struct re_sess *const *)b;
+
+	return x->away_since < y->away_since ? -1 :
+	    x->away_since > y->away_since;
+}
+
+/*
+ * Each session loaded from the snapshot holds the away state it set
+ * last: applied oldest first, the newest of each user's sessions is the
+ * user's, as it was in the log.  It may be missing if the session that
+ * set it has left while others of its user stayed (the hash keeps no
+ * state per user): the user is then not away on this node alone, until
+ * it says AWAY again.
+ */
+static void
+re_load_away(struct re_engine *e)
+{
+	struct re_sess	*rs, **v;
+	struct wire_msg	 m;
+	size_t		 n = 0, i;
+
+	RB_FOREACH(rs, re_sess_tree, &e->sessions)
+		if (!rs->local && rs->ics != NULL && rs->away_since != 0)
+			n++;
+	if (n == 0)
+		return;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		fatal("calloc");
+	i = 0;
+	RB_FOREACH(rs, re_sess_tree, &e->sessions)
+		if (!rs->local && rs->ics != NULL && rs->away_since != 0)
+			v[i++] = rs;
+	qsort(v, n, sizeof(*v), re_away_cmp);
+	for (i = 0; i < n; i++) {
+		rs = v[i];
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_AWAYNOTE;
+		re_wstr(&m.s[0], rs->ics->user, strlen(rs->ics->user));
+		re_wstr(&m.s[1], rs->away, rs->awaylen);
+		m.ns = 2;
+		buf_reset(&e->msg);
+		/* Phantoms only: the note reaches no session. */
+		if (wire_encode(&e->msg, &m) == 0)
+			(void)e->ie->ops->set_away(e->ie, rs->ics, rs->away,
+			    rs->awaylen, rs->away_since, buf_head(&e->msg),
+			    buf_used(&e->msg));
+	}
+	free(v);
+}
+
 /* The sessions of the other nodes, as they stand at the log's end. */
 static void
 re_load_snapshot(struct re_engine *e, const redisReply *r)
@@ -1577,7 +1771,7 @@ re_load_snapshot(struct re_engine *e, const redisReply *r)
 	struct re_sess		*rs;
 	struct chat_session	*ics;
 	char			 val[70000], user[SECCHAT_NAME_MAX + 1];
-	char			*f[4], *p, *room, *slash;
+	char			*f[4], *p, *room, *slash, *since;
 	uint8_t			 key[WIRE_KEYLEN];
 	size_t			 i, j, olen;
 	uint64_t		 sid;
@@ -1625,12 +1819,28 @@ re_load_snapshot(struct re_engine *e, const redisReply *r)
 		    sodium_hex2bin(key, sizeof(key), f[2], strlen(f[2]),
 		    NULL, NULL, NULL) == 0)
 			chat_set_identity(ics, key, (unsigned)flags);
+		/* The away state it set, if any: see re_sess_value. */
+		if (p != NULL && (since = strsep(&p, "\t")) != NULL &&
+		    p != NULL && re_num(since, strlen(since),
+		    &rs->away_since) == 0 && strlen(p) <= AWAY_TEXT_MAX &&
+		    (p[0] == '\0' || valid_text(p, strlen(p),
+		    AWAY_TEXT_MAX))) {
+			rs->awaylen = strlen(p);
+			memcpy(rs->away, p, rs->awaylen + 1);
+		} else
+			rs->away_since = 0;
+		/*
+		 * What the user did before is not in the hash: this node
+		 * counts its idle time from the moment it learns of it.
+		 */
+		e->ie->ops->touch(e->ie, ics, now_ms());
 		p = f[3];
 		while ((room = strsep(&p, ",")) != NULL)
 			if (valid_roomname(room, strlen(room)))
 				(void)e->ie->ops->join(e->ie, ics, room,
 				    now_ms());
 	}
+	re_load_away(e);
 }
 
 static void
@@ -2024,6 +2234,11 @@ static const struct chat_engine_ops chat_redis_engine_ops = {
 	.enrolled_add = re_enrolled_add,
 	.keys = re_keys,
 	.to_device = re_to_device,
+	.set_away = re_set_away,
+	.away = re_away,
+	.touch = re_touch,
+	.whois = re_whois,
+	.names_away = re_names_away,
 };
 
 const struct chat_engine_ops *
