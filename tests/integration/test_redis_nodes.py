@@ -7,7 +7,9 @@ one order per room that every node agrees on), presence, WHO, ROOMS and
 private messages across nodes; history that outlives every node; a node
 killed with SIGKILL whose users depart on the others within the
 heartbeat's bound; a Redis restart in the middle of traffic that loses
-and duplicates nothing.  Skipped, with the reason, when redis-server is
+and duplicates nothing; away and whois (protocol section 11.8) across
+nodes, with extended clients: the away state is the user's wherever its
+sessions are, and goes with the last of them, also when a node dies.  Skipped, with the reason, when redis-server is
 not installed or secchatd was built without the Redis engine."""
 
 import os
@@ -23,6 +25,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Tap, Daemon, RawClient, MSG, SECCHATD,  # noqa: E402
                      parse_str, wstr)
+from extclient import ExtClient  # noqa: E402
+
+# Section 11.8's messages, which the harness's table leaves out.
+MSG = dict(MSG, AWAY=0x2C, WHOIS=0x2D, AWAYNOTE=0x1A, WHOISINFO=0x2E,
+           AWAYNAMES=0x2F)
 
 tap = Tap()
 USERS = [("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw"),
@@ -103,10 +110,15 @@ def parse_names(m):
 class Peer:
     """A RawClient and what it was sent, by kind."""
 
-    def __init__(self, node, user):
+    def __init__(self, node, user, ext=False):
         self.user = user
-        self.c = RawClient(node.port)
-        m = self.c.login(user, user + "-pw")
+        if ext:
+            # Capability 0x81: the extensions of section 11.
+            self.c = ExtClient(node.port)
+            m = self.c.password_login(user, user + "-pw")
+        else:
+            self.c = RawClient(node.port)
+            m = self.c.login(user, user + "-pw")
         if m[0] != MSG["AUTH_OK"]:
             raise RuntimeError("%s: no AUTH_OK" % user)
         self.c.sock.settimeout(1.0)
@@ -163,6 +175,66 @@ class Peer:
         def seen():
             return any(e[0] == MSG[type_] and pred(e) for e in self.events)
         return self.pump(seen, timeout)
+
+
+def parse_awaynote(m):
+    user, off = parse_str(m, 1)
+    text, off = parse_str(m, off)
+    return user, text
+
+
+def parse_whois(m):
+    """WHOISINFO: user, rooms, idle (ms), away text, number of keys."""
+    user, off = parse_str(m, 1)
+    rooms, off = parse_str(m, off)
+    idle = struct.unpack(">Q", m[off:off + 8])[0]
+    away, off = parse_str(m, off + 8)
+    nkeys = struct.unpack(">H", m[off:off + 2])[0]
+    return user, rooms, idle, away, nkeys
+
+
+def note_is(user, text):
+    return lambda m: parse_awaynote(m) == (user, text)
+
+
+def whois(p, user, timeout=10.0):
+    """A WHOIS and its WHOISINFO, parsed (None if an ERROR came, or
+    nothing)."""
+    p.events = [e for e in p.events
+                if e[0] not in (MSG["WHOISINFO"], MSG["ERROR"])]
+    p.send("WHOIS", user)
+
+    def answered():
+        return any(e[0] == MSG["ERROR"] or (e[0] == MSG["WHOISINFO"] and
+                                            parse_whois(e)[0] == user)
+                   for e in p.events)
+    p.pump(answered, timeout)
+    if not any(e[0] == MSG["WHOISINFO"] for e in p.events):
+        return None
+    return [parse_whois(e) for e in p.events
+            if e[0] == MSG["WHOISINFO"]][-1]
+
+
+def wait_whois(p, user, pred, timeout=10.0):
+    """WHOIS until pred(answer): the replica of p's node follows the log."""
+    deadline = time.monotonic() + timeout
+    w = None
+    while time.monotonic() < deadline:
+        w = whois(p, user)
+        if w is not None and pred(w):
+            return w, True
+        time.sleep(0.1)
+    return w, False
+
+
+def away_names(p, room):
+    """An extended WHO: the users of the AWAYNAMES after NAMES."""
+    p.events = [e for e in p.events if e[0] != MSG["AWAYNAMES"]]
+    p.send("WHO", room)
+    if not p.find("AWAYNAMES", lambda m: parse_names(m)[0] == room, 10):
+        return None
+    return [parse_names(e)[1] for e in p.events
+            if e[0] == MSG["AWAYNAMES"]][-1]
 
 
 def departed(user):
@@ -271,6 +343,79 @@ def main():
         alice.send("PRIVMSG", "nobody-here", "x")
         tap.ok(alice.find("ERROR"), "PRIVMSG to nobody: an error")
 
+        # Away and whois across nodes (section 11.8), extended sessions:
+        # alice on nodes 1 and 3, bob on node 2, carol on node 3.
+        ax1, bx2 = Peer(nodes[0], "alice", True), Peer(nodes[1], "bob", True)
+        ax3, cx3 = Peer(nodes[2], "alice", True), Peer(nodes[2], "carol", True)
+        peers += [ax1, bx2, ax3, cx3]
+        tap.ok(all(p.c.extended for p in (ax1, bx2, ax3, cx3)),
+               "four extended sessions on three nodes")
+        w, ok = wait_whois(bx2, "alice", lambda w: w[4] == 2)
+        tap.ok(ok, "WHOIS from node 2 lists the keys of alice's two "
+               "extended sessions, on nodes 1 and 3: %r" % (w,))
+        ax1.send("AWAY", "at lunch")
+        tap.ok(ax1.find("AWAYNOTE", note_is("alice", "at lunch")) and
+               ax3.find("AWAYNOTE", note_is("alice", "at lunch")),
+               "AWAY on node 1 is confirmed to alice's extended sessions "
+               "on nodes 1 and 3")
+        tap.ok(not alice.find("AWAYNOTE", timeout=0.5),
+               "and not to her plain session")
+        # Node 2 learns it from the log; then bob writes to alice.
+        w, ok = wait_whois(bx2, "alice", lambda w: w[3] == "at lunch")
+        tap.ok(ok, "WHOIS from node 2 shows the away text set on node 1")
+        bx2.events = []
+        bx2.send("PRIVMSG", "alice", "lunch?")
+        tap.ok(bx2.find("AWAYNOTE", note_is("alice", "at lunch")),
+               "PRIVMSG from node 2 to alice, away on node 1: AWAYNOTE")
+        tap.ok(ax1.find("PRIVATE", lambda m: b"lunch?" in m) and
+               ax3.find("PRIVATE", lambda m: b"lunch?" in m),
+               "and the message reaches her sessions on both nodes")
+        bx2.send("PRIVMSG", "alice", "still there?")
+        ax1.find("PRIVATE", lambda m: b"still there?" in m)
+        whois(bx2, "alice")
+        notes = [e for e in bx2.events if e[0] == MSG["AWAYNOTE"]]
+        tap.ok(len(notes) == 1, "the sender is told once per away period "
+               "(%d notes)" % len(notes))
+
+        # Activity across nodes: alice talks on node 1, carol asks on 3.
+        ax1.send("SAY", "lobby", "back at my desk soon")
+        cx3.pump(lambda: any(x[2] == "back at my desk soon"
+                             for x in cx3.msgs))
+        w = whois(cx3, "alice")
+        tap.ok(w is not None and w[3] == "at lunch" and
+               sorted(w[1].split(",")) == ["lobby", "side"] and
+               w[2] < 5000 and w[4] == 2,
+               "WHOIS from node 3: rooms, idle from a SAY on node 1, "
+               "away text, keys: %r" % (w,))
+        tap.ok(away_names(cx3, "lobby") == ["alice"],
+               "WHO lobby on node 3: AWAYNAMES lists alice")
+        tap.ok(away_names(cx3, "side") == ["alice"],
+               "WHO side on node 3 too")
+
+        # /back from node 3 ends it for every node.
+        ax1.events = []
+        ax3.send("AWAY", "")
+        tap.ok(ax1.find("AWAYNOTE", note_is("alice", "")) and
+               ax3.find("AWAYNOTE", note_is("alice", "")),
+               "/back on node 3 is confirmed on nodes 1 and 3")
+        w, ok = wait_whois(bx2, "alice", lambda w: w[3] == "")
+        tap.ok(ok, "WHOIS from node 2: alice is back")
+        tap.ok(away_names(cx3, "lobby") == [],
+               "AWAYNAMES lobby is empty again")
+        bx2.events = []
+        bx2.send("PRIVMSG", "alice", "welcome back")
+        ax1.find("PRIVATE", lambda m: b"welcome back" in m)
+        whois(bx2, "alice")
+        tap.ok(not any(e[0] == MSG["AWAYNOTE"] for e in bx2.events),
+               "no AWAYNOTE to a writer once she is back")
+
+        # Away goes with the user's last session: carol, on node 3 only,
+        # is away when node 3 dies below.
+        cx3.send("AWAY", "gone fishing")
+        cx3.find("AWAYNOTE", note_is("carol", "gone fishing"))
+        w, ok = wait_whois(bx2, "carol", lambda w: w[3] == "gone fishing")
+        tap.ok(ok, "carol's away text on node 3, seen from node 2")
+
         # History: a room emptied on one node, joined on another.
         dave.send("JOIN", "hist")
         for i in range(5):
@@ -321,6 +466,18 @@ def main():
             erin.find("DEPARTED", departed("carol"), DEAD_BOUND)
         tap.ok(ok, "a node killed with SIGKILL: its users depart on the "
                "others (%.1f s)" % (time.monotonic() - t0))
+        w, ok = wait_whois(bx2, "alice", lambda w: w[4] == 1)
+        tap.ok(ok, "WHOIS: alice's session on the dead node is gone, the "
+               "other stays: %r" % (w,))
+        tap.ok(whois(bx2, "carol") is None and
+               any(e[0] == MSG["ERROR"] for e in bx2.events),
+               "WHOIS of carol, whose node died: not online")
+        cx1 = Peer(nodes[0], "carol", True)
+        w, ok = wait_whois(bx2, "carol", lambda w: True)
+        tap.ok(ok and w[3] == "",
+               "carol back on node 1 is not away: the dead node's "
+               "departure ended it: %r" % (w,))
+        cx1.c.close()
         tap.ok(dave.wait_names("lobby", ["alice", "bob", "dave", "erin"]),
                "WHO after the node's death")
 
