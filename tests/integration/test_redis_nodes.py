@@ -415,6 +415,18 @@ def main():
         cx3.find("AWAYNOTE", note_is("carol", "gone fishing"))
         w, ok = wait_whois(bx2, "carol", lambda w: w[3] == "gone fishing")
         tap.ok(ok, "carol's away text on node 3, seen from node 2")
+        # A node that starts now loads the away state with the sessions.
+        d4 = Daemon(users=USERS, extra_conf=node_conf(redis, "n4", prefix))
+        d4.start()
+        try:
+            gx4 = Peer(d4, "gina", True)
+            w, ok = wait_whois(gx4, "carol",
+                               lambda w: w[3] == "gone fishing")
+            tap.ok(ok, "a node started later knows carol is away: %r" %
+                   (w,))
+            gx4.c.close()
+        finally:
+            d4.cleanup()
 
         # History: a room emptied on one node, joined on another.
         dave.send("JOIN", "hist")
