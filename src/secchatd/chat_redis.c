@@ -3,8 +3,9 @@
  * the contract is chat.h's, the design doc/scaling.md.
  *
  * Every change of the shared state (a session attached, identified,
- * joining, parting, detached; a publication; a private or end-to-end
- * message; a node declared dead) is an event appended by one Lua script
+ * joining, parting, detached, setting its user's away text; a
+ * publication; a private or end-to-end message; a node declared dead) is
+ * an event appended by one Lua script
  * to one Redis Stream, the cluster's log.  Every node reads the whole log
  * in order and replays it into a memory engine of its own (chat_mem.c),
  * in which the sessions of the other nodes are phantoms that are sent
@@ -24,8 +25,9 @@
  *
  * The broker holds no socket of its own: the master connects, sends AUTH,
  * and passes two descriptors (commands, and a reader that blocks in
- * XREAD).  hiredis's context is driven over them from the broker's
- * poll() loop: redisBufferWrite, redisBufferRead, redisGetReplyFromReader.
+ * XREAD).  hiredis's context is driven over them from the broker's loop
+ * (with poll(), beside its epoll set on Linux): redisBufferWrite,
+ * redisBufferRead, redisGetReplyFromReader.
  */
 #include "config.h"
 
