@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "chat.h"
+#include "chat_redis.h"
 #include "util.h"
 #include "wire.h"
 #include "tap.h"
@@ -1533,9 +1534,54 @@ test_rooms_budget(void)
 	teardown();
 }
 
+/*
+ * The front calls every operation of the engine unconditionally: an
+ * engine that leaves one out crashes the broker at the first request
+ * that needs it.  The table holds nothing but pointers (the name and the
+ * operations), so it is checked slot by slot, whatever operations are
+ * added later; a null pointer is all zero bits on every system this
+ * builds on (POSIX).
+ */
+typedef void	(*test_fnptr)(void);
+
+static void
+test_engine_ops_table(const char *what, const struct chat_engine_ops *ops)
+{
+	unsigned char	 zero[sizeof(test_fnptr)];
+	const unsigned char *p = (const unsigned char *)ops;
+	size_t		 i, n = sizeof(*ops) / sizeof(test_fnptr), bad = 0;
+
+	memset(zero, 0, sizeof(zero));
+	for (i = 0; i < n; i++)
+		if (memcmp(p + i * sizeof(test_fnptr), zero,
+		    sizeof(test_fnptr)) == 0) {
+			tap_diag("%s: slot %zu of %zu is NULL", what, i, n);
+			bad++;
+		}
+	tap_ok(bad == 0, "%s engine: no operation left NULL (%zu slots)",
+	    what, n);
+}
+
+static void
+test_engine_ops(void)
+{
+	const struct chat_engine_ops	*redis;
+
+	_Static_assert(sizeof(struct chat_engine_ops) % sizeof(test_fnptr) ==
+	    0 && sizeof(test_fnptr) == sizeof(const char *),
+	    "struct chat_engine_ops holds only pointers");
+	test_engine_ops_table("memory", &chat_mem_engine);
+	if ((redis = chat_redis_ops()) == NULL)
+		tap_skip("built without hiredis", "redis engine: no operation "
+		    "left NULL");
+	else
+		test_engine_ops_table("redis", redis);
+}
+
 int
 main(void)
 {
+	test_engine_ops();
 	test_login();
 	test_say();
 	test_join_part();

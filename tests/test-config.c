@@ -624,7 +624,7 @@ test_print(void)
 	    has_line(out, "loglevel INFO"), "-T: limits and log level");
 	tap_ok(has_line(out, "controlsocket " RUNSTATEDIR "/secchatd.sock"),
 	    "-T: ControlSocket");
-	tap_ok(count_lines(out) == 34, "-T: 33 keywords, 34 lines (got %d)",
+	tap_ok(count_lines(out) == 40, "-T: 39 keywords, 40 lines (got %d)",
 	    count_lines(out));
 	free(out);
 
@@ -737,7 +737,8 @@ test_example(void)
 {
 	/* These depend on how the build was configured. */
 	const char *paths[] = { "hostkey ", "usersfile ", "pidfile ",
-	    "privsepuser ", "privsepdirectory ", NULL };
+	    "privsepuser ", "privsepdirectory ", "redisaddress ", "nodename ",
+	    NULL };
 	struct config	 dflt;
 	const char	*top = getenv("top_srcdir");
 	char		 path[1024], *text, *out, *want;
@@ -805,6 +806,73 @@ fails_like(const char *text, const char *part, const char *what)
 }
 
 /* The colon-joined values: every form, each bound and one past it. */
+/* Engine and the Redis keywords (doc/scaling.md). */
+static void
+test_engine(void)
+{
+	char	*out;
+
+	config_defaults(&cfg);
+	tap_ok(strcmp(cfg.engine, "memory") == 0 &&
+	    strcmp(cfg.redis_prefix, "secchat") == 0 &&
+	    strcmp(cfg.redis_startup, "retry") == 0 &&
+	    strcmp(cfg.redis_password_file, "none") == 0 &&
+	    cfg.node_name[0] != '\0', "Engine memory by default");
+	out = printed(&cfg);
+	tap_ok(has_line(out, "engine memory") &&
+	    has_line(out, "rediskeyprefix secchat") &&
+	    has_line(out, "redisstartup retry") &&
+	    has_line(out, "redispasswordfile none"), "-T: the engine's lines");
+	free(out);
+#ifdef HAVE_HIREDIS
+	tap_ok(parses("Engine redis\nRedisAddress /run/r.sock\n"
+	    "RedisPasswordFile /etc/secchat/redis\nNodeName n-1.a_b\n"
+	    "RedisKeyPrefix chat2\nRedisStartup fail\n") &&
+	    strcmp(cfg.engine, "redis") == 0 &&
+	    strcmp(cfg.redis_address, "/run/r.sock") == 0 &&
+	    strcmp(cfg.node_name, "n-1.a_b") == 0 &&
+	    strcmp(cfg.redis_prefix, "chat2") == 0 &&
+	    strcmp(cfg.redis_startup, "fail") == 0, "Engine redis and its "
+	    "keywords");
+	out = printed(&cfg);
+	tap_ok(has_line(out, "engine redis") &&
+	    has_line(out, "redisaddress /run/r.sock") &&
+	    has_line(out, "redispasswordfile /etc/secchat/redis") &&
+	    has_line(out, "nodename n-1.a_b"), "-T prints them, the password "
+	    "file's name only");
+	free(out);
+#else
+	fails("Engine redis\n", "t.conf:1: Engine: redis: this secchatd was "
+	    "built without Redis support (hiredis); rebuild it with "
+	    "libhiredis-dev installed", "Engine redis without hiredis");
+	tap_ok(1, "(no Redis engine in this build)");
+#endif
+	tap_ok(parses("RedisAddress 10.0.0.1:6379\n") &&
+	    parses("RedisAddress redis.example:6380\n") &&
+	    parses("RedisAddress [::1]:6379\n"), "RedisAddress host:port");
+	fails("Engine mysql\n", "t.conf:1: Engine: \"mysql\" is neither "
+	    "memory nor redis", "Engine: an unknown engine");
+	fails("RedisAddress localhost\n", "t.conf:1: RedisAddress: "
+	    "\"localhost\" is neither an absolute path nor host:port",
+	    "RedisAddress without a port");
+	fails("RedisAddress h:0\n", "t.conf:1: RedisAddress: \"h:0\" is "
+	    "neither an absolute path nor host:port", "RedisAddress port 0");
+	fails("RedisAddress h;x:1\n", "t.conf:1: RedisAddress: \"h;x:1\" is "
+	    "neither an absolute path nor host:port", "RedisAddress: a bad "
+	    "host");
+	fails("NodeName a{b}\n", "t.conf:1: NodeName: \"a{b}\" is not 1 to 64 "
+	    "letters, digits, '.', '_' or '-'", "NodeName: no braces (hash "
+	    "tags)");
+	fails("RedisKeyPrefix a:b\n", "t.conf:1: RedisKeyPrefix: \"a:b\" is "
+	    "not 1 to 64 letters, digits, '.', '_' or '-'", "RedisKeyPrefix: "
+	    "no colon");
+	fails("RedisStartup maybe\n", "t.conf:1: RedisStartup: \"maybe\" is "
+	    "neither retry nor fail", "RedisStartup: retry or fail");
+	fails("RedisPasswordFile secret\n", "t.conf:1: RedisPasswordFile: "
+	    "path must be absolute (or \"none\")", "RedisPasswordFile: a "
+	    "path");
+}
+
 static void
 test_colons(void)
 {
@@ -948,5 +1016,6 @@ main(void)
 	test_example();
 	test_methods();
 	test_colons();
+	test_engine();
 	return tap_done();
 }

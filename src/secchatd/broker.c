@@ -44,11 +44,13 @@
 #include "broker.h"
 #include "buf.h"
 #include "chat.h"
+#include "chat_redis.h"
 #include "ipc.h"
 #include "ipc_table.h"
 #include "keys.h"
 #include "log.h"
 #include "proto.h"
+#include "redis_link.h"
 #include "sandbox.h"
 #include "util.h"
 #include "wire.h"
@@ -86,6 +88,8 @@
 #define STATS_OUT_MAX		(MASTER_OUT_MAX / 2)
 #define RATE_SLOTS		16	/* seconds kept; 10 are summed */
 #define RATE_WINDOW		10
+/* Poll slots: the master, the Redis engine's two, then the sessions. */
+#define BROKER_PFD_SESSIONS	(1 + CHAT_REDIS_NPOLL)
 
 enum bsession_state {
 	BS_NEW,		/* socket known, user not yet: accepts nothing */
@@ -671,6 +675,28 @@ broker_on_notice(const struct ipc_msg *im)
 	log_debug("notice sent to every session");
 }
 
+/* IMSG_B_REDIS: u8 role; a connected Redis socket (Engine redis). */
+static void
+broker_on_redis(const struct ipc_msg *im)
+{
+	int	 fd;
+
+	if ((fd = ipc_claim_fd(&b.master)) == -1)
+		fatalx("REDIS from master without a descriptor");
+	if (im->len != 1 || !b.init.redis || (im->data[0] !=
+	    REDIS_ROLE_COMMANDS && im->data[0] != REDIS_ROLE_READER))
+		fatalx("malformed REDIS from master");
+	chat_redis_adopt(im->data[0], fd);
+}
+
+/* The Redis engine lost its connections: the master makes new ones. */
+static void
+broker_redis_wanted(void)
+{
+	if (ipc_compose(&b.master, IMSG_M_REDIS_WANTED, 0, -1, NULL, 0) == -1)
+		fatal("ipc_compose");
+}
+
 /* Returns 0 to go on, 1 to exit. */
 static int
 broker_from_master(const struct ipc_msg *im)
@@ -699,6 +725,9 @@ broker_from_master(const struct ipc_msg *im)
 		return 0;
 	case IMSG_B_ENROLLED:
 		broker_on_enrolled(im);
+		return 0;
+	case IMSG_B_REDIS:
+		broker_on_redis(im);
 		return 0;
 	default:
 		fatalx("unexpected message %u from master", im->type);
@@ -804,21 +833,45 @@ broker_master_interest(void)
 static int
 broker_loop(void)
 {
+	struct pollfd	 pfd[1 + CHAT_REDIS_NPOLL];
 	struct bsession	*s;
 	uint64_t	 now;
 	uint32_t	 ev;
-	int		 i, n, timeout;
+	int		 i, n, timeout, rt;
 
 	for (;;) {
 		(void)ipc_flush(&b.master);
+		chat_redis_flush();
 		now = mono_ms();
 		if (b.flush_at != 0 && now >= b.flush_at)
 			broker_flush_sessions();
 		broker_reap();
 		broker_master_interest();
 		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
-		if ((n = epoll_wait(b.epfd, b.evs, BROKER_EVENTS_MAX,
-		    timeout)) == -1) {
+		if ((rt = chat_redis_timeout(now)) != -1 &&
+		    (timeout == -1 || rt < timeout))
+			timeout = rt;
+		/*
+		 * Engine redis: its two connections come and go with their
+		 * descriptors, so they are polled beside the epoll set rather
+		 * than kept in it.
+		 */
+		pfd[0].fd = b.epfd;
+		pfd[0].events = POLLIN;
+		chat_redis_pollfds(pfd + 1);
+		pfd[1].revents = pfd[2].revents = 0;
+		if (pfd[1].fd != -1 || pfd[2].fd != -1) {
+			if (poll(pfd, 1 + CHAT_REDIS_NPOLL, timeout) == -1) {
+				if (errno == EINTR)
+					continue;
+				fatal("poll");
+			}
+			timeout = 0;
+		} else
+			pfd[0].revents = POLLIN;
+		n = 0;
+		if (pfd[0].revents & POLLIN && (n = epoll_wait(b.epfd, b.evs,
+		    BROKER_EVENTS_MAX, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("epoll_wait");
@@ -849,6 +902,7 @@ broker_loop(void)
 			if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
 				bs_input(s);
 		}
+		chat_redis_handle(pfd + 1, b.mono);
 	}
 }
 #else
@@ -856,7 +910,7 @@ static void
 broker_build_pollfds(void)
 {
 	struct bsession	*s;
-	size_t		 i = 0, want = b.nsessions + 1;
+	size_t		 i = 0, want = b.nsessions + BROKER_PFD_SESSIONS;
 
 	if (want > b.npfd) {
 		b.pfd = reallocarray(b.pfd, want, sizeof(*b.pfd));
@@ -868,6 +922,10 @@ broker_build_pollfds(void)
 	}
 	b.pfd[i].fd = b.master.fd;
 	b.pfd[i].events = POLLIN | (ipc_pending(&b.master) ? POLLOUT : 0);
+	b.pfd_session[i++] = NULL;
+	/* Engine redis: its two connections (fd -1, ignored, otherwise). */
+	chat_redis_pollfds(b.pfd + i);
+	b.pfd_session[i++] = NULL;
 	b.pfd_session[i++] = NULL;
 	TAILQ_FOREACH(s, &b.all, all) {
 		b.pfd[i].fd = s->peer.fd;
@@ -882,17 +940,21 @@ broker_loop(void)
 	struct bsession	*s;
 	size_t		 i, n;
 	uint64_t	 now;
-	int		 timeout;
+	int		 timeout, rt;
 
 	for (;;) {
 		(void)ipc_flush(&b.master);
+		chat_redis_flush();
 		now = mono_ms();
 		if (b.flush_at != 0 && now >= b.flush_at)
 			broker_flush_sessions();
 		broker_reap();
 		broker_build_pollfds();
-		n = b.nsessions + 1;
+		n = b.nsessions + BROKER_PFD_SESSIONS;
 		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
+		if ((rt = chat_redis_timeout(now)) != -1 &&
+		    (timeout == -1 || rt < timeout))
+			timeout = rt;
 		if (poll(b.pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -904,7 +966,8 @@ broker_loop(void)
 		if (b.pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    broker_master_input())
 			return 0;
-		for (i = 1; i < n; i++) {
+		chat_redis_handle(b.pfd + 1, b.mono);
+		for (i = BROKER_PFD_SESSIONS; i < n; i++) {
 			s = b.pfd_session[i];
 			if (s->dead || b.pfd[i].revents == 0)
 				continue;
@@ -967,6 +1030,12 @@ broker_memory_limit(const struct broker_init *bi)
 	    chat_session_cost(bi->max_rooms);
 	held = bi->history_bytes + (uint64_t)bi->max_sessions * per_session +
 	    chat_enrolled_cost();
+	/*
+	 * Engine redis: a replica of every node's sessions, a second history,
+	 * the events queued while Redis is away, hiredis's buffers.
+	 */
+	if (bi->redis)
+		held += bi->history_bytes + chat_redis_memory();
 	limit = BROKER_AS_BASE + 2 * held;
 	return limit < BROKER_AS_FLOOR ? BROKER_AS_FLOOR : limit;
 }
@@ -1004,9 +1073,9 @@ broker_on_init(void)
 static int
 broker_maxfd(void)
 {
-	/* And the epoll set's own descriptor. */
+	/* And Redis's connections, and the epoll set's own descriptor. */
 	return CHILD_FD_FIRST + 1 + (int)b.init.max_sessions + IPC_MAX_FDS + 4 +
-	    1;
+	    CHAT_REDIS_NPOLL + 1;
 }
 
 static void
@@ -1072,6 +1141,9 @@ broker_chat_new(void)
 	cfg.history = b.init.history;
 	cfg.room_history_bytes = b.init.room_history_bytes;
 	cfg.history_bytes = b.init.history_bytes;
+	if (b.init.redis && (cfg.engine = chat_redis_ops()) == NULL)
+		fatalx("Engine redis: this secchatd was built without Redis "
+		    "support");
 #ifdef SECCHAT_TEST_HOOKS
 	if (broker_test_lying)
 		cfg.test_lying_key = broker_test_lie;
@@ -1118,6 +1190,14 @@ broker_main(int verbose)
 	if ((b.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 #endif
+	if (memchr(b.init.node_name, '\0', sizeof(b.init.node_name)) == NULL ||
+	    memchr(b.init.redis_prefix, '\0',
+	    sizeof(b.init.redis_prefix)) == NULL)
+		fatalx("malformed INIT from master");
+	/* Before the sandbox: the node's epoch is drawn here. */
+	if (b.init.redis)
+		chat_redis_setup(b.init.node_name, b.init.redis_prefix,
+		    broker_redis_wanted);
 	maxfd = broker_maxfd();
 	memlimit = broker_memory_limit(&b.init);
 	sandbox_enter_limited(SANDBOX_BROKER, b.init.privsep_user,

@@ -963,6 +963,12 @@ chat_new(const struct chat_config *cfg, const struct chat_io *io)
 	return c;
 }
 
+struct chat_engine *
+chat_engine_of(struct chat *c)
+{
+	return c->engine;
+}
+
 void
 chat_free(struct chat *c)
 {

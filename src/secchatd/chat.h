@@ -429,6 +429,12 @@ struct chat_engine_ops {
 			    struct chat_list *);
 };
 
+/*
+ * A model's engine, for an engine that keeps a model of its own inside
+ * (chat_redis.c replays the cluster's log into a memory engine).
+ */
+struct chat_engine *chat_engine_of(struct chat *);
+
 /* The engine that keeps everything in this process's memory. */
 extern const struct chat_engine_ops chat_mem_engine;
 uint64_t	 chat_mem_session_cost(uint32_t max_rooms);

@@ -33,6 +33,7 @@
 #include "master.h"
 #include "mlog.h"
 #include "proto.h"
+#include "redis_link.h"
 #include "sessions.h"
 #include "spawn.h"
 #include "users.h"
@@ -48,6 +49,7 @@ static void	mbroker_start(struct mchild *);
 static void	mbroker_ready(struct mchild *, const struct ipc_msg *);
 static void	mbroker_kick(struct mchild *, const struct ipc_msg *);
 static void	mbroker_lost(struct mchild *);
+static void	mbroker_redis_wanted(struct mchild *, const struct ipc_msg *);
 static void	mauthd_start(struct mchild *);
 static void	mauthd_reloaded(struct mchild *, const struct ipc_msg *);
 static void	mauthd_lost(struct mchild *);
@@ -58,6 +60,7 @@ static const struct mchild_msg mbroker_msgs[] = {
 	{ IMSG_M_KICK, mbroker_kick },
 	{ IMSG_M_SESSION_STATS, control_broker_session },
 	{ IMSG_M_STATS_END, control_broker_end },
+	{ IMSG_M_REDIS_WANTED, mbroker_redis_wanted },
 	{ 0, NULL }
 };
 
@@ -417,6 +420,9 @@ mbroker_start(struct mchild *c)
 	bi.verbose = mctx.opts->verbose;
 	strlcpy(bi.privsep_user, conf->privsep_user, sizeof(bi.privsep_user));
 	strlcpy(bi.privsep_dir, conf->privsep_dir, sizeof(bi.privsep_dir));
+	bi.redis = strcmp(conf->engine, "redis") == 0;
+	strlcpy(bi.node_name, conf->node_name, sizeof(bi.node_name));
+	strlcpy(bi.redis_prefix, conf->redis_prefix, sizeof(bi.redis_prefix));
 	if (ipc_compose(&c->chan, IMSG_B_INIT, 0, -1, &bi, sizeof(bi)) == -1)
 		fatal("compose");
 	/* The key directory's enrolled keys, as the master has them now. */
@@ -431,8 +437,21 @@ mbroker_ready(struct mchild *c, const struct ipc_msg *im)
 		return;
 	}
 	c->ready = 1;
+	/* With Engine redis, its connections (redis_link.c). */
+	redis_link_want();
 	if (announced_ready)
 		log_info("broker restarted; serving again");
+}
+
+/* The broker lost its Redis connections: new ones, with back-off. */
+static void
+mbroker_redis_wanted(struct mchild *c, const struct ipc_msg *im)
+{
+	if (im->len != 0) {
+		mchild_misbehaved(c, "bad REDIS_WANTED");
+		return;
+	}
+	redis_link_want();
 }
 
 /* The broker ends a session: its worker is told to close, and why. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_value.h"
@@ -68,6 +69,12 @@ static const struct conf_keyword keywords[] = {
 	{ "MaxStartups", KW_COLONS, FIELD(startups), 0, 100000 },
 	{ "PerSourceConnectionRate", KW_COLONS, FIELD(conn_rate), 0, 100000 },
 	{ "PerSourceNetBlockSize", KW_COLONS, FIELD(netblock), 0, 128 },
+	{ "Engine", KW_ENGINE, FIELD(engine), 0, 0 },
+	{ "RedisAddress", KW_ENDPOINT, FIELD(redis_address), 0, 0 },
+	{ "RedisPasswordFile", KW_PATH_NONE, FIELD(redis_password_file), 0, 0 },
+	{ "NodeName", KW_WORD, FIELD(node_name), 0, 0 },
+	{ "RedisKeyPrefix", KW_WORD, FIELD(redis_prefix), 0, 0 },
+	{ "RedisStartup", KW_STARTUP, FIELD(redis_startup), 0, 0 },
 	{ "LogLevel", KW_LOGLEVEL, FIELD(log_verbose), 0, 0 },
 };
 #define NKEYWORDS	(sizeof(keywords) / sizeof(keywords[0]))
@@ -79,6 +86,29 @@ struct conf_reader {
 	int			 methods_seen;	/* global AuthenticationMethods */
 	int			 in_match;	/* in cfg->match[nmatch - 1] */
 };
+
+/*
+ * NodeName's default: the host name up to its first dot, if it is a valid
+ * name; "node" otherwise.
+ */
+static void
+config_default_node_name(char *out, size_t outlen)
+{
+	char	 host[256];
+	size_t	 len;
+
+	memset(host, 0, sizeof(host));
+	if (gethostname(host, sizeof(host) - 1) == -1)
+		host[0] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	len = strlen(host);
+	if (len == 0 || len >= outlen || host[strspn(host,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-")] != '\0')
+		strlcpy(out, "node", outlen);
+	else
+		strlcpy(out, host, outlen);
+}
 
 void
 config_defaults(struct config *cfg)
@@ -128,6 +158,14 @@ config_defaults(struct config *cfg)
 	cfg->conn_rate[1] = 30;
 	cfg->netblock[0] = 32;
 	cfg->netblock[1] = 64;
+	strlcpy(cfg->engine, "memory", sizeof(cfg->engine));
+	strlcpy(cfg->redis_address, RUNSTATEDIR "/redis/redis-server.sock",
+	    sizeof(cfg->redis_address));
+	strlcpy(cfg->redis_password_file, "none",
+	    sizeof(cfg->redis_password_file));
+	config_default_node_name(cfg->node_name, sizeof(cfg->node_name));
+	strlcpy(cfg->redis_prefix, "secchat", sizeof(cfg->redis_prefix));
+	strlcpy(cfg->redis_startup, "retry", sizeof(cfg->redis_startup));
 	cfg->log_verbose = 0;
 	/* Either a password or an enrolled key, as before keys existed. */
 	cfg->auth_methods.list[0] = AUTH_M_PASSWORD;

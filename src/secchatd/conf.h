@@ -40,6 +40,9 @@ struct config_match {
 	struct auth_methods	methods;	/* n == 0: not given here */
 };
 
+/* NodeName and RedisKeyPrefix: [A-Za-z0-9._-], at most this many bytes. */
+#define CONFIG_NODE_NAME_MAX	64
+
 struct listen_addr {
 	char	host[256];	/* numeric address or name */
 	char	port[16];	/* empty: use Port */
@@ -85,6 +88,14 @@ struct config {
 	unsigned	startups[3];		/* MaxStartups start:rate:full */
 	unsigned	conn_rate[2];		/* PerSourceConnectionRate r:burst */
 	unsigned	netblock[2];		/* PerSourceNetBlockSize v4:v6 */
+	/* Engine: where rooms, presence and history live (doc/scaling.md) */
+	char		engine[8];		/* Engine: "memory" or "redis" */
+	/* RedisAddress: a Unix socket's absolute path, or host:port */
+	char		redis_address[CONFIG_PATH_MAX];
+	char		redis_password_file[CONFIG_PATH_MAX];	/* or "none" */
+	char		node_name[CONFIG_NODE_NAME_MAX + 1];	/* NodeName */
+	char		redis_prefix[CONFIG_NODE_NAME_MAX + 1];	/* RedisKeyPrefix */
+	char		redis_startup[8];	/* RedisStartup: "retry", "fail" */
 	/* Logging */
 	int		log_verbose;		/* LogLevel: 0 INFO, 1 DEBUG */
 	/* Login */

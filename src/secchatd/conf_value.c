@@ -492,6 +492,105 @@ set_user(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
 	return 0;
 }
 
+/* One of two words, stored as given. */
+static int
+set_choice(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
+    int apply, const char *a, const char *b)
+{
+	char	 shown[CONF_SHOW_BUFLEN];
+
+	if (strcmp(v, a) != 0 && strcmp(v, b) != 0)
+		return conf_perr(p, "%s: \"%s\" is neither %s nor %s",
+		    kw->name, conf_show(v, shown, sizeof(shown)), a, b);
+	if (apply)
+		strlcpy(str_field(p->cfg, kw), v, kw->size);
+	return 0;
+}
+
+/* Engine: redis only if this build has the Redis engine (hiredis). */
+static int
+set_engine(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
+    int apply)
+{
+	if (set_choice(p, kw, v, 0, "memory", "redis") == -1)
+		return -1;
+#ifndef HAVE_HIREDIS
+	if (strcmp(v, "redis") == 0)
+		return conf_perr(p, "%s: redis: this secchatd was built "
+		    "without Redis support (hiredis); rebuild it with "
+		    "libhiredis-dev installed", kw->name);
+#endif
+	if (apply)
+		strlcpy(str_field(p->cfg, kw), v, kw->size);
+	return 0;
+}
+
+/*
+ * RedisAddress: an absolute path is a Unix socket; anything else is
+ * host:port (a name or IPv4 address, or [IPv6]:port).
+ */
+static int
+set_endpoint(struct conf_parse *p, const struct conf_keyword *kw,
+    const char *v, int apply)
+{
+	char		 shown[CONF_SHOW_BUFLEN];
+	const char	*colon, *port;
+	size_t		 i, hostlen;
+
+	if (v[0] == '/') {
+		if (strlen(v) >= CONFIG_SOCKET_PATH_MAX)
+			return conf_perr(p, "%s: socket path too long (at "
+			    "most %d bytes)", kw->name,
+			    CONFIG_SOCKET_PATH_MAX - 1);
+		return set_path(p, kw, v, apply);
+	}
+	if (strlen(v) >= kw->size)
+		return conf_perr(p, "%s: too long", kw->name);
+	if ((colon = strrchr(v, ':')) == NULL || colon == v)
+		goto bad;
+	port = colon + 1;
+	if (*port == '\0' || port[strspn(port, DIGITS)] != '\0' ||
+	    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535)
+		goto bad;
+	hostlen = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hostlen < 3 || v[hostlen - 1] != ']')
+			goto bad;
+		for (i = 1; i < hostlen - 1; i++)
+			if (!isxdigit((unsigned char)v[i]) && v[i] != ':' &&
+			    v[i] != '.')
+				goto bad;
+	} else
+		for (i = 0; i < hostlen; i++)
+			if (!isalnum((unsigned char)v[i]) && v[i] != '.' &&
+			    v[i] != '-')
+				goto bad;
+	if (apply)
+		strlcpy(str_field(p->cfg, kw), v, kw->size);
+	return 0;
+ bad:
+	return conf_perr(p, "%s: \"%s\" is neither an absolute path nor "
+	    "host:port", kw->name, conf_show(v, shown, sizeof(shown)));
+}
+
+/* NodeName, RedisKeyPrefix: they become parts of Redis keys. */
+static int
+set_word(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
+    int apply)
+{
+	char	 shown[CONF_SHOW_BUFLEN];
+
+	if (strlen(v) >= kw->size || v[strspn(v,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    DIGITS "_.-")] != '\0')
+		return conf_perr(p, "%s: \"%s\" is not 1 to %zu letters, "
+		    "digits, '.', '_' or '-'", kw->name,
+		    conf_show(v, shown, sizeof(shown)), kw->size - 1);
+	if (apply)
+		strlcpy(str_field(p->cfg, kw), v, kw->size);
+	return 0;
+}
+
 static int
 set_ciphers(struct conf_parse *p, const struct conf_keyword *kw, const char *v,
     int apply)
@@ -721,6 +820,14 @@ conf_value_set(struct conf_parse *p, const struct conf_keyword *kw,
 		return set_loglevel(p, kw, v, apply);
 	case KW_COLONS:
 		return set_colons(p, kw, v, apply);
+	case KW_ENGINE:
+		return set_engine(p, kw, v, apply);
+	case KW_STARTUP:
+		return set_choice(p, kw, v, apply, "retry", "fail");
+	case KW_ENDPOINT:
+		return set_endpoint(p, kw, v, apply);
+	case KW_WORD:
+		return set_word(p, kw, v, apply);
 	default:
 		return conf_perr(p, "%s: internal error", kw->name);
 	}

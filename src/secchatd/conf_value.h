@@ -30,7 +30,11 @@ enum conf_kwtype {
 	KW_TIME,	/* seconds, with optional s/m/h suffixes */
 	KW_SIZE,	/* bytes, with optional K/M suffix */
 	KW_LOGLEVEL,	/* INFO, VERBOSE or DEBUG */
-	KW_COLONS	/* unsigned numbers joined by ':', one per array slot */
+	KW_COLONS,	/* unsigned numbers joined by ':', one per array slot */
+	KW_ENGINE,	/* memory or redis */
+	KW_STARTUP,	/* retry or fail */
+	KW_ENDPOINT,	/* an absolute path (Unix socket) or host:port */
+	KW_WORD		/* a name of [A-Za-z0-9._-] */
 };
 
 /*

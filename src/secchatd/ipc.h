@@ -54,12 +54,14 @@ enum ipc_type {
 	IMSG_B_NOTICE,		/* str text for every logged-in session */
 	IMSG_B_ENROLLED_RESET,	/* empty: the enrolled keys follow */
 	IMSG_B_ENROLLED,	/* str user, 32-byte key */
+	IMSG_B_REDIS,		/* u8 REDIS_ROLE_*; fd: a Redis connection */
 	/* broker -> master */
 	IMSG_M_KICK = 60,	/* str reason: close this session */
 	IMSG_M_BROKER_READY,	/* empty */
 	IMSG_M_BROKER_PONG,	/* u32 token of the IMSG_B_PING answered */
 	IMSG_M_SESSION_STATS,	/* u32 token, u32 idle s, str rooms */
 	IMSG_M_STATS_END,	/* struct broker_stats */
+	IMSG_M_REDIS_WANTED,	/* empty: the Redis connections were lost */
 	/* worker -> broker */
 	IMSG_B_APP = 80,	/* one client application message, validated */
 	/* broker -> worker */

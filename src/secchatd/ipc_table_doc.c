@@ -121,6 +121,11 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	    "user name, a 32-byte key enrolled for it",
 	    "after `ENROLLED_RESET`; a valid user name.  Public data, for "
 	    "the key directory (`KEYLIST`)" },
+	{ IMSG_B_REDIS,
+	    "u8 0 commands, 1 reader; a connected, authenticated Redis "
+	    "socket",
+	    "with Engine redis only: after READY and after each "
+	    "`REDIS_WANTED`, two of them.  The password stays in the master" },
 	{ IMSG_M_KICK,
 	    "the reason",
 	    "close that session; reason under 128 bytes" },
@@ -130,6 +135,10 @@ const struct ipc_spec_doc ipc_spec_docs[] = {
 	{ IMSG_M_BROKER_PONG,
 	    "u32 token",
 	    "the token of the outstanding `PING`, within 30 s" },
+	{ IMSG_M_REDIS_WANTED,
+	    "nothing",
+	    "with Engine redis only: a Redis connection broke; the master "
+	    "connects again with back-off (250 ms doubling to 8 s)" },
 	{ IMSG_M_SESSION_STATS,
 	    "u32 token, u32 seconds idle, the session's rooms",
 	    "only while a `STATS` is outstanding, with its token, for a "

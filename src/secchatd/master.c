@@ -36,6 +36,7 @@
 #include "log.h"
 #include "login.h"
 #include "master.h"
+#include "redis_link.h"
 #include "sandbox.h"
 #include "sessions.h"
 #include "spawn.h"
@@ -246,6 +247,7 @@ check_deadlines(void)
 	msessions_check_grace(now);
 	listeners_expire(now);
 	children_tick(now);
+	redis_link_tick(now);
 	control_tick(now);
 	if (children_first_ready()) {
 		write_pidfile();
@@ -403,6 +405,8 @@ master_main(struct config *conf, const struct master_opts *opts)
 	listeners_bind();
 	control_open();
 	fit_descriptor_limit();
+	if (redis_link_start(conf) == -1)
+		fatalx("Engine redis: cannot start");
 	m.started_max_sessions = conf->max_sessions;
 #ifdef SECCHAT_TEST_HOOKS
 	master_test_hooks();
@@ -424,5 +428,6 @@ master_main(struct config *conf, const struct master_opts *opts)
 		fatalx("cannot start the broker and the password checker");
 	master_loop();
 	finish_shutdown();
+	redis_link_stop();
 	return 0;
 }

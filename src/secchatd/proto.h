@@ -52,6 +52,10 @@ struct broker_init {
 	int32_t		verbose;
 	char		privsep_user[64];
 	char		privsep_dir[1024];
+	/* Engine redis (doc/scaling.md); 0: the memory engine. */
+	uint32_t	redis;
+	char		node_name[65];		/* NodeName */
+	char		redis_prefix[65];	/* RedisKeyPrefix */
 };
 
 /*
