@@ -102,7 +102,7 @@ static void
 test_history(void)
 {
 	struct le_history	 h;
-	char			 s[16];
+	char			 s[32];
 	int			 i;
 
 	memset(&h, 0, sizeof(h));
