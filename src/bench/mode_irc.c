@@ -525,7 +525,12 @@ irc_read(struct irc_conn *c)
 	ssize_t	 n;
 	int	 i, e;
 
-	for (i = 0; i < IRC_READS_PER_EVENT && c->phase != IRC_CLOSED; i++) {
+	/*
+	 * Past the limit, go on only while TLS holds plaintext already read
+	 * from the socket: epoll would not report it again.
+	 */
+	for (i = 0; c->phase != IRC_CLOSED && (i < IRC_READS_PER_EVENT ||
+	    (c->ssl != NULL && SSL_pending(c->ssl) > 0)); i++) {
 		if ((dst = buf_reserve(&c->in, IRC_READ_CHUNK)) == NULL) {
 			irc_fail(c, "input buffer full");
 			return;
