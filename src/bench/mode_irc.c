@@ -70,9 +70,9 @@ enum irc_phase {
 	IRC_CONNECTING,		/* TCP connect in progress */
 	IRC_TLS,		/* TLS handshake */
 	IRC_REGISTERING,	/* NICK and USER sent, waiting for 001 */
-	IRC_JOINING,		/* JOIN sent, waiting for the end of NAMES */
+	IRC_JOINING,		/* JOIN sent; waiting for NAMES to end */
 	IRC_READY,
-	IRC_QUITTING,		/* QUIT sent, waiting for the server to close */
+	IRC_QUITTING,		/* QUIT sent; waiting for the close */
 	IRC_CLOSED
 };
 
@@ -83,7 +83,7 @@ struct irc_conn {
 	SSL		*ssl;		/* NULL with -x */
 	struct buf	 in, out;
 	uint32_t	 events;	/* registered with epoll */
-	int		 want_write;	/* TLS needs the socket writable */
+	int		 want_write;	/* TLS waits for POLLOUT */
 	int		 failed;
 	uint64_t	 seq;		/* messages sent */
 	uint64_t	 next_send;	/* ns */
@@ -93,7 +93,7 @@ static struct {
 	struct addrinfo	*ai;
 	SSL_CTX		*ctx;
 	int		 epfd;
-	char		 tls_desc[96];	/* the first session's protocol, cipher */
+	char		 tls_desc[96];	/* TLS version, cipher */
 	struct irc_conn	*conns;
 	unsigned	 n, s;
 	unsigned	 nlogin, nready;
