@@ -83,6 +83,13 @@ note_fail_reason(const char *text)
 }
 
 void
+pool_note_failure(const char *text)
+{
+	pool.nfailed++;
+	note_fail_reason(text);
+}
+
+void
 js_fail_reasons(struct json_line *j)
 {
 	size_t	 i;

@@ -123,6 +123,12 @@ void	conn_leave(struct bench_conn *);
 void	conn_fail(struct bench_conn *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * Count a failure of a session the pool does not drive (the IRC mode's):
+ * reported with the pool's own, by the functions below.
+ */
+void	pool_note_failure(const char *text);
+
 /* The parameters every result carries: server, port, suite, daemon. */
 void	js_target_params(struct json_line *);
 /* The object "errors": each reason sessions ended badly, and how often. */

@@ -35,6 +35,7 @@ struct proc_entry {
 	enum daemon_role role;
 	uint64_t	 cpu_ns;	/* user + system, this process */
 	uint64_t	 reaped_ns;	/* its waited-for children's */
+	unsigned	 nthreads;
 };
 
 /* The daemon's processes, by pid. */
@@ -85,10 +86,11 @@ proc_read(pid_t pid, const char *file, char *buf, size_t size)
 
 /*
  * The fields of /proc/PID/stat after the command name, which may itself
- * hold spaces and parentheses: ppid is field 4, utime..cstime 14..17.
+ * hold spaces and parentheses: ppid is field 4, utime..cstime 14..17,
+ * num_threads 20.
  */
 static int
-proc_stat(pid_t pid, pid_t *ppid, uint64_t ticks[4])
+proc_stat(pid_t pid, pid_t *ppid, uint64_t ticks[4], unsigned *nthreads)
 {
 	char		 buf[1024], *p, *end;
 	unsigned long long v;
@@ -98,7 +100,7 @@ proc_stat(pid_t pid, pid_t *ppid, uint64_t ticks[4])
 	    (p = strrchr(buf, ')')) == NULL)
 		return -1;
 	p++;
-	for (field = 3; field <= 17; field++) {
+	for (field = 3; field <= 20; field++) {
 		while (*p == ' ')
 			p++;
 		if (field == 3) {	/* state: one character */
@@ -114,8 +116,10 @@ proc_stat(pid_t pid, pid_t *ppid, uint64_t ticks[4])
 		p = end;
 		if (field == 4)
 			*ppid = (pid_t)v;
-		else if (field >= 14)
+		else if (field >= 14 && field <= 17)
 			ticks[field - 14] = v;
+		else if (field == 20)
+			*nthreads = v > UINT_MAX ? UINT_MAX : (unsigned)v;
 	}
 	return 0;
 }
@@ -134,19 +138,57 @@ ticks_ns(uint64_t ticks)
  * The process's CPU time from schedstat, in ns, if the kernel keeps it:
  * stat counts in ticks of 10 ms, too coarse for hundreds of workers.
  */
-static uint64_t
-proc_cpu_ns(pid_t pid, uint64_t fallback)
+static int
+schedstat_ns(const char *path, uint64_t *ns)
 {
 	char			 buf[128], *end;
 	unsigned long long	 v;
 
-	if (proc_read(pid, "schedstat", buf, sizeof(buf)) > 0) {
-		errno = 0;
-		v = strtoull(buf, &end, 10);
-		if (end != buf && errno == 0)
-			return v;
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (end == buf || errno != 0)
+		return -1;
+	*ns = v;
+	return 0;
+}
+
+/*
+ * /proc/PID/schedstat is the main thread's alone: a threaded server (the
+ * IRC servers the bench compares with may be) is the sum over its tasks.
+ */
+static uint64_t
+proc_cpu_ns(pid_t pid, unsigned nthreads, uint64_t fallback)
+{
+	char		 path[96];
+	struct dirent	*de;
+	DIR		*d;
+	uint64_t	 ns, sum = 0;
+	const char	*e;
+	long long	 tid;
+
+	if (nthreads > 1) {
+		snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+		if ((d = opendir(path)) == NULL)
+			return fallback;
+		while ((de = readdir(d)) != NULL) {
+			tid = strtonum(de->d_name, 1, INT_MAX, &e);
+			if (e != NULL)
+				continue;
+			snprintf(path, sizeof(path),
+			    "/proc/%ld/task/%lld/schedstat", (long)pid, tid);
+			if (schedstat_ns(path, &ns) == -1) {
+				closedir(d);
+				return fallback;
+			}
+			sum += ns;
+		}
+		closedir(d);
+		return sum;
 	}
-	return fallback;
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", (long)pid);
+	return schedstat_ns(path, &ns) == 0 ? ns : fallback;
 }
 
 static enum daemon_role
@@ -194,6 +236,7 @@ proc_tree_collect(pid_t root, struct proc_tree *t)
 	DIR		*d;
 	uint64_t	 ticks[4];
 	pid_t		 pid, ppid;
+	unsigned	 nthreads;
 	int		 grew;
 	const char	*e;
 
@@ -202,7 +245,8 @@ proc_tree_collect(pid_t root, struct proc_tree *t)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		pid = (pid_t)strtonum(de->d_name, 1, INT_MAX, &e);
-		if (e != NULL || proc_stat(pid, &ppid, ticks) == -1)
+		nthreads = 1;
+		if (e != NULL || proc_stat(pid, &ppid, ticks, &nthreads) == -1)
 			continue;
 		if (nall == cap) {
 			cap = cap ? cap * 2 : 1024;
@@ -214,6 +258,7 @@ proc_tree_collect(pid_t root, struct proc_tree *t)
 		all[nall].ppid = ppid;
 		all[nall].cpu_ns = ticks_ns(ticks[0] + ticks[1]);
 		all[nall].reaped_ns = ticks_ns(ticks[2] + ticks[3]);
+		all[nall].nthreads = nthreads;
 		nall++;
 	}
 	closedir(d);
@@ -291,7 +336,7 @@ sample_daemon_cpu(pid_t root, struct cpu_sample *s)
 	if (root <= 0 || proc_tree_collect(root, &t) == -1)
 		return -1;
 	for (i = 0; i < t.n; i++) {
-		ns = proc_cpu_ns(t.p[i].pid, t.p[i].cpu_ns);
+		ns = proc_cpu_ns(t.p[i].pid, t.p[i].nthreads, t.p[i].cpu_ns);
 		s->role_ns[t.p[i].role] += ns;
 		s->reaped_ns += t.p[i].reaped_ns;
 		s->total_ns += ns + t.p[i].reaped_ns;
@@ -444,3 +489,33 @@ js_mem_usage(struct json_line *j, const char *key, const struct mem_usage *m,
 	js_close(j);
 }
 
+
+void
+js_server_mem(struct json_line *j, const struct mem_sample *before,
+    const struct mem_sample *after, unsigned sessions)
+{
+	uint64_t	 pss0 = 0, pss1 = 0, rss1 = 0;
+	unsigned	 nprocs = 0;
+	int		 r;
+
+	js_open(j, "server_mem");
+	for (r = 0; r < DAEMON_NROLES; r++) {
+		pss0 += before->role[r].pss_kb;
+		pss1 += after->role[r].pss_kb;
+		rss1 += after->role[r].rss_kb;
+		nprocs += after->count[r];
+	}
+	if (nprocs == 0) {
+		js_bool(j, "measured", 0);
+		js_close(j);
+		return;
+	}
+	js_u64(j, "processes", nprocs);
+	js_u64(j, "unreadable", after->unreadable);
+	js_u64(j, "pss_kib_before", pss0);
+	js_u64(j, "pss_kib", pss1);
+	js_u64(j, "rss_kib", rss1);
+	js_num(j, "pss_kib_per_session", sessions ?
+	    ((double)pss1 - (double)pss0) / sessions : 0);
+	js_close(j);
+}

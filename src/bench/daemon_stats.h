@@ -67,5 +67,11 @@ void	print_daemon_cpu(const struct cpu_sample *, const struct cpu_sample *,
 /* An object of the mean RSS, PSS and private memory of n processes. */
 void	js_mem_usage(struct json_line *, const char *key,
 	    const struct mem_usage *, unsigned n);
-
+/*
+ * The object "server_mem": the PSS of all the server's processes before
+ * the sessions opened and after, and the growth per session (under load,
+ * buffers included: memory mode measures idle sessions).
+ */
+void	js_server_mem(struct json_line *, const struct mem_sample *before,
+	    const struct mem_sample *after, unsigned sessions);
 #endif

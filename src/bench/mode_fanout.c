@@ -30,24 +30,10 @@
 #include "histogram.h"
 #include "json_line.h"
 #include "mode_fanout.h"
+#include "stamp.h"
 
 /* The most receiver-sender pairs tracked: 16 bytes each. */
 #define MAX_PAIRS	(64UL * 1024 * 1024)
-
-/*
- * Per receiver and sender: what arrived, as a sliding window of 64
- * sequence numbers, which tells a duplicate from a late arrival.
- */
-struct seq_window {
-	uint64_t	 next;		/* highest sequence seen + 1 */
-	uint64_t	 window;	/* bit i: next - 1 - i arrived */
-};
-
-enum seq_verdict {
-	SEQ_IN_ORDER,	/* the next one, or after a gap that may yet fill */
-	SEQ_LATE,	/* fills a gap, or too old to tell: out of order */
-	SEQ_DUPLICATE
-};
 
 static struct {
 	unsigned	 n, s;		/* sessions, senders */
@@ -65,64 +51,10 @@ static struct {
 	char		*text;		/* the message being queued */
 	/* The run's figures, for the report. */
 	struct cpu_sample c0, c1;	/* the window's start and end */
+	struct mem_sample m0, m1;	/* before the sessions, after the window */
 	double		 setup_s, window_s, drain_s;
 	uint64_t	 expected, missing;
 } fan;
-
-/* ------------------------------------------------------------ receiving */
-
-static int
-parse_u64(const char **pp, uint64_t *v)
-{
-	const char		*p = *pp;
-	unsigned long long	 x = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	while (*p >= '0' && *p <= '9') {
-		if (x > (ULLONG_MAX - 9) / 10)
-			return -1;
-		x = x * 10 + (unsigned long long)(*p++ - '0');
-	}
-	*v = x;
-	*pp = p;
-	return 0;
-}
-
-/* "SENDER SEQ MONOTONIC_NS " and padding: the bench's message text. */
-static int
-parse_stamp(const char *text, uint64_t *sender, uint64_t *seq, uint64_t *ts)
-{
-	const char	*p = text;
-
-	if (parse_u64(&p, sender) == -1 || *p++ != ' ' ||
-	    parse_u64(&p, seq) == -1 || *p++ != ' ' ||
-	    parse_u64(&p, ts) == -1 || (*p != ' ' && *p != '\0'))
-		return -1;
-	return 0;
-}
-
-/* Record that seq arrived, and say how it fits what came before. */
-static enum seq_verdict
-seq_window_note(struct seq_window *w, uint64_t seq)
-{
-	uint64_t	 back;
-
-	if (seq >= w->next) {
-		back = seq - w->next + 1;
-		w->window = back >= 64 ? 0 : w->window << back;
-		w->window |= 1;
-		w->next = seq + 1;
-		return SEQ_IN_ORDER;
-	}
-	back = w->next - 1 - seq;
-	if (back >= 64)
-		return SEQ_LATE;
-	if (w->window & (1ULL << back))
-		return SEQ_DUPLICATE;
-	w->window |= 1ULL << back;
-	return SEQ_LATE;
-}
 
 static void
 fanout_message(struct bench_conn *c, const struct cs_event *ev, uint64_t now)
@@ -131,7 +63,7 @@ fanout_message(struct bench_conn *c, const struct cs_event *ev, uint64_t now)
 	uint64_t	 sender, seq, ts;
 	unsigned	 acct;
 
-	if (ev->text == NULL || parse_stamp(ev->text, &sender, &seq, &ts) ==
+	if (ev->text == NULL || stamp_parse(ev->text, &sender, &seq, &ts) ==
 	    -1 || sender >= fan.s || ts > now) {
 		fan.foreign++;
 		return;
@@ -197,14 +129,9 @@ fanout_acked(const struct bench_conn *c)
 static int
 fanout_say(struct bench_conn *c, uint64_t now)
 {
-	int	 n, rc;
+	int	 rc;
 
-	n = snprintf(fan.text, bench_opt.size + 64, "%d %llu %llu ",
-	    c->sender, (unsigned long long)c->seq, (unsigned long long)now);
-	if (n > 0 && (unsigned)n < bench_opt.size)
-		memset(fan.text + n, 'x', bench_opt.size - (unsigned)n);
-	fan.text[n > 0 && (unsigned)n > bench_opt.size ? (unsigned)n :
-	    bench_opt.size] = '\0';
+	stamp_format(fan.text, bench_opt.size, c->sender, c->seq, now);
 	if ((rc = cs_say(c->cs, BENCH_ROOM, fan.text)) != 0) {
 		if (rc != CS_E_FULL)
 			conn_fail(c, "say: %s", cs_strerror(rc));
@@ -391,6 +318,7 @@ fanout_report(void)
 	js_u64(&j, "server_errors", pool.server_errors);
 	js_latency(&j, "latency_ms", &fan.lat);
 	js_daemon_cpu(&j, &fan.c0, &fan.c1, "delivery", fan.delivered_window);
+	js_server_mem(&j, &fan.m0, &fan.m1, fan.n);
 	js_fail_reasons(&j);
 	js_close(&j);
 	js_finish(&j, bench_opt.json);
@@ -431,6 +359,7 @@ run_fanout(void)
 	    (uint64_t)((double)NS_PER_SEC / bench_opt.rate) : 0;
 	pool_init(fan.n, &fanout_hooks);
 
+	(void)sample_daemon_memory(bench_opt.daemon, &fan.m0);
 	fan.setup_s = pool_open_sessions(0, fan.n, bench_opt.concurrency,
 	    (uint64_t)bench_opt.timeout * NS_PER_SEC);
 	fprintf(stderr, "fanout: %u of %u sessions in the lobby after %.1f s\n",
@@ -441,6 +370,7 @@ run_fanout(void)
 		return 1;
 	}
 	fanout_measure();
+	(void)sample_daemon_memory(bench_opt.daemon, &fan.m1);
 	fanout_drain();
 	fanout_report();
 	pool_shutdown();

@@ -13,6 +13,8 @@
  *   logins   connect, handshake, log in, BYE, close, as often as possible.
  *   memory   N idle sessions, then the daemon's memory per session.
  *   scale    more and more sessions until the server or the bench says no.
+ *   irc      the fan-out load against an IRC server over TLS, for
+ *            comparison (only where configure found OpenSSL).
  *
  * Each result is one JSON line on standard output (and appended to -j), and
  * a summary for people on standard error.  Every phase has a deadline, and a
@@ -46,6 +48,9 @@
 #include "mode_logins.h"
 #include "mode_memory.h"
 #include "mode_scale.h"
+#ifdef HAVE_OPENSSL
+#include "mode_irc.h"
+#endif
 
 #define WATCHDOG_SLACK		120	/* seconds beyond the planned run */
 
@@ -122,6 +127,17 @@ usage(int full)
 "      Sessions in steps of -i (100) up to -n (2000), each step held -W (1)\n"
 "      seconds, until something fails; reports how many were held and why\n"
 "      the next failed.\n"
+"  irc [-n N] [-s S] [-r rate] [-t s] [-m size] [-W s] [-d s] [-c C] [-T s]\n"
+"      [-x]\n"
+"      The fanout load against an IRC server at -h/-p, for comparison: N\n"
+"      clients (nicks PREFIXi) join #lobby over TLS (-x: plain TCP; the\n"
+"      server's certificate is not checked), the first S each send -r\n"
+"      PRIVMSGs a second (-r 0 is not supported); the same checks and the\n"
+"      same result fields as fanout, the server's CPU and memory from -P\n"
+"      (every process and thread under it).  -k, -w, -U are not used.\n"
+#ifndef HAVE_OPENSSL
+"      Not built here: configure found no OpenSSL (libssl-dev).\n"
+#endif
 "\n"
 "Common: -c logins in flight (64; logins: 8); -T seconds allowed for the\n"
 "setup (120), each step (scale: 60) or each login (logins: 30).  Results:\n"
@@ -170,6 +186,7 @@ mode_defaults(struct bench_options *o)
 	o->window = 32;
 	switch (o->mode) {
 	case MODE_FANOUT:
+	case MODE_IRC:
 		o->n = 10;
 		break;
 	case MODE_LOGINS:
@@ -206,6 +223,13 @@ parse_mode(struct bench_options *o, int argc, char **argv)
 	} else if (strcmp(argv[0], "scale") == 0) {
 		o->mode = MODE_SCALE;
 		opts = "+c:i:n:T:W:";
+	} else if (strcmp(argv[0], "irc") == 0) {
+#ifndef HAVE_OPENSSL
+		errx(2, "the irc mode is not built: configure found no "
+		    "OpenSSL (on Debian: apt-get install libssl-dev)");
+#endif
+		o->mode = MODE_IRC;
+		opts = "+c:d:m:n:r:s:t:T:W:x";
 	} else if (strcmp(argv[0], "help") == 0)
 		usage(1);
 	else {
@@ -250,13 +274,17 @@ parse_mode(struct bench_options *o, int argc, char **argv)
 		case 'W':
 			o->warmup = num_arg(optarg, 0, 3600, ch);
 			break;
+		case 'x':
+			o->irc_plain = 1;
+			break;
 		default:
 			usage(0);
 		}
 	}
 	if (optind != argc)
 		usage(0);
-	if (o->mode == MODE_FANOUT && o->senders == 0)
+	if ((o->mode == MODE_FANOUT || o->mode == MODE_IRC) &&
+	    o->senders == 0)
 		o->senders = o->n;
 }
 
@@ -286,6 +314,7 @@ planned_seconds(const struct bench_options *o)
 {
 	switch (o->mode) {
 	case MODE_FANOUT:
+	case MODE_IRC:
 		return o->timeout + o->warmup + o->seconds + o->drain + 10;
 	case MODE_LOGINS:
 		return o->seconds + 10;
@@ -346,7 +375,7 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage(0);
 	parse_mode(&bench_opt, argc, argv);
-	if (bench_opt.keyfile == NULL)
+	if (bench_opt.keyfile == NULL && bench_opt.mode != MODE_IRC)
 		errx(2, "the server's public key (-k) is required");
 	if (*bench_opt.password == '\0' ||
 	    strlen(bench_opt.password) > CS_PASSWORD_MAX)
@@ -358,7 +387,9 @@ main(int argc, char *argv[])
 
 	if (sodium_init() < 0)
 		errx(1, "sodium_init failed");
-	pool_setup();
+	/* The IRC mode has its own clients: no secchat key, no pool. */
+	if (bench_opt.mode != MODE_IRC)
+		pool_setup();
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -384,7 +415,13 @@ main(int argc, char *argv[])
 	case MODE_SCALE:
 		rc = run_scale();
 		break;
+	case MODE_IRC:
+#ifdef HAVE_OPENSSL
+		rc = run_irc();
+#endif
+		break;
 	}
-	pool_teardown();
+	if (bench_opt.mode != MODE_IRC)
+		pool_teardown();
 	return rc;
 }

@@ -9,7 +9,9 @@
  *   histogram.c      latencies, for percentiles
  *   daemon_stats.c   the daemon's CPU time and memory, from /proc
  *   json_line.c      the one-line JSON result
+ *   stamp.c          fan-out message texts and the receivers' order check
  *   mode_fanout.c, mode_logins.c, mode_memory.c, mode_scale.c: the modes
+ *   mode_irc.c       the fan-out against an IRC server (with OpenSSL only)
  */
 #ifndef SECCHAT_BENCH_H
 #define SECCHAT_BENCH_H
@@ -30,7 +32,8 @@ enum bench_mode {
 	MODE_FANOUT = 1,
 	MODE_LOGINS,
 	MODE_MEMORY,
-	MODE_SCALE
+	MODE_SCALE,
+	MODE_IRC
 };
 
 /* The command line; each mode reads the fields its options set. */
@@ -55,6 +58,7 @@ struct bench_options {
 	unsigned	 timeout;		/* seconds per setup or step */
 	unsigned	 step;
 	unsigned	 window;		/* rate 0: messages in flight */
+	int		 irc_plain;		/* irc -x: no TLS */
 };
 
 extern struct bench_options		 bench_opt;
