@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "pwhash.h"
 #include "users.h"
 #include "util.h"
@@ -30,7 +31,10 @@ same_users(const struct users *a, const struct users *b)
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
 		    strcmp(a->v[i].hash, b->v[i].hash) != 0 ||
-		    (a->v[i].locked != 0) != (b->v[i].locked != 0))
+		    (a->v[i].locked != 0) != (b->v[i].locked != 0) ||
+		    a->v[i].nkeys != b->v[i].nkeys ||
+		    (a->v[i].nkeys > 0 && memcmp(a->v[i].keys, b->v[i].keys,
+		    a->v[i].nkeys * KEY_LEN) != 0))
 			return 0;
 	return 1;
 }
@@ -41,8 +45,11 @@ check_entries(struct users *u)
 	size_t	 i;
 
 	for (i = 0; i < u->n; i++) {
+		/* A hash, or "*" for an account without a password. */
 		if (!valid_username(u->v[i].name, strlen(u->v[i].name)) ||
-		    !pwhash_valid(u->v[i].hash) ||
+		    (!pwhash_valid(u->v[i].hash) &&
+		    !users_no_password(&u->v[i])) ||
+		    u->v[i].nkeys > USERS_KEYS_MAX ||
 		    users_find(u, u->v[i].name) != &u->v[i])
 			abort();
 	}
