@@ -731,7 +731,9 @@ login_enrolled_find(const char *user, const uint8_t *key)
 {
 	struct enrolled_key	 k;
 
-	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+	/* bsearch may not be given the NULL of an empty table. */
+	if (enrolled.n == 0 ||
+	    strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
 		return 0;
 	memcpy(k.key, key, KEY_LEN);
 	return bsearch(&k, enrolled.v, enrolled.n, sizeof(*enrolled.v),
