@@ -60,6 +60,22 @@
 /* A session's queue always has room for at least one largest message. */
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
 #define FLUSH_HOLD_MS		5	/* how long output waits for company */
+/*
+ * A batch wakes one worker per session in it, at some 10 us of CPU each
+ * (the write here, the switch, the worker's read, seal and send): the
+ * next batch waits HOLD_US_PER_SESSION per session of the last one (20 ms
+ * after a batch to 1,000 sessions), so that the wake-ups stay near half
+ * a core however many listen, up to FLUSH_HOLD_MAX_MS.
+ */
+#define HOLD_US_PER_SESSION	20
+#define FLUSH_HOLD_MAX_MS	20
+/*
+ * Output is held only while messages come at least this fast: 8 in 20 ms
+ * is 400 a second, two in each FLUSH_HOLD_MS, so that a held batch
+ * carries two messages or more to a room's members on average.
+ */
+#define BUSY_WINDOW_MS		20
+#define BUSY_MESSAGES		8
 
 /*
  * On Linux the broker keeps its descriptors in an epoll set, changed only
@@ -146,6 +162,10 @@ static struct {
 	TAILQ_HEAD(, bsession)	 dirty;		/* with output queued */
 	uint64_t		 flush_at;	/* when the batch goes out */
 	uint64_t		 last_flush;	/* when the last batch went */
+	uint64_t		 hold_ms;	/* the wait after it */
+	/* Messages from workers in this BUSY_WINDOW_MS and the one before. */
+	uint64_t		 busy_start;
+	uint32_t		 busy_cur, busy_prev;
 	size_t			 nsessions;
 	size_t			 outmax;	/* per-session queue */
 #ifdef BROKER_EPOLL
@@ -369,6 +389,30 @@ broker_reap(void)
 
 /* ------------------------------------------------------------ the workers */
 
+/* One more message from a worker, for broker_busy(). */
+static void
+broker_count_busy(uint64_t ms)
+{
+	if (ms - b.busy_start >= BUSY_WINDOW_MS) {
+		/* A window with no message in it counts as quiet. */
+		b.busy_prev = ms - b.busy_start < 2 * BUSY_WINDOW_MS ?
+		    b.busy_cur : 0;
+		b.busy_start = ms;
+		b.busy_cur = 0;
+	}
+	b.busy_cur++;
+}
+
+/* 1 if messages came fast enough lately for holding output to pay. */
+static int
+broker_busy(uint64_t ms)
+{
+	if (ms - b.busy_start >= 2 * BUSY_WINDOW_MS)
+		return 0;
+	return b.busy_cur >= BUSY_MESSAGES || (ms - b.busy_start <
+	    BUSY_WINDOW_MS && b.busy_prev >= BUSY_MESSAGES);
+}
+
 /*
  * IMSG_B_APP: one client application message, relayed by the session's
  * worker, which has checked it already; it is decoded again here all the
@@ -386,6 +430,7 @@ broker_on_app(struct bsession *s, const struct ipc_msg *im)
 	}
 	b.messages++;
 	rate_add(&b.message_rate, b.mono);
+	broker_count_busy(b.mono);
 	s->active_ms = b.mono;
 	/*
 	 * After BYE the session stays only until what is queued for it (the
@@ -770,13 +815,16 @@ bs_flush(struct bsession *s)
 /*
  * Output is sent in batches, adaptively, as interrupt coalescing does: a
  * message that finds the broker idle (no batch went out in the last
- * FLUSH_HOLD_MS) goes out at the end of this turn of the loop, together
- * with whatever else the same turn queued; while messages keep coming,
- * each batch waits until FLUSH_HOLD_MS after the one before, so that a
- * busy room wakes each worker once per batch rather than once per
- * message.  A quiet server thus answers at once, and a busy one writes at
- * most one batch per FLUSH_HOLD_MS.  A session whose queue grows past a
- * quarter of its limit is written at once.
+ * FLUSH_HOLD_MS, or messages coming slower than BUSY_MESSAGES per
+ * BUSY_WINDOW_MS) goes out at the end of this turn of the loop, together
+ * with whatever else the same turn queued; while messages keep coming
+ * fast, each batch waits until FLUSH_HOLD_MS (or more, for a large
+ * batch: HOLD_US_PER_SESSION) after the one before, so that a busy room
+ * wakes each worker once per batch rather than once per message.  A quiet server thus answers at once (a hold at a few hundred
+ * messages a second would cost every message milliseconds and save few
+ * wake-ups), and a busy one writes at most one batch per FLUSH_HOLD_MS.
+ * A session whose queue grows past a quarter of its limit is written at
+ * once.
  */
 static void
 bs_mark_dirty(struct bsession *s)
@@ -789,8 +837,8 @@ bs_mark_dirty(struct bsession *s)
 	}
 	if (b.flush_at == 0) {
 		now = mono_ms();
-		b.flush_at = now >= b.last_flush + FLUSH_HOLD_MS ? now :
-		    b.last_flush + FLUSH_HOLD_MS;
+		b.flush_at = now >= b.last_flush + b.hold_ms ||
+		    !broker_busy(now) ? now : b.last_flush + b.hold_ms;
 	}
 	if (buf_used(&s->peer.out) >= b.outmax / 4)
 		bs_flush(s);
@@ -801,11 +849,19 @@ broker_flush_sessions(void)
 {
 	struct bsession	*s;
 
+	uint64_t	 n = 0;
+
 	while ((s = TAILQ_FIRST(&b.dirty)) != NULL) {
 		TAILQ_REMOVE(&b.dirty, s, dirty_entry);
 		s->queued = 0;
 		bs_flush(s);
+		n++;
 	}
+	b.hold_ms = n * HOLD_US_PER_SESSION / 1000;
+	if (b.hold_ms < FLUSH_HOLD_MS)
+		b.hold_ms = FLUSH_HOLD_MS;
+	else if (b.hold_ms > FLUSH_HOLD_MAX_MS)
+		b.hold_ms = FLUSH_HOLD_MAX_MS;
 	b.flush_at = 0;
 	b.last_flush = mono_ms();
 }

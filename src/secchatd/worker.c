@@ -725,6 +725,14 @@ w_loop(void)
 			shutdown(w.cfd, SHUT_RDWR);
 			exit(0);
 		}
+		/*
+		 * What the client said goes to the broker now: waiting for
+		 * poll() to report the socket writable costs a turn of the
+		 * loop (a system call) for every message sent.
+		 */
+		if (ipc_pending(&w.broker) && !w.broker.eof &&
+		    ipc_flush(&w.broker) == -1)
+			w_broker_gone();
 		memset(pfd, 0, sizeof(pfd));
 		pfd[0].fd = w.cfd;
 		if (se_wants_input(w.se, now))
