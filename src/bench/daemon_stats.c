@@ -408,7 +408,9 @@ js_daemon_cpu(struct json_line *j, const struct cpu_sample *a,
 		snprintf(key, sizeof(key), "per_%s_us", per);
 		js_num(j, key, count ? total * 1e6 / (double)count : 0);
 	}
-	js_u64(j, "daemons", bench_opt.ndaemons);
+	/* Only with several: a single daemon's line stays as it was. */
+	if (bench_opt.ndaemons > 1)
+		js_u64(j, "daemons", bench_opt.ndaemons);
 	/* The shared processes (-X), and the whole cluster's cost. */
 	if (a->nextra > 0 && b->nextra > 0) {
 		extra = ns_to_s(b->extra_ns - a->extra_ns);
@@ -578,7 +580,8 @@ js_server_mem(struct json_line *j, const struct mem_sample *before,
 	js_u64(j, "rss_kib", rss1);
 	js_num(j, "pss_kib_per_session", sessions ?
 	    ((double)pss1 - (double)pss0) / sessions : 0);
-	js_u64(j, "daemons", bench_opt.ndaemons);
+	if (bench_opt.ndaemons > 1)
+		js_u64(j, "daemons", bench_opt.ndaemons);
 	if (before->nextra > 0 && after->nextra > 0) {
 		js_u64(j, "extra_pss_kib_before", before->extra.pss_kb);
 		js_u64(j, "extra_pss_kib", after->extra.pss_kb);
