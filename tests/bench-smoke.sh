@@ -185,6 +185,20 @@ check_json flat fanout
 ok $(is flat missing 0 && is flat duplicated 0 && is flat out_of_order 0 &&
     positive flat received; echo $?) "fanout -r 0: nothing lost or reordered"
 
+# Several ports and daemons (-p A,B -P A,B -X): here the one daemon twice,
+# and itself as the "other" process; the sessions are spread, the CPU
+# counted, the extra reported beside it.
+timeout 120 "$BENCH" -p "$port,$port" -k "$dir/host_key.pub" -u bench \
+    -w bench-pw -P "$daemon_pid,$daemon_pid" -X "$daemon_pid" \
+    fanout -n 4 -s 2 -t 2 -d 5 >"$dir/multi.json" 2>"$dir/multi.err"
+echo $? >"$dir/multi.rc"
+check_json multi fanout
+ok $([ "$(cat "$dir/multi.rc")" = 0 ] && is multi missing 0 &&
+    is multi ports 2 && positive multi received &&
+    positive multi per_delivery_with_extra_us &&
+    has multi "\"port\":\"$port,$port\""; echo $?) \
+    "fanout over two ports with -X: all delivered, the extra CPU reported"
+
 # logins
 bench logins logins -c 2 -t 2 -n 5
 check_json logins logins

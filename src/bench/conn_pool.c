@@ -48,9 +48,15 @@
 
 struct conn_pool	 pool;
 
-/* The server every session talks to, and who they say they are. */
+/*
+ * The server every session talks to, and who they say they are.  With
+ * several ports (-p A,B,C: the nodes of a cluster), session i talks to
+ * port i mod nai, so the sessions, and the senders among them, are spread
+ * evenly over the nodes.
+ */
 static struct {
-	struct addrinfo	*ai;
+	struct addrinfo	*ai[BENCH_MAX_PIDS];
+	unsigned	 nai;
 	uint8_t		 server_key[KEY_LEN];
 	uint8_t		 priv[KEY_LEN], pub[KEY_LEN];
 	uint8_t		 suites[2];
@@ -137,15 +143,19 @@ static void
 resolve(void)
 {
 	struct addrinfo	 hints;
+	unsigned	 i;
 	int		 e;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((e = getaddrinfo(bench_opt.host, bench_opt.port, &hints,
-	    &target.ai)) != 0)
-		errx(1, "%s port %s: %s", bench_opt.host, bench_opt.port,
-		    gai_strerror(e));
+	for (i = 0; i < bench_opt.nports; i++) {
+		if ((e = getaddrinfo(bench_opt.host, bench_opt.ports[i],
+		    &hints, &target.ai[i])) != 0)
+			errx(1, "%s port %s: %s", bench_opt.host,
+			    bench_opt.ports[i], gai_strerror(e));
+	}
+	target.nai = bench_opt.nports;
 }
 
 /* One descriptor per session: take all the hard limit allows. */
@@ -182,8 +192,11 @@ pool_setup(void)
 void
 pool_teardown(void)
 {
+	unsigned	 i;
+
 	sodium_memzero(target.priv, sizeof(target.priv));
-	freeaddrinfo(target.ai);
+	for (i = 0; i < target.nai; i++)
+		freeaddrinfo(target.ai[i]);
 }
 
 void
@@ -195,6 +208,13 @@ js_target_params(struct json_line *j)
 	    target.suites[0] == SUITE_AESGCM ? "aesgcm" : "chachapoly");
 	if (bench_opt.daemon > 0)
 		js_u64(j, "daemon_pid", (uint64_t)bench_opt.daemon);
+	/* Only where there are several: single-node lines stay as they were. */
+	if (bench_opt.nports > 1)
+		js_u64(j, "ports", bench_opt.nports);
+	if (bench_opt.ndaemons > 1)
+		js_u64(j, "daemons", bench_opt.ndaemons);
+	if (bench_opt.nextras > 0)
+		js_u64(j, "extra_pid", (uint64_t)bench_opt.extras[0]);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -314,6 +334,7 @@ conn_open(struct bench_conn *c, unsigned user, uint64_t timeout_ns)
 {
 	struct cs_params	 p;
 	struct epoll_event	 ev;
+	struct addrinfo		*ai;
 	char			 name[SECCHAT_NAME_MAX + 1];
 	char			 why[CONN_REASON_LEN];
 	int			 one = 1;
@@ -328,7 +349,8 @@ conn_open(struct bench_conn *c, unsigned user, uint64_t timeout_ns)
 	c->deadline = c->t_open + timeout_ns;
 	snprintf(name, sizeof(name), "%s%u", bench_opt.prefix, c->user);
 
-	c->fd = socket(target.ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	ai = target.ai[c->id % target.nai];
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
 		/* Our own limit, not the server's: say so. */
@@ -360,7 +382,7 @@ conn_open(struct bench_conn *c, unsigned user, uint64_t timeout_ns)
 		err(1, "epoll_ctl");
 	c->pollout = 1;
 	set_phase(c, CONN_CONNECTING);
-	if (connect(c->fd, target.ai->ai_addr, target.ai->ai_addrlen) == -1 &&
+	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 	    errno != EINPROGRESS) {
 		conn_fail(c, "connect: %s", strerror(errno));
 		return -1;

@@ -1,11 +1,14 @@
 /*
  * daemon_stats.c: the daemon's CPU time and memory, from /proc.
  *
- * CPU: the sum over the master and all its descendants of
+ * CPU: the sum over each listed master (-P) and all its descendants of
  * /proc/PID/schedstat (stat's utime and stime where the kernel keeps no
  * schedstat), plus each one's cutime and cstime, which is where processes
  * that exited during the window show up once their parent has waited for
- * them.  Memory: smaps_rollup of each process.
+ * them.  Memory: smaps_rollup of each process.  Several masters (the
+ * nodes of a cluster) are summed as one server; the -X processes (the
+ * Redis the nodes share) are summed apart, so the server's own figures
+ * keep their meaning and the cluster's cost is their sum.
  */
 #include "config.h"
 
@@ -191,13 +194,24 @@ proc_cpu_ns(pid_t pid, unsigned nthreads, uint64_t fallback)
 	return schedstat_ns(path, &ns) == 0 ? ns : fallback;
 }
 
+static int
+pid_listed(pid_t pid, const pid_t *roots, unsigned nroots)
+{
+	unsigned	 i;
+
+	for (i = 0; i < nroots; i++)
+		if (roots[i] == pid)
+			return 1;
+	return 0;
+}
+
 static enum daemon_role
-proc_role(pid_t pid, pid_t root)
+proc_role(pid_t pid, const pid_t *roots, unsigned nroots)
 {
 	char	 cmd[512];
 	ssize_t	 n, i;
 
-	if (pid == root)
+	if (pid_listed(pid, roots, nroots))
 		return DAEMON_MASTER;
 	if ((n = proc_read(pid, "cmdline", cmd, sizeof(cmd))) <= 0)
 		return DAEMON_OTHER;
@@ -223,12 +237,13 @@ proc_in(const struct proc_tree *t, size_t nsorted, pid_t pid)
 }
 
 /*
- * root and all its descendants, found by their parent ids.  Processes
- * that have exited are not in /proc; their CPU time shows in their
- * parent's cutime and cstime once the parent has waited for them.
+ * The roots and all their descendants, found by their parent ids.
+ * Processes that have exited are not in /proc; their CPU time shows in
+ * their parent's cutime and cstime once the parent has waited for them.
+ * -1 if none of the roots is there.
  */
 static int
-proc_tree_collect(pid_t root, struct proc_tree *t)
+proc_tree_collect(const pid_t *roots, unsigned nroots, struct proc_tree *t)
 {
 	struct proc_entry *all = NULL;
 	size_t		 nall = 0, cap = 0, i, nsorted;
@@ -265,7 +280,7 @@ proc_tree_collect(pid_t root, struct proc_tree *t)
 
 	t->p = xcalloc(nall + 1, sizeof(*t->p));
 	for (i = 0; i < nall; i++)
-		if (all[i].pid == root)
+		if (pid_listed(all[i].pid, roots, nroots))
 			t->p[t->n++] = all[i];
 	if (t->n == 0) {
 		free(all);
@@ -290,7 +305,7 @@ proc_tree_collect(pid_t root, struct proc_tree *t)
 	} while (grew);
 	free(all);
 	for (i = 0; i < t->n; i++)
-		t->p[i].role = proc_role(t->p[i].pid, root);
+		t->p[i].role = proc_role(t->p[i].pid, roots, nroots);
 	return 0;
 }
 
@@ -321,7 +336,7 @@ machine_busy_ns(void)
 }
 
 int
-sample_daemon_cpu(pid_t root, struct cpu_sample *s)
+sample_daemon_cpu(struct cpu_sample *s)
 {
 	struct proc_tree t;
 	struct rusage	 ru;
@@ -333,7 +348,18 @@ sample_daemon_cpu(pid_t root, struct cpu_sample *s)
 	s->machine_ns = machine_busy_ns();
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		s->bench_s = rusage_secs(&ru);
-	if (root <= 0 || proc_tree_collect(root, &t) == -1)
+	if (bench_opt.nextras > 0 && proc_tree_collect(bench_opt.extras,
+	    bench_opt.nextras, &t) == 0) {
+		for (i = 0; i < t.n; i++) {
+			s->extra_ns += proc_cpu_ns(t.p[i].pid,
+			    t.p[i].nthreads, t.p[i].cpu_ns) +
+			    t.p[i].reaped_ns;
+			s->nextra++;
+		}
+		proc_tree_free(&t);
+	}
+	if (bench_opt.ndaemons == 0 || proc_tree_collect(bench_opt.daemons,
+	    bench_opt.ndaemons, &t) == -1)
 		return -1;
 	for (i = 0; i < t.n; i++) {
 		ns = proc_cpu_ns(t.p[i].pid, t.p[i].nthreads, t.p[i].cpu_ns);
@@ -351,7 +377,7 @@ js_daemon_cpu(struct json_line *j, const struct cpu_sample *a,
     const struct cpu_sample *b, const char *per, uint64_t count)
 {
 	char	 key[64];
-	double	 wall = ns_to_s(b->t - a->t), total;
+	double	 wall = ns_to_s(b->t - a->t), total, extra;
 	int	 r;
 
 	js_num(j, "bench_cpu_s", b->bench_s - a->bench_s);
@@ -373,12 +399,30 @@ js_daemon_cpu(struct json_line *j, const struct cpu_sample *a,
 	if (wall > 0 && b->machine_ns > a->machine_ns) {
 		js_num(j, "machine_cores_busy", ns_to_s(b->machine_ns -
 		    a->machine_ns) / wall);
+		/* The -X processes are the server's, not the others'. */
 		js_num(j, "others_cores_busy", (ns_to_s(b->machine_ns -
-		    a->machine_ns) - total - (b->bench_s - a->bench_s)) / wall);
+		    a->machine_ns) - total - ns_to_s(b->extra_ns -
+		    a->extra_ns) - (b->bench_s - a->bench_s)) / wall);
 	}
 	if (per != NULL) {
 		snprintf(key, sizeof(key), "per_%s_us", per);
 		js_num(j, key, count ? total * 1e6 / (double)count : 0);
+	}
+	/* Only with several: a single daemon's line stays as it was. */
+	if (bench_opt.ndaemons > 1)
+		js_u64(j, "daemons", bench_opt.ndaemons);
+	/* The shared processes (-X), and the whole cluster's cost. */
+	if (a->nextra > 0 && b->nextra > 0) {
+		extra = ns_to_s(b->extra_ns - a->extra_ns);
+		js_num(j, "extra_s", extra);
+		js_u64(j, "extra_processes", b->nextra);
+		js_num(j, "with_extra_s", total + extra);
+		if (per != NULL) {
+			snprintf(key, sizeof(key), "per_%s_with_extra_us",
+			    per);
+			js_num(j, key, count ? (total + extra) * 1e6 /
+			    (double)count : 0);
+		}
 	}
 	js_close(j);
 }
@@ -401,7 +445,13 @@ print_daemon_cpu(const struct cpu_sample *a, const struct cpu_sample *b,
 	fprintf(stderr, "  server CPU %.2f s (%.2f cores), %.2f us per %s; "
 	    "bench %.2f cores, others %.2f cores\n", total, total / wall,
 	    count ? total * 1e6 / (double)count : 0, per, bench / wall,
-	    (machine - total - bench) / wall);
+	    (machine - total - ns_to_s(b->extra_ns - a->extra_ns) - bench) /
+	    wall);
+	if (a->nextra > 0 && b->nextra > 0)
+		fprintf(stderr, "  with the -X processes: %.2f s more, %.2f "
+		    "us per %s in all\n", ns_to_s(b->extra_ns - a->extra_ns),
+		    count ? (total + ns_to_s(b->extra_ns - a->extra_ns)) *
+		    1e6 / (double)count : 0, per);
 }
 
 /* Rss, Pss and private memory of one process, in KiB. */
@@ -446,7 +496,7 @@ mem_available_kb(void)
 }
 
 int
-sample_daemon_memory(pid_t root, struct mem_sample *s)
+sample_daemon_memory(struct mem_sample *s)
 {
 	struct proc_tree t;
 	struct mem_usage m;
@@ -455,7 +505,20 @@ sample_daemon_memory(pid_t root, struct mem_sample *s)
 
 	memset(s, 0, sizeof(*s));
 	s->mem_available_kb = mem_available_kb();
-	if (root <= 0 || proc_tree_collect(root, &t) == -1)
+	if (bench_opt.nextras > 0 && proc_tree_collect(bench_opt.extras,
+	    bench_opt.nextras, &t) == 0) {
+		for (i = 0; i < t.n; i++) {
+			if (proc_mem(t.p[i].pid, &m) == 0) {
+				s->extra.rss_kb += m.rss_kb;
+				s->extra.pss_kb += m.pss_kb;
+				s->extra.private_kb += m.private_kb;
+				s->nextra++;
+			}
+		}
+		proc_tree_free(&t);
+	}
+	if (bench_opt.ndaemons == 0 || proc_tree_collect(bench_opt.daemons,
+	    bench_opt.ndaemons, &t) == -1)
 		return -1;
 	for (i = 0; i < t.n; i++) {
 		r = t.p[i].role;
@@ -517,5 +580,12 @@ js_server_mem(struct json_line *j, const struct mem_sample *before,
 	js_u64(j, "rss_kib", rss1);
 	js_num(j, "pss_kib_per_session", sessions ?
 	    ((double)pss1 - (double)pss0) / sessions : 0);
+	if (bench_opt.ndaemons > 1)
+		js_u64(j, "daemons", bench_opt.ndaemons);
+	if (before->nextra > 0 && after->nextra > 0) {
+		js_u64(j, "extra_pss_kib_before", before->extra.pss_kb);
+		js_u64(j, "extra_pss_kib", after->extra.pss_kb);
+		js_u64(j, "extra_rss_kib", after->extra.rss_kb);
+	}
 	js_close(j);
 }

@@ -1,8 +1,9 @@
 /*
  * daemon_stats.h: what the daemon under test costs, read from /proc: the
  * CPU time and the memory of its master and every descendant, by role.
- * The processes are found by their parent ids, from the master's pid
- * (-P), so nothing in the daemon has to cooperate.
+ * The processes are found by their parent ids, from the masters' pids
+ * (-P, one per node, summed), so nothing in the daemon has to cooperate.
+ * The -X processes (a Redis the nodes share) are measured apart.
  */
 #ifndef SECCHAT_BENCH_DAEMON_STATS_H
 #define SECCHAT_BENCH_DAEMON_STATS_H
@@ -36,6 +37,8 @@ struct cpu_sample {
 	uint64_t	 t;		/* when, ns */
 	uint64_t	 machine_ns;	/* every CPU's busy time (/proc/stat) */
 	double		 bench_s;	/* our own CPU time */
+	uint64_t	 extra_ns;	/* the -X processes' */
+	unsigned	 nextra;
 };
 
 struct mem_usage {
@@ -48,17 +51,23 @@ struct mem_sample {
 	struct mem_usage wmin, wmax;		/* over workers */
 	unsigned	 unreadable;		/* sandboxed, if not root */
 	uint64_t	 mem_available_kb;	/* the machine's */
+	struct mem_usage extra;			/* the -X processes' */
+	unsigned	 nextra;
 };
 
-/* 0, or -1 if root is 0 or not a process (then only t, machine, bench). */
-int	sample_daemon_cpu(pid_t root, struct cpu_sample *);
-/* 0, or -1 if root is 0 or not a process (then only mem_available_kb). */
-int	sample_daemon_memory(pid_t root, struct mem_sample *);
+/*
+ * Of every -P daemon and the -X processes.  0, or -1 if no -P daemon is
+ * there (then only t, machine, bench and the -X processes).
+ */
+int	sample_daemon_cpu(struct cpu_sample *);
+/* The same; -1 leaves mem_available_kb and the -X processes. */
+int	sample_daemon_memory(struct mem_sample *);
 
 /*
  * The daemon's CPU between two samples, as the members "bench_cpu_s" and
- * "server_cpu" (with "per_PER_us": CPU per unit of count), and as a line
- * for people on stderr.
+ * "server_cpu" (with "per_PER_us": CPU per unit of count; with -X also
+ * "extra_s" and "per_PER_with_extra_us"), and as a line for people on
+ * stderr.
  */
 void	js_daemon_cpu(struct json_line *, const struct cpu_sample *,
 	    const struct cpu_sample *, const char *per, uint64_t count);

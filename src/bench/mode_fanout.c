@@ -217,13 +217,13 @@ fanout_measure(void)
 	fan.sending = 1;
 	while ((now = now_ns()) < fan.t1 && !bench_interrupted) {
 		if (fan.c0.t == 0 && now >= fan.t0)
-			(void)sample_daemon_cpu(bench_opt.daemon, &fan.c0);
+			(void)sample_daemon_cpu(&fan.c0);
 		until = fanout_send(now);
 		pool_poll(fan.c0.t == 0 && fan.t0 < until ? fan.t0 : until);
 	}
 	if (fan.c0.t == 0)		/* interrupted in the warmup */
-		(void)sample_daemon_cpu(bench_opt.daemon, &fan.c0);
-	(void)sample_daemon_cpu(bench_opt.daemon, &fan.c1);
+		(void)sample_daemon_cpu(&fan.c0);
+	(void)sample_daemon_cpu(&fan.c1);
 	fan.t1 = fan.c1.t;
 	fan.window_s = ns_to_s(fan.c1.t - fan.c0.t);
 	fan.sending = 0;
@@ -359,7 +359,7 @@ run_fanout(void)
 	    (uint64_t)((double)NS_PER_SEC / bench_opt.rate) : 0;
 	pool_init(fan.n, &fanout_hooks);
 
-	(void)sample_daemon_memory(bench_opt.daemon, &fan.m0);
+	(void)sample_daemon_memory(&fan.m0);
 	fan.setup_s = pool_open_sessions(0, fan.n, bench_opt.concurrency,
 	    (uint64_t)bench_opt.timeout * NS_PER_SEC);
 	fprintf(stderr, "fanout: %u of %u sessions in the lobby after %.1f s\n",
@@ -370,7 +370,7 @@ run_fanout(void)
 		return 1;
 	}
 	fanout_measure();
-	(void)sample_daemon_memory(bench_opt.daemon, &fan.m1);
+	(void)sample_daemon_memory(&fan.m1);
 	fanout_drain();
 	fanout_report();
 	pool_shutdown();

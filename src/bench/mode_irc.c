@@ -744,13 +744,13 @@ irc_measure(void)
 	irc.sending = 1;
 	while ((now = now_ns()) < irc.t1 && !bench_interrupted) {
 		if (irc.c0.t == 0 && now >= irc.t0)
-			(void)sample_daemon_cpu(bench_opt.daemon, &irc.c0);
+			(void)sample_daemon_cpu(&irc.c0);
 		until = irc_send(now);
 		irc_poll(irc.c0.t == 0 && irc.t0 < until ? irc.t0 : until);
 	}
 	if (irc.c0.t == 0)
-		(void)sample_daemon_cpu(bench_opt.daemon, &irc.c0);
-	(void)sample_daemon_cpu(bench_opt.daemon, &irc.c1);
+		(void)sample_daemon_cpu(&irc.c0);
+	(void)sample_daemon_cpu(&irc.c1);
 	irc.t1 = irc.c1.t;
 	irc.window_s = ns_to_s(irc.c1.t - irc.c0.t);
 }
@@ -937,7 +937,7 @@ run_irc(void)
 	if (irc.period == 0)
 		irc.period = 1;
 
-	(void)sample_daemon_memory(bench_opt.daemon, &irc.m0);
+	(void)sample_daemon_memory(&irc.m0);
 	irc.setup_s = irc_open_all(bench_opt.concurrency,
 	    (uint64_t)bench_opt.timeout * NS_PER_SEC);
 	fprintf(stderr, "irc: %u of %u sessions in %s after %.1f s\n",
@@ -947,7 +947,7 @@ run_irc(void)
 		rc = 1;
 	} else {
 		irc_measure();
-		(void)sample_daemon_memory(bench_opt.daemon, &irc.m1);
+		(void)sample_daemon_memory(&irc.m1);
 		irc_drain();
 		irc_report();
 		rc = irc.missing == 0 && irc.dup == 0 && irc.ooo == 0 &&

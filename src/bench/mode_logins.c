@@ -99,7 +99,7 @@ run_logins(void)
 
 	pool_init(bench_opt.concurrency, &logins_hooks);
 	users = bench_opt.n ? bench_opt.n : bench_opt.concurrency;
-	(void)sample_daemon_cpu(bench_opt.daemon, &c0);
+	(void)sample_daemon_cpu(&c0);
 	logins.t0 = c0.t;
 	logins.t1 = logins.t0 + (uint64_t)bench_opt.seconds * NS_PER_SEC;
 	while (now_ns() < logins.t1 && !bench_interrupted) {
@@ -112,7 +112,7 @@ run_logins(void)
 		}
 		pool_poll(logins.t1);
 	}
-	(void)sample_daemon_cpu(bench_opt.daemon, &c1);
+	(void)sample_daemon_cpu(&c1);
 	/* Logins still in flight end here, outside the window. */
 	pool_shutdown();
 	logins_report(&c0, &c1, users);

@@ -96,13 +96,13 @@ run_memory(void)
 	if (bench_opt.daemon <= 0)
 		errx(2, "memory needs the daemon's pid (-P)");
 	pool_init(n, &idle_hooks);
-	if (sample_daemon_memory(bench_opt.daemon, &m0) == -1)
+	if (sample_daemon_memory(&m0) == -1)
 		errx(1, "no process %ld", (long)bench_opt.daemon);
 	setup_s = pool_open_sessions(0, n, bench_opt.concurrency,
 	    (uint64_t)bench_opt.timeout * NS_PER_SEC);
 	/* Workers free their buffers once they have been quiet a while. */
 	pool_settle(bench_opt.warmup);
-	if (sample_daemon_memory(bench_opt.daemon, &m1) == -1)
+	if (sample_daemon_memory(&m1) == -1)
 		errx(1, "the daemon (%ld) went away", (long)bench_opt.daemon);
 	ok = pool.nready == n && m1.count[DAEMON_WORKER] == n &&
 	    m1.unreadable == 0;

@@ -49,7 +49,7 @@ scale_report(uint64_t t0, unsigned most, const char *limit)
 	if (limit == NULL && (limit = pool_first_fail_reason()) == NULL)
 		limit = "unknown";
 	if (bench_opt.daemon > 0)
-		(void)sample_daemon_memory(bench_opt.daemon, &m);
+		(void)sample_daemon_memory(&m);
 	else
 		memset(&m, 0, sizeof(m));
 

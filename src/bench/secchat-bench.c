@@ -84,12 +84,49 @@ xcalloc(size_t n, size_t size)
 
 /* ------------------------------------------------------------ options */
 
+/*
+ * A comma-separated list, in place: its pieces into v (at most
+ * BENCH_MAX_PIDS), their number returned.  Empty pieces are a usage error.
+ */
+static unsigned
+split_list(char *s, char **v, char opt)
+{
+	unsigned	 n = 0;
+	char		*p;
+
+	while ((p = strsep(&s, ",")) != NULL) {
+		if (*p == '\0')
+			errx(2, "-%c: an empty item in the list", opt);
+		if (n == BENCH_MAX_PIDS)
+			errx(2, "-%c: more than %d items", opt, BENCH_MAX_PIDS);
+		v[n++] = p;
+	}
+	return n;
+}
+
+static unsigned
+pid_list(char *s, pid_t *pids, char opt)
+{
+	char		*v[BENCH_MAX_PIDS];
+	const char	*e;
+	unsigned	 i, n;
+
+	n = split_list(s, v, opt);
+	for (i = 0; i < n; i++) {
+		pids[i] = (pid_t)strtonum(v[i], 1, INT_MAX, &e);
+		if (e != NULL)
+			errx(2, "-%c %s: %s", opt, v[i], e);
+	}
+	return n;
+}
+
 static void
 usage(int full)
 {
 	fprintf(stderr,
-"usage: secchat-bench [-h host] [-p port] -k server_key.pub [-u user_prefix]\n"
-"           [-w password] [-U accounts] [-P daemon_pid] [-j json_out]\n"
+"usage: secchat-bench [-h host] [-p port[,port...]] -k server_key.pub\n"
+"           [-u user_prefix] [-w password] [-U accounts]\n"
+"           [-P daemon_pid[,pid...]] [-X pid[,pid...]] [-j json_out]\n"
 "           mode [mode options]\n"
 "       secchat-bench help\n");
 	if (!full)
@@ -97,12 +134,16 @@ usage(int full)
 	fprintf(stderr, "\n"
 "Options before the mode:\n"
 "  -h host      server address (127.0.0.1)\n"
-"  -p port      server port (9999)\n"
+"  -p ports     server port (9999); several, comma-separated (the nodes of\n"
+"               a cluster on one host): session i uses port i mod count\n"
 "  -k file      the server's public key file (HOSTKEY.pub); required\n"
 "  -u prefix    session i logs in as PREFIXi (bench)\n"
 "  -w password  every account's password (bench)\n"
 "  -U n         only n accounts: session i logs in as PREFIX(i mod n)\n"
-"  -P pid       the daemon's master: CPU time and memory from /proc\n"
+"  -P pids     the daemon's master: CPU time and memory from /proc;\n"
+"               several (one per node): summed\n"
+"  -X pids      other processes the daemons use (a shared Redis): their\n"
+"               CPU and memory reported apart, and the sum with them\n"
 "  -j file      also append each JSON result line to file\n"
 "\n"
 "Modes:\n"
@@ -330,14 +371,15 @@ int
 main(int argc, char *argv[])
 {
 	struct sigaction sa;
-	const char	*e;
+	char		*portlist = NULL, *ports[BENCH_MAX_PIDS];
+	unsigned	 i;
 	int		 ch, rc = 1;
 
 	bench_opt.host = "127.0.0.1";
 	bench_opt.port = "9999";
 	bench_opt.prefix = "bench";
 	bench_opt.password = "bench";
-	while ((ch = getopt(argc, argv, "+h:j:k:P:p:U:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "+h:j:k:P:p:U:u:w:X:")) != -1) {
 		switch (ch) {
 		case 'h':
 			bench_opt.host = optarg;
@@ -349,13 +391,16 @@ main(int argc, char *argv[])
 			bench_opt.keyfile = optarg;
 			break;
 		case 'P':
-			bench_opt.daemon = (pid_t)strtonum(optarg, 1, INT_MAX,
-			    &e);
-			if (e != NULL)
-				errx(2, "-P %s: %s", optarg, e);
+			bench_opt.ndaemons = pid_list(optarg,
+			    bench_opt.daemons, ch);
+			bench_opt.daemon = bench_opt.daemons[0];
 			break;
 		case 'p':
 			bench_opt.port = optarg;
+			break;
+		case 'X':
+			bench_opt.nextras = pid_list(optarg, bench_opt.extras,
+			    ch);
 			break;
 		case 'U':
 			bench_opt.accounts = num_arg(optarg, 1, 1000000, ch);
@@ -374,7 +419,15 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage(0);
+	/* The JSON line keeps -p as given: split a copy. */
+	if ((portlist = strdup(bench_opt.port)) == NULL)
+		err(1, "strdup");
+	bench_opt.nports = split_list(portlist, ports, 'p');
+	for (i = 0; i < bench_opt.nports; i++)
+		bench_opt.ports[i] = ports[i];
 	parse_mode(&bench_opt, argc, argv);
+	if (bench_opt.mode == MODE_IRC && bench_opt.nports > 1)
+		errx(2, "the irc mode takes one port");
 	if (bench_opt.keyfile == NULL && bench_opt.mode != MODE_IRC)
 		errx(2, "the server's public key (-k) is required");
 	if (*bench_opt.password == '\0' ||
@@ -423,5 +476,6 @@ main(int argc, char *argv[])
 	}
 	if (bench_opt.mode != MODE_IRC)
 		pool_teardown();
+	free(portlist);
 	return rc;
 }

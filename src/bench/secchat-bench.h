@@ -7,7 +7,7 @@
  *   conn_pool.c      client sessions speaking the real protocol, driven by
  *                    one epoll loop, and why the ones that failed did
  *   histogram.c      latencies, for percentiles
- *   daemon_stats.c   the daemon's CPU time and memory, from /proc
+ *   daemon_stats.c   the daemons' CPU time and memory, from /proc
  *   json_line.c      the one-line JSON result
  *   stamp.c          fan-out message texts and the receivers' order check
  *   mode_fanout.c, mode_logins.c, mode_memory.c, mode_scale.c: the modes
@@ -25,6 +25,9 @@
 #define NS_PER_SEC	1000000000ULL
 #define NS_PER_MSEC	1000000ULL
 
+/* How many daemons -P, other processes -X and ports -p may list. */
+#define BENCH_MAX_PIDS	16
+
 /* The room every mode's sessions join. */
 #define BENCH_ROOM	"lobby"
 
@@ -39,12 +42,20 @@ enum bench_mode {
 /* The command line; each mode reads the fields its options set. */
 struct bench_options {
 	const char	*host;
-	const char	*port;
+	const char	*port;			/* -p as given */
+	const char	*ports[BENCH_MAX_PIDS];	/* -p, split at commas */
+	unsigned	 nports;
 	const char	*keyfile;
 	const char	*prefix;
 	const char	*password;
 	const char	*json;
-	pid_t		 daemon;		/* -P, or 0 */
+	pid_t		 daemon;		/* the first -P, or 0 */
+	/* -P: every daemon whose CPU and memory are summed (the nodes) */
+	pid_t		 daemons[BENCH_MAX_PIDS];
+	unsigned	 ndaemons;
+	/* -X: other processes the daemons use (a Redis), counted apart */
+	pid_t		 extras[BENCH_MAX_PIDS];
+	unsigned	 nextras;
 	unsigned	 accounts;		/* -U, or 0: one per session */
 	enum bench_mode	 mode;
 	unsigned	 n;			/* sessions, or the cap */
