@@ -219,15 +219,15 @@ test_precedence(void)
 	    "what the command line leaves is still taken from the file");
 	opt_free(&o);
 
-	tap_ok(configure(&o, "Host x\nPort 99999\n", "x", bad_args, err,
-	    sizeof(err)) == -1 && strstr(err, "cfg line 2: port 99999") !=
+	tap_ok(configure(&o, "Host x\nPort 70019\n", "x", bad_args, err,
+	    sizeof(err)) == -1 && strstr(err, "cfg line 2: port 70019") !=
 	    NULL, "a bad value names its line (%s)", err);
 	opt_free(&o);
 	tap_ok(configure(&o, "Host x\nUser Not-Valid!\n", "x", bad_args, err,
 	    sizeof(err)) == -1 && strstr(err, "line 2: invalid user") != NULL,
 	    "a bad user name names its line (%s)", err);
 	opt_free(&o);
-	tap_ok(configure(&o, "Host y\nPort 99999\n", "x", bad_args, err,
+	tap_ok(configure(&o, "Host y\nPort 70019\n", "x", bad_args, err,
 	    sizeof(err)) == 0, "a block that does not match is not checked "
 	    "for values");
 	opt_free(&o);
@@ -256,13 +256,13 @@ test_remove(void)
 	int		 n, seen;
 	const char	*kh =
 	    "# my servers\n"
-	    "chat.example.org:9999 secchat-x25519 "
+	    "chat.example.org:7001 secchat-x25519 "
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= first\n"
 	    "chat.example.org:7000 secchat-x25519 "
 	    "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= second\n"
-	    "[::1]:9999 secchat-x25519 "
+	    "[::1]:7001 secchat-x25519 "
 	    "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n"
-	    "other.example.org:9999 secchat-x25519 "
+	    "other.example.org:7001 secchat-x25519 "
 	    "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=\n";
 
 	tap_ok(khr_spec("chat.example.org:7000", &sp) == 0 &&
@@ -272,10 +272,10 @@ test_remove(void)
 	    khr_matches(&sp, "chat.example.org:1") &&
 	    !khr_matches(&sp, "chat.example.org.evil:1"),
 	    "a host alone names every port, and only that host");
-	tap_ok(khr_spec("::1", &sp) == 0 && khr_matches(&sp, "[::1]:9999"),
+	tap_ok(khr_spec("::1", &sp) == 0 && khr_matches(&sp, "[::1]:7001"),
 	    "a bare IPv6 address");
-	tap_ok(khr_spec("[::1]:9999", &sp) == 0 &&
-	    khr_matches(&sp, "[::1]:9999"), "[v6]:port");
+	tap_ok(khr_spec("[::1]:7001", &sp) == 0 &&
+	    khr_matches(&sp, "[::1]:7001"), "[v6]:port");
 	tap_ok(khr_spec("", &sp) == -1 && khr_spec("bad host", &sp) == -1,
 	    "an empty or spaced host is refused");
 

@@ -100,7 +100,7 @@ try:
     hp = "127.0.0.1:%d" % d.port
     tap.ok(before.count(hp) == 1, "known_hosts holds the server")
     with open(kh, "a") as f:
-        f.write("# a comment\nother.example:9999 secchat-x25519 "
+        f.write("# a comment\nother.example:7001 secchat-x25519 "
                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
     r = run(home, ["-R", hp])
     out = r.stdout.decode()
@@ -109,7 +109,7 @@ try:
     with open(kh) as f:
         after = f.read()
     tap.ok(hp not in after and "# a comment" in after and
-           "other.example:9999" in after,
+           "other.example:7001" in after,
            "the host's line is gone, the rest kept")
     tap.ok(os.stat(kh).st_mode & 0o777 == 0o600, "known_hosts is still 0600")
     with open(kh + ".old") as f:
@@ -118,7 +118,7 @@ try:
     tap.ok(r.returncode == 1 and "not found" in r.stderr.decode(),
            "removing it again: not found, exit 1")
     r = run(home, ["-R", "other.example"])
-    tap.ok(r.returncode == 0 and "other.example:9999" in r.stdout.decode(),
+    tap.ok(r.returncode == 0 and "other.example:7001" in r.stdout.decode(),
            "a host without a port: every port's line")
 finally:
     d.cleanup()
