@@ -121,7 +121,72 @@ chat_redis_memory(void)
 
 #else /* HAVE_HIREDIS */
 
+#include <dlfcn.h>
+
 #include <hiredis/hiredis.h>
+
+/*
+ * hiredis is opened by the broker, before its sandbox and only under
+ * Engine redis, rather than linked: a linked library is mapped into every
+ * process of the daemon, each worker included, at about 10 KiB of memory
+ * per session that the memory engine never uses.  The calls below go
+ * through this table, whose types are the header's own.
+ */
+static struct {
+	__typeof__(redisConnectFd)		*connect_fd;
+	__typeof__(redisFree)			*free_context;
+	__typeof__(redisBufferRead)		*buffer_read;
+	__typeof__(redisBufferWrite)		*buffer_write;
+	__typeof__(redisGetReplyFromReader)	*get_reply;
+	__typeof__(redisAppendFormattedCommand)	*append_formatted;
+	__typeof__(redisAppendCommandArgv)	*append_argv;
+	__typeof__(redisFormatCommandArgv)	*format_argv;
+	__typeof__(redisFreeCommand)		*free_command;
+	__typeof__(freeReplyObject)		*free_reply;
+} hiredis;
+
+#define redisConnectFd			(*hiredis.connect_fd)
+#define redisFree			(*hiredis.free_context)
+#define redisBufferRead			(*hiredis.buffer_read)
+#define redisBufferWrite		(*hiredis.buffer_write)
+#define redisGetReplyFromReader		(*hiredis.get_reply)
+#define redisAppendFormattedCommand	(*hiredis.append_formatted)
+#define redisAppendCommandArgv		(*hiredis.append_argv)
+#define redisFormatCommandArgv		(*hiredis.format_argv)
+#define redisFreeCommand		(*hiredis.free_command)
+#define freeReplyObject			(*hiredis.free_reply)
+
+/* Resolve one symbol of hiredis into its slot of the table. */
+static void
+hiredis_sym(void *lib, void *slot, const char *name)
+{
+	void	*f;
+
+	if ((f = dlsym(lib, name)) == NULL)
+		fatalx("Engine redis: %s has no %s", SECCHAT_HIREDIS_SONAME, name);
+	memcpy(slot, &f, sizeof(f));
+}
+
+static void
+hiredis_open(void)
+{
+	void	*lib;
+
+	if ((lib = dlopen(SECCHAT_HIREDIS_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		fatalx("Engine redis: cannot open %s: %s", SECCHAT_HIREDIS_SONAME,
+		    dlerror());
+	hiredis_sym(lib, &hiredis.connect_fd, "redisConnectFd");
+	hiredis_sym(lib, &hiredis.free_context, "redisFree");
+	hiredis_sym(lib, &hiredis.buffer_read, "redisBufferRead");
+	hiredis_sym(lib, &hiredis.buffer_write, "redisBufferWrite");
+	hiredis_sym(lib, &hiredis.get_reply, "redisGetReplyFromReader");
+	hiredis_sym(lib, &hiredis.append_formatted,
+	    "redisAppendFormattedCommand");
+	hiredis_sym(lib, &hiredis.append_argv, "redisAppendCommandArgv");
+	hiredis_sym(lib, &hiredis.format_argv, "redisFormatCommandArgv");
+	hiredis_sym(lib, &hiredis.free_command, "redisFreeCommand");
+	hiredis_sym(lib, &hiredis.free_reply, "freeReplyObject");
+}
 
 #define RE_TICK_MS		1000	/* heartbeat, and checks of the others */
 #define RE_NODE_TTL_MS		5000	/* a node silent this long is dead */
@@ -333,6 +398,7 @@ chat_redis_setup(const char *node, const char *prefix, void (*wanted)(void))
 {
 	uint64_t	 epoch;
 
+	hiredis_open();
 	strlcpy(rg.node, node, sizeof(rg.node));
 	strlcpy(rg.prefix, prefix, sizeof(rg.prefix));
 	/* A new epoch per start: a restarted node is a new origin. */
