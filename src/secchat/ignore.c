@@ -14,6 +14,7 @@
 
 #include "ignore.h"
 #include "knownhosts.h"
+#include "textfile.h"
 #include "util.h"
 
 #define IGNORE_FILE_MAX	(IGNORE_MAX * (SECCHAT_NAME_MAX + 1) + 4096)
@@ -113,46 +114,17 @@ ignore_load(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-ig_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Rewrite the file: PATH.tmp, mode 0600, fsync, rename. */
+/* Rewrite the file atomically (textfile_replace). */
 static int
 ig_save(char *err, size_t errlen)
 {
-	char	 tmp[4096], dir[4096], *slash, *text;
+	char	*text;
 	size_t	 i, len = 0;
-	int	 fd, saved;
+	int	 rc;
 
 	if (ig_path == NULL) {
 		snprintf(err, errlen, "no file for the ignore list");
 		return -1;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", ig_path) >= (int)sizeof(tmp) ||
-	    strlcpy(dir, ig_path, sizeof(dir)) >= sizeof(dir)) {
-		snprintf(err, errlen, "%s: path too long", ig_path);
-		return -1;
-	}
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir_parents(dir, 0700) == -1) {
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-			return -1;
-		}
 	}
 	if ((text = malloc(IGNORE_MAX * (SECCHAT_NAME_MAX + 1) + 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -163,30 +135,9 @@ ig_save(char *err, size_t errlen)
 		len += strlen(ig_names[i]);
 		text[len++] = '\n';
 	}
-	/* A stale temporary file of a crashed run is replaced. */
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		free(text);
-		return -1;
-	}
-	if (ig_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		(void)close(fd);
-		(void)unlink(tmp);
-		free(text);
-		snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
-		return -1;
-	}
+	rc = textfile_replace(ig_path, text, len, err, errlen);
 	free(text);
-	if (close(fd) == -1 || rename(tmp, ig_path) == -1) {
-		saved = errno;
-		(void)unlink(tmp);
-		snprintf(err, errlen, "%s: %s", ig_path, strerror(saved));
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 int

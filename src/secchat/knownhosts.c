@@ -20,6 +20,7 @@
 
 #include "keys.h"
 #include "knownhosts.h"
+#include "textfile.h"
 #include "util.h"
 
 #define KEY_B64_LEN	44	/* base64 of 32 bytes, with padding */
@@ -147,30 +148,6 @@ kh_parse_hostport(const char *s, size_t len, char *out, size_t outlen)
 }
 
 static int
-blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The next blank-separated field of [*pos, end); NULL at the end. */
-static const char *
-next_field(const char **pos, const char *end, size_t *lenp)
-{
-	const char	*p = *pos, *start;
-
-	while (p < end && blank(*p))
-		p++;
-	if (p == end)
-		return NULL;
-	start = p;
-	while (p < end && !blank(*p))
-		p++;
-	*pos = p;
-	*lenp = (size_t)(p - start);
-	return start;
-}
-
-static int
 kh_push(struct knownhosts *kh, const struct kh_entry *e)
 {
 	struct kh_entry	*v;
@@ -214,16 +191,16 @@ parse_line(const char *s, size_t len, struct kh_entry *e, char *err,
 			return line_error(err, errlen,
 			    "control character in line");
 	}
-	if ((f = next_field(&pos, end, &flen)) == NULL || f[0] == '#')
+	if ((f = textfile_field(&pos, end, &flen)) == NULL || f[0] == '#')
 		return 0;
 	if (kh_parse_hostport(f, flen, e->hostport, sizeof(e->hostport)) == -1)
 		return line_error(err, errlen, "bad HOST:PORT field");
-	if ((f = next_field(&pos, end, &flen)) == NULL)
+	if ((f = textfile_field(&pos, end, &flen)) == NULL)
 		return line_error(err, errlen, "missing key type");
 	if (flen != strlen(KH_KEYTYPE) || memcmp(f, KH_KEYTYPE, flen) != 0)
 		return line_error(err, errlen, "unknown key type (want %s)",
 		    KH_KEYTYPE);
-	if ((f = next_field(&pos, end, &flen)) == NULL)
+	if ((f = textfile_field(&pos, end, &flen)) == NULL)
 		return line_error(err, errlen, "missing key");
 	if (flen != KEY_B64_LEN ||
 	    b64_decode(f, flen, e->pub, sizeof(e->pub)) != KEY_LEN)
@@ -238,15 +215,13 @@ kh_parse(struct knownhosts *kh, const char *buf, size_t len, char *err,
     size_t errlen, size_t *errline)
 {
 	struct kh_entry	 e;
-	const char	*p = buf, *end = buf + len, *nl;
+	const char	*pos = buf, *end = buf + len, *p;
 	size_t		 lineno = 0, n;
 	char		 why[128];
 	int		 rc;
 
-	while (p < end) {
+	while ((p = textfile_line(&pos, end, &n)) != NULL) {
 		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		memset(&e, 0, sizeof(e));
 		if (memchr(p, '\0', n) != NULL)
 			rc = line_error(why, sizeof(why), "NUL byte in line");
@@ -265,7 +240,6 @@ kh_parse(struct knownhosts *kh, const char *buf, size_t len, char *err,
 				return -1;
 			}
 		}
-		p += n + (nl != NULL);
 	}
 	return 0;
 }
@@ -277,13 +251,9 @@ kh_load(struct knownhosts *kh, const char *path, char *err, size_t errlen)
 	size_t	 len;
 	int	 rc;
 
-	if ((buf = read_small_file(path, KH_FILE_MAX, &len)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
-		return -1;
-	}
+	if ((buf = textfile_read(path, KH_FILE_MAX, &len, err,
+	    errlen)) == NULL)
+		return errno == ENOENT ? 0 : -1;
 	rc = kh_parse(kh, buf, len, why, sizeof(why), NULL);
 	if (rc == -1)
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -458,23 +428,6 @@ mkdir_parents(const char *dir, mode_t mode)
 	return 0;
 }
 
-static int
-write_fully(int fd, const char *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Does the file at fd (of size) end without a newline? */
 static int
 lacks_final_newline(int fd, off_t size)
@@ -523,8 +476,8 @@ kh_add(const char *path, const char *hostport, const uint8_t pub[KEY_LEN],
 		return -1;
 	}
 	if ((lacks_final_newline(fd, st.st_size) &&
-	    write_fully(fd, "\n", 1) == -1) ||
-	    write_fully(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
+	    textfile_write_all(fd, "\n", 1) == -1) ||
+	    textfile_write_all(fd, line, (size_t)n) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

@@ -349,12 +349,25 @@ login_forget(struct client *c)
 	c->have_password = 0;
 }
 
+/* AUTH with the password we hold, and wait for the answer. */
+static void
+auth_with_password(struct client *c)
+{
+	int	 rc;
+
+	if ((rc = cs_auth(c->cs, c->password, strlen(c->password))) != 0) {
+		client_note(c, "cannot send the password: %s", cs_strerror(rc));
+		client_set_status(c, EXIT_ERROR);
+		client_leave(c, "exit");
+		return;
+	}
+	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+}
+
 /* The password, once, for AUTH after AUTH_MORE or a refused key. */
 static void
 send_password(struct client *c)
 {
-	int	 rc;
-
 	/* Logging in again after a loss asks nobody. */
 	if (!c->have_password && c->was_ready) {
 		client_note(c, "the server now wants a password: start "
@@ -367,13 +380,7 @@ send_password(struct client *c)
 		get_password(c);
 		c->have_password = 1;
 	}
-	if ((rc = cs_auth(c->cs, c->password, strlen(c->password))) != 0) {
-		client_note(c, "cannot send the password: %s", cs_strerror(rc));
-		client_set_status(c, EXIT_ERROR);
-		client_leave(c, "exit");
-		return;
-	}
-	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+	auth_with_password(c);
 }
 
 void
@@ -509,7 +516,6 @@ login_failed(struct client *c, const struct cs_event *ev)
 	const char	*reason = ev->text != NULL && *ev->text != '\0' ?
 			    ev->text : "no reason given";
 	char		 why[256];
-	int		 rc;
 
 	/*
 	 * A key the server does not take ("key not accepted", tries left
@@ -579,29 +585,14 @@ login_failed(struct client *c, const struct cs_event *ev)
 		client_leave(c, "exit");
 		return;
 	}
-	rc = cs_auth(c->cs, c->password, strlen(c->password));
-	if (rc != 0) {
-		client_note(c, "cannot send the password: %s", cs_strerror(rc));
-		client_set_status(c, EXIT_ERROR);
-		client_leave(c, "exit");
-		return;
-	}
-	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+	auth_with_password(c);
 }
 
 void
 login_retry(struct client *c)
 {
-	int	 rc;
-
 	c->auth_retry_at = 0;
 	if (cs_state(c->cs) != CS_ST_AUTH_RETRY)
 		return;
-	if ((rc = cs_auth(c->cs, c->password, strlen(c->password))) != 0) {
-		client_note(c, "cannot send the password: %s", cs_strerror(rc));
-		client_set_status(c, EXIT_ERROR);
-		client_leave(c, "exit");
-		return;
-	}
-	c->deadline = mono_ms() + LOGIN_TIMEOUT_MS;
+	auth_with_password(c);
 }

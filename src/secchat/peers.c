@@ -21,6 +21,7 @@
 #include "keys.h"
 #include "knownhosts.h"
 #include "peers.h"
+#include "textfile.h"
 #include "util.h"
 
 #define PEERS_LINE_MAX	1024
@@ -63,30 +64,6 @@ push(struct peers *p, const struct peer_entry *e)
 	return 0;
 }
 
-static int
-blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The next blank-separated field of [*pos, end); NULL at the end. */
-static const char *
-field(const char **pos, const char *end, size_t *lenp)
-{
-	const char	*p = *pos, *start;
-
-	while (p < end && blank(*p))
-		p++;
-	if (p == end)
-		return NULL;
-	start = p;
-	while (p < end && !blank(*p))
-		p++;
-	*pos = p;
-	*lenp = (size_t)(p - start);
-	return start;
-}
-
 /* 1: an entry; 0: nothing (blank, comment); -1: malformed (why set). */
 static int
 parse_line(const char *s, size_t len, struct peer_entry *e, const char **why)
@@ -99,7 +76,7 @@ parse_line(const char *s, size_t len, struct peer_entry *e, const char **why)
 		*why = "carriage return at the end of the line";
 		return -1;
 	}
-	if ((f = field(&pos, end, &flen)) == NULL || *f == '#')
+	if ((f = textfile_field(&pos, end, &flen)) == NULL || *f == '#')
 		return 0;
 	if (len > PEERS_LINE_MAX) {
 		*why = "line too long";
@@ -110,14 +87,14 @@ parse_line(const char *s, size_t len, struct peer_entry *e, const char **why)
 		*why = "bad host:port";
 		return -1;
 	}
-	if ((f = field(&pos, end, &flen)) == NULL ||
+	if ((f = textfile_field(&pos, end, &flen)) == NULL ||
 	    !valid_username(f, flen)) {
 		*why = "bad user name";
 		return -1;
 	}
 	memcpy(e->user, f, flen);
 	e->user[flen] = '\0';
-	if ((f = field(&pos, end, &flen)) == NULL) {
+	if ((f = textfile_field(&pos, end, &flen)) == NULL) {
 		*why = "no status";
 		return -1;
 	}
@@ -129,13 +106,13 @@ parse_line(const char *s, size_t len, struct peer_entry *e, const char **why)
 		*why = "status is neither seen nor verified";
 		return -1;
 	}
-	if ((f = field(&pos, end, &flen)) == NULL ||
+	if ((f = textfile_field(&pos, end, &flen)) == NULL ||
 	    b64_decode(f, flen, key, sizeof(key)) != KEY_LEN) {
 		*why = "bad key (want the base64 of 32 bytes)";
 		return -1;
 	}
 	memcpy(e->key, key, KEY_LEN);
-	if (field(&pos, end, &flen) != NULL) {
+	if (textfile_field(&pos, end, &flen) != NULL) {
 		*why = "more than four fields";
 		return -1;
 	}
@@ -147,14 +124,12 @@ peers_parse(struct peers *p, const char *buf, size_t len, char *err,
     size_t errlen)
 {
 	struct peer_entry	 e;
-	const char		*s = buf, *end = buf + len, *nl, *why = NULL;
+	const char		*pos = buf, *end = buf + len, *s, *why = NULL;
 	size_t			 lineno = 0, n;
 	int			 rc;
 
-	while (s < end) {
+	while ((s = textfile_line(&pos, end, &n)) != NULL) {
 		lineno++;
-		nl = memchr(s, '\n', (size_t)(end - s));
-		n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
 		memset(&e, 0, sizeof(e));
 		if (memchr(s, '\0', n) != NULL) {
 			why = "NUL byte in line";
@@ -179,7 +154,6 @@ peers_parse(struct peers *p, const char *buf, size_t len, char *err,
 				return -1;
 			}
 		}
-		s += n + (nl != NULL);
 	}
 	return 0;
 }
@@ -231,13 +205,9 @@ peers_load(struct peers *p, const char *path, char *err, size_t errlen)
 	size_t	 len;
 	int	 rc;
 
-	if ((buf = read_small_file(path, PEERS_FILE_MAX, &len)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
-		return -1;
-	}
+	if ((buf = textfile_read(path, PEERS_FILE_MAX, &len, err,
+	    errlen)) == NULL)
+		return errno == ENOENT ? 0 : -1;
 	rc = peers_parse(p, buf, len, why, sizeof(why));
 	if (rc == -1)
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -245,77 +215,20 @@ peers_load(struct peers *p, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 peers_save(const struct peers *p, const char *path, char *err, size_t errlen)
 {
-	char	 dir[PATH_MAX], tmp[PATH_MAX], *slash, *text;
+	char	*text;
 	size_t	 len;
-	int	 fd, saved;
+	int	 rc;
 
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir_parents(dir, 0700) == -1) {
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-			return -1;
-		}
-	}
 	if (peers_format(p, &text, &len) == -1) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	/* A stale temporary file of a crashed run is replaced. */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		free(text);
-		return -1;
-	}
-	if (write_all(fd, text, len) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		(void)unlink(tmp);
-		free(text);
-		snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
-		return -1;
-	}
+	rc = textfile_replace(path, text, len, err, errlen);
 	free(text);
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		saved = errno;
-		(void)unlink(tmp);
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
-		return -1;
-	}
-	/* The rename is durable once the directory is. */
-	if (slash != NULL && (fd = open(slash == dir ? "/" : dir,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
+	return rc;
 }
 
 static int

@@ -866,6 +866,37 @@ broker_flush_sessions(void)
 	b.last_flush = mono_ms();
 }
 
+/*
+ * The work of each turn of the loop before it polls: queued output out,
+ * sessions due flushed, the dead reaped.  Returns the time.
+ */
+static uint64_t
+broker_turn(void)
+{
+	uint64_t	 now;
+
+	(void)ipc_flush(&b.master);
+	chat_redis_flush();
+	now = mono_ms();
+	if (b.flush_at != 0 && now >= b.flush_at)
+		broker_flush_sessions();
+	broker_reap();
+	return now;
+}
+
+/* Until the next flush of sessions or the engine's timer; -1: for ever. */
+static int
+broker_poll_timeout(uint64_t now)
+{
+	int	 timeout, rt;
+
+	timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
+	if ((rt = chat_redis_timeout(now)) != -1 &&
+	    (timeout == -1 || rt < timeout))
+		timeout = rt;
+	return timeout;
+}
+
 #ifdef BROKER_EPOLL
 /* The master's channel: input always, output while some is queued. */
 static void
@@ -893,20 +924,12 @@ broker_loop(void)
 	struct bsession	*s;
 	uint64_t	 now;
 	uint32_t	 ev;
-	int		 i, n, timeout, rt;
+	int		 i, n, timeout;
 
 	for (;;) {
-		(void)ipc_flush(&b.master);
-		chat_redis_flush();
-		now = mono_ms();
-		if (b.flush_at != 0 && now >= b.flush_at)
-			broker_flush_sessions();
-		broker_reap();
+		now = broker_turn();
 		broker_master_interest();
-		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
-		if ((rt = chat_redis_timeout(now)) != -1 &&
-		    (timeout == -1 || rt < timeout))
-			timeout = rt;
+		timeout = broker_poll_timeout(now);
 		/*
 		 * Engine redis: its two connections come and go with their
 		 * descriptors, so they are polled beside the epoll set rather
@@ -996,21 +1019,13 @@ broker_loop(void)
 	struct bsession	*s;
 	size_t		 i, n;
 	uint64_t	 now;
-	int		 timeout, rt;
+	int		 timeout;
 
 	for (;;) {
-		(void)ipc_flush(&b.master);
-		chat_redis_flush();
-		now = mono_ms();
-		if (b.flush_at != 0 && now >= b.flush_at)
-			broker_flush_sessions();
-		broker_reap();
+		now = broker_turn();
 		broker_build_pollfds();
 		n = b.nsessions + BROKER_PFD_SESSIONS;
-		timeout = b.flush_at != 0 ? (int)(b.flush_at - now) : -1;
-		if ((rt = chat_redis_timeout(now)) != -1 &&
-		    (timeout == -1 || rt < timeout))
-			timeout = rt;
+		timeout = broker_poll_timeout(now);
 		if (poll(b.pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -165,6 +165,23 @@ login_reply_more(struct msession *s, const char *methods)
 	s->state = MS_PREAUTH;
 }
 
+/*
+ * Keep the key and user name a request claims, for the logs and the
+ * decision; a name that is not one is logged as such, never as sent.
+ */
+static void
+login_note_claim(struct msession *s, const uint8_t *key, const uint8_t *user,
+    size_t ulen)
+{
+	keys_fingerprint(key, s->fpr);
+	memcpy(s->key, key, KEY_LEN);
+	if (valid_username((const char *)user, ulen)) {
+		memcpy(s->user, user, ulen);
+		s->user[ulen] = '\0';
+	} else
+		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+}
+
 static void
 login_key_refused(struct msession *s, const char *why)
 {
@@ -202,13 +219,7 @@ login_auth_key(struct msession *s, const struct ipc_msg *im)
 		msession_kill(s, "bad AUTH_KEY request");
 		return;
 	}
-	keys_fingerprint(key, s->fpr);
-	memcpy(s->key, key, KEY_LEN);
-	if (valid_username((const char *)user, ulen)) {
-		memcpy(s->user, user, ulen);
-		s->user[ulen] = '\0';
-	} else
-		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+	login_note_claim(s, key, user, ulen);
 	now = mono_ms();
 	if (loginq_decide(&lq, mctx.conf, s->source, s->user, 1, now) ==
 	    LOGIN_THROTTLED) {
@@ -293,13 +304,7 @@ login_auth(struct msession *s, const struct ipc_msg *im)
 	if ((s->methods_done & AUTH_M_PUBLICKEY) &&
 	    (ulen != strlen(s->user) || memcmp(s->user, user, ulen) != 0))
 		s->methods_done = 0;
-	keys_fingerprint(key, s->fpr);
-	memcpy(s->key, key, KEY_LEN);
-	if (valid_username((const char *)user, ulen)) {
-		memcpy(s->user, user, ulen);
-		s->user[ulen] = '\0';
-	} else
-		strlcpy(s->user, "(invalid name)", sizeof(s->user));
+	login_note_claim(s, key, user, ulen);
 	/*
 	 * A password that cannot complete any of the user's lists of
 	 * methods is refused as a wrong one, after the same work, so that
