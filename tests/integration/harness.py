@@ -451,16 +451,22 @@ class RawClient:
 
     def handshake(self, first_payload, static=None):
         """Noise XX as initiator; returns after sending message 3."""
+        self.handshake_with(lambda hs2, rs, s: first_payload, static)
+
+    def handshake_with(self, payload_fn, static=None):
+        """Noise XX as initiator.  payload_fn(hs2, server_static, static)
+        returns message 3's payload, made once message 2 is read: a key
+        login's proof (doc/protocol.md 11.3) binds hs2, the handshake hash
+        then, which is kept in self.hs2."""
         suite = self.suite
         name = (b"Noise_XX_25519_AESGCM_SHA256" if suite == 1 else
                 b"Noise_XX_25519_ChaChaPoly_SHA256")
         h = name + b"\0" * (32 - len(name))
         ck = h
-        k = None
         h = hashlib.sha256(h + self.prologue).digest()
         s = static or _x25519()
         e = _x25519()
-        state = {"h": h, "ck": ck, "k": None, "n": 0}
+        state = {"h": h, "ck": ck, "k": None}
 
         def mixhash(data):
             state["h"] = hashlib.sha256(state["h"] + data).digest()
@@ -499,10 +505,12 @@ class RawClient:
         if dec(m2[80:]) != b"":
             raise ValueError("message 2 payload not empty")
         self.server_static = rs
+        self.hs2 = state["h"]
+        payload = payload_fn(self.hs2, rs, s)
         # -> s, se
         m3 = enc(_pub(s))
         mixkey(_dh(s, re_))
-        m3 += enc(first_payload)
+        m3 += enc(payload)
         self.send_frame(m3)
         c1, c2 = _hkdf(state["ck"], b"", 2)
         self.tx = _Cipher(suite, c1)
