@@ -7,17 +7,15 @@ input line; errors and private messages read right; commands are
 case-blind; /quit takes a reason."""
 
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Tap, Daemon, Client, wait_for  # noqa: E402
-from tmux import Tmux, client_command, client_home  # noqa: E402
+from tmux import (Tmux, client_command, client_home,  # noqa: E402
+                  skip_without_tmux)
 
 tap = Tap()
-if shutil.which("tmux") is None:
-    tap.skip("interactive client in tmux", "tmux is not installed")
-    tap.done()
+skip_without_tmux(tap, "interactive client in tmux")
 
 d = Daemon()
 tm = None

@@ -7,17 +7,15 @@ paste never reach the screen.  On exit the terminal is left without
 bracketed paste."""
 
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Tap, Daemon, Client, wait_for  # noqa: E402
-from tmux import Tmux, client_command, client_home  # noqa: E402
+from tmux import (Tmux, client_command, client_home,  # noqa: E402
+                  skip_without_tmux)
 
 tap = Tap()
-if shutil.which("tmux") is None:
-    tap.skip("line editing in tmux", "tmux is not installed")
-    tap.done()
+skip_without_tmux(tap, "line editing in tmux")
 
 d = Daemon()
 tm = None

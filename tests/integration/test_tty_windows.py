@@ -7,18 +7,16 @@ is recorded raw with tmux's pipe-pane."""
 
 import os
 import re
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Tap, Daemon, Client, wait_for  # noqa: E402
-from tmux import Tmux, client_command, client_home  # noqa: E402
+from tmux import (Tmux, client_command, client_home,  # noqa: E402
+                  skip_without_tmux)
 
 tap = Tap()
-if shutil.which("tmux") is None:
-    tap.skip("windows in tmux", "tmux is not installed")
-    tap.done()
+skip_without_tmux(tap, "windows in tmux")
 
 d = Daemon()
 tm = None

@@ -3,9 +3,18 @@ own (its socket in the daemon's directory), secchat run in its sessions,
 keys typed and pasted into them and their screens read back."""
 
 import os
+import shutil
 import subprocess
 
 from harness import SECCHAT
+
+
+def skip_without_tmux(tap, what):
+    """Without tmux there is no terminal to test in: the whole test is
+    skipped, saying so."""
+    if shutil.which("tmux") is None:
+        tap.skip(what, "tmux is not installed")
+        tap.done()
 
 
 def client_home(d, name, password="alice-pw"):
