@@ -13,8 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (RawClient, MSG, wstr, _Cipher, _hkdf, _x25519,  # noqa
-                     _pub, _dh)
+from harness import RawClient, MSG, wstr, _pub, _dh  # noqa: E402
 
 CAP_E2E = 0x81
 EXT_MSG = dict(AUTH_KEY=0x04, AUTH_MORE=0x05, E2E=0x17, E2E_FROM=0x18,
@@ -53,74 +52,15 @@ class ExtClient(RawClient):
 
     def hello(self, suites=(2,), cap=True):
         offered = tuple(suites) + ((CAP_E2E,) if cap else ())
-        ch = b"SECCHAT1" + bytes([len(offered)]) + bytes(offered)
-        self.send_frame(ch)
-        sh = self.recv_frame()
-        if sh[:8] != b"SECCHAT1":
-            raise ValueError("bad server hello")
-        self.suite = sh[8]
+        suite = super().hello(offered)
+        # The server hello follows the client's: "SECCHAT1", a count and
+        # the suites offered.
+        sh = self.prologue[9 + len(offered):]
         self.extended = len(sh) == 10 and sh[9] == CAP_E2E
         self.server_hello = sh
-        self.refusal = "" if self.suite else sh[9:].decode("utf-8", "replace")
-        self.prologue = ch + sh
-        return self.suite
-
-    def handshake_with(self, payload_fn, static=None):
-        """Noise XX as initiator.  payload_fn(hs2, server_static, static)
-        returns message 3's payload, made once message 2 is read."""
-        suite = self.suite
-        name = (b"Noise_XX_25519_AESGCM_SHA256" if suite == 1 else
-                b"Noise_XX_25519_ChaChaPoly_SHA256")
-        h = name + b"\0" * (32 - len(name))
-        st = {"h": hashlib.sha256(h + self.prologue).digest(), "ck": h,
-              "k": None}
-        s = static or _x25519()
-        e = _x25519()
-
-        def mixhash(data):
-            st["h"] = hashlib.sha256(st["h"] + data).digest()
-
-        def mixkey(ikm):
-            st["ck"], tk = _hkdf(st["ck"], ikm, 2)
-            st["k"] = _Cipher(suite, tk)
-
-        def enc(pt):
-            if st["k"] is None:
-                mixhash(pt)
-                return pt
-            ct = st["k"].encrypt(st["h"], pt)
-            mixhash(ct)
-            return ct
-
-        def dec(ct):
-            if st["k"] is None:
-                mixhash(ct)
-                return ct
-            pt = st["k"].decrypt(st["h"], ct)
-            mixhash(ct)
-            return pt
-
-        epub = _pub(e)
-        mixhash(epub)
-        self.send_frame(epub + enc(b""))
-        m2 = self.recv_frame()
-        re_ = m2[:32]
-        mixhash(re_)
-        mixkey(_dh(e, re_))
-        rs = dec(m2[32:80])
-        mixkey(_dh(e, rs))
-        if dec(m2[80:]) != b"":
-            raise ValueError("message 2 payload not empty")
-        self.server_static = rs
-        self.hs2 = st["h"]
-        payload = payload_fn(self.hs2, rs, s)
-        m3 = enc(_pub(s))
-        mixkey(_dh(s, re_))
-        m3 += enc(payload)
-        self.send_frame(m3)
-        c1, c2 = _hkdf(st["ck"], b"", 2)
-        self.tx = _Cipher(suite, c1)
-        self.rx = _Cipher(suite, c2)
+        if suite:
+            self.refusal = ""
+        return suite
 
     def key_login(self, user, priv, suites=(2,), proof_user=None,
                   bad_proof=False):

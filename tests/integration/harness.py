@@ -11,6 +11,7 @@ socket) with a generous upper bound; nothing sleeps for a fixed time to
 "let things settle".
 """
 
+import base64
 import hashlib
 import hmac
 import os
@@ -450,16 +451,22 @@ class RawClient:
 
     def handshake(self, first_payload, static=None):
         """Noise XX as initiator; returns after sending message 3."""
+        self.handshake_with(lambda hs2, rs, s: first_payload, static)
+
+    def handshake_with(self, payload_fn, static=None):
+        """Noise XX as initiator.  payload_fn(hs2, server_static, static)
+        returns message 3's payload, made once message 2 is read: a key
+        login's proof (doc/protocol.md 11.3) binds hs2, the handshake hash
+        then, which is kept in self.hs2."""
         suite = self.suite
         name = (b"Noise_XX_25519_AESGCM_SHA256" if suite == 1 else
                 b"Noise_XX_25519_ChaChaPoly_SHA256")
         h = name + b"\0" * (32 - len(name))
         ck = h
-        k = None
         h = hashlib.sha256(h + self.prologue).digest()
         s = static or _x25519()
         e = _x25519()
-        state = {"h": h, "ck": ck, "k": None, "n": 0}
+        state = {"h": h, "ck": ck, "k": None}
 
         def mixhash(data):
             state["h"] = hashlib.sha256(state["h"] + data).digest()
@@ -498,10 +505,12 @@ class RawClient:
         if dec(m2[80:]) != b"":
             raise ValueError("message 2 payload not empty")
         self.server_static = rs
+        self.hs2 = state["h"]
+        payload = payload_fn(self.hs2, rs, s)
         # -> s, se
         m3 = enc(_pub(s))
         mixkey(_dh(s, re_))
-        m3 += enc(first_payload)
+        m3 += enc(payload)
         self.send_frame(m3)
         c1, c2 = _hkdf(state["ck"], b"", 2)
         self.tx = _Cipher(suite, c1)
@@ -568,6 +577,65 @@ def proc_status(pid):
     except OSError:
         pass
     return out
+
+
+def key_fingerprint(key):
+    """A public key's fingerprint as secchat prints it (unpadded base64 of
+    its SHA-256)."""
+    return "SHA256:" + base64.b64encode(
+        hashlib.sha256(key).digest()).decode().rstrip("=")
+
+
+def scan_memory(pids, needles, limit=1 << 30):
+    """Search the readable memory of each process (as root, through
+    /proc/PID/mem) for each needle (bytes).
+    Returns ({needle: {pids where found}}, [(pid, why) not read]).
+    Regions larger than limit (a sanitizer's shadow) are passed over."""
+    hits = {n: set() for n in needles}
+    unread = []
+    over = max(len(n) for n in needles) - 1
+    for pid in pids:
+        try:
+            with open("/proc/%d/maps" % pid) as f:
+                maps = f.read().splitlines()
+            mem = open("/proc/%d/mem" % pid, "rb", 0)
+        except OSError as e:
+            unread.append((pid, str(e)))
+            continue
+        got = 0
+        with mem:
+            for line in maps:
+                f = line.split(None, 5)
+                lo, hi = (int(x, 16) for x in f[0].split("-"))
+                name = f[5] if len(f) > 5 else ""
+                if (f[1][0] != "r" or name.startswith("[vvar") or
+                        name == "[vsyscall]" or hi - lo > limit):
+                    continue
+                tail, a = b"", lo
+                while a < hi:
+                    n = min(hi - a, 8 << 20)
+                    try:
+                        mem.seek(a)
+                        data = mem.read(n)
+                    except (OSError, OverflowError):
+                        break
+                    got += len(data)
+                    buf = tail + data
+                    for nd in needles:
+                        if nd in buf:
+                            hits[nd].add(pid)
+                    tail = buf[-over:] if over else b""
+                    a += n
+        if got == 0:
+            unread.append((pid, "no region could be read"))
+    return hits, unread
+
+
+def process_titles(d, pids):
+    """The daemon's processes in pids by their titles, for messages."""
+    titles = dict(d.children())
+    titles[d.pid()] = "master"
+    return sorted(titles.get(p, str(p)) for p in pids)
 
 
 def wait_for(cond, timeout=WAIT, step=0.02):

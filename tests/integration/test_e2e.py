@@ -30,7 +30,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Tap, Daemon, Client, RawClient, MSG, SECCHAT,  # noqa
-                     SECCHATD, IS_ROOT, WAIT, parse_str, wstr)
+                     SECCHATD, IS_ROOT, WAIT, key_fingerprint,
+                     parse_str, process_titles, scan_memory, wstr)
 
 USERS = (("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw"),
          ("dave", "dave-pw"))
@@ -51,11 +52,6 @@ def built_with(text, path):
 
 def marker(what):
     return "%s%s" % (what, secrets.token_hex(12))
-
-
-def fingerprint(key):
-    return "SHA256:" + base64.b64encode(
-        hashlib.sha256(key).digest()).decode().rstrip("=")
 
 
 def identity(d, name):
@@ -86,58 +82,8 @@ def device(d, user, dev):
     return c, ok
 
 
-def scan(pids, needles, limit=1 << 30):
-    """Search the readable memory of each process for each needle (bytes).
-    Returns ({needle: {pids where found}}, [(pid, why) not read]).
-    Regions larger than limit (a sanitizer's shadow) are passed over."""
-    hits = {n: set() for n in needles}
-    unread = []
-    over = max(len(n) for n in needles) - 1
-    for pid in pids:
-        try:
-            with open("/proc/%d/maps" % pid) as f:
-                maps = f.read().splitlines()
-            mem = open("/proc/%d/mem" % pid, "rb", 0)
-        except OSError as e:
-            unread.append((pid, str(e)))
-            continue
-        got = 0
-        with mem:
-            for line in maps:
-                f = line.split(None, 5)
-                lo, hi = (int(x, 16) for x in f[0].split("-"))
-                name = f[5] if len(f) > 5 else ""
-                if (f[1][0] != "r" or name.startswith("[vvar") or
-                        name == "[vsyscall]" or hi - lo > limit):
-                    continue
-                tail, a = b"", lo
-                while a < hi:
-                    n = min(hi - a, 8 << 20)
-                    try:
-                        mem.seek(a)
-                        data = mem.read(n)
-                    except (OSError, OverflowError):
-                        break
-                    got += len(data)
-                    buf = tail + data
-                    for nd in needles:
-                        if nd in buf:
-                            hits[nd].add(pid)
-                    tail = buf[-over:] if over else b""
-                    a += n
-        if got == 0:
-            unread.append((pid, "no region could be read"))
-    return hits, unread
-
-
 def daemon_pids(d):
     return [d.pid()] + [p for p, _ in d.children()]
-
-
-def names(d, pids):
-    titles = dict(d.children())
-    titles[d.pid()] = "master"
-    return sorted(titles.get(p, str(p)) for p in pids)
 
 
 def safety_fp(key, user):
@@ -238,7 +184,7 @@ def main_run():
                is not None, "alice's other device prints the copy as "
                "private-e2e-sent")
         new = alice.out.wait_seen(r" key-new bob SHA256:")
-        want = {fingerprint(bob1.key), fingerprint(bob2.key)}
+        want = {key_fingerprint(bob1.key), key_fingerprint(bob2.key)}
         got = {l.split()[-1] for l in alice.out.seen(r" key-new bob ")}
         tap.ok(got == want, "alice pins bob's two device keys on first "
                "use, with key-new lines naming them (%s)" % new)
@@ -247,20 +193,20 @@ def main_run():
                "and no server-readable private line was printed")
         for c, what in ((bob1, "first"), (bob2, "second")):
             tap.ok(d.log.wait_seen(r"e2e alice -> bob device %s \d+ bytes$"
-                                   % re.escape(fingerprint(c.key))),
+                                   % re.escape(key_fingerprint(c.key))),
                    "the broker logs the relay to bob's %s device by its "
                    "key, with the payload's size only" % what)
         tap.ok(d.log.wait_seen(r"e2e alice -> alice device %s \d+ bytes$" %
-                               re.escape(fingerprint(alice2.key))),
+                               re.escape(key_fingerprint(alice2.key))),
                "and the copy to alice's other device")
 
         # 4. Safety numbers.
         sa = safety_lines(alice, "bob")
         sb = safety_lines(bob1, "alice")
         want = safety_number(alice.key, "alice", bob1.key, "bob")
-        fa, fb = fingerprint(alice.key), fingerprint(bob1.key)
+        fa, fb = key_fingerprint(alice.key), key_fingerprint(bob1.key)
         tap.diag("alice: %r\nbob: %r" % (sa, sb))
-        tap.ok(set(sa) == {fb, fingerprint(bob2.key)},
+        tap.ok(set(sa) == {fb, key_fingerprint(bob2.key)},
                "alice's /verify bob lists bob's two keys")
         tap.ok(fb in sa and fa in sb and sa[fb][0] == sb[fa][0] and
                len(sa[fb][0]) == 60,
@@ -323,27 +269,29 @@ def main_run():
                        "the /msg was sent end to end (alice's other device "
                        "has its copy)")
                 pids = daemon_pids(d)
-                hits, unread = scan(pids, [m1.encode(), m2.encode(),
-                                           p2.encode(), room.encode()])
+                hits, unread = scan_memory(pids, [m1.encode(), m2.encode(),
+                                                  p2.encode(), room.encode()])
                 if unread:
                     tap.skip("the daemon's memory is searched",
                              "could not read %r" % unread)
                 else:
-                    tap.diag("searched %s" % ", ".join(names(d, pids)))
+                    tap.diag("searched %s" %
+                             ", ".join(process_titles(d, pids)))
                     tap.ok(brokers[0] in hits[room.encode()],
                            "control: a room message's text is found in "
                            "the broker's memory")
                     tap.ok(brokers[0] in hits[p2.encode()],
                            "control: the /plainmsg text waiting for bob is "
                            "found in the broker's memory (the server can "
-                           "read it): %s" % names(d, hits[p2.encode()]))
+                           "read it): %s" %
+                           process_titles(d, hits[p2.encode()]))
                     tap.ok(not hits[m2.encode()],
                            "the /msg text sent at the same moment is in no "
                            "process of the daemon: %s" %
-                           names(d, hits[m2.encode()]))
+                           process_titles(d, hits[m2.encode()]))
                     tap.ok(not hits[m1.encode()],
                            "nor is the first /msg's text: %s" %
-                           names(d, hits[m1.encode()]))
+                           process_titles(d, hits[m1.encode()]))
             finally:
                 for p in bobs:
                     os.kill(p, signal.SIGCONT)
@@ -456,14 +404,14 @@ def lying_directory():
         tap.diag("alice: %s" % "\n".join(alice.out.all))
         tap.ok(got is not None, "alice is told: key-changed or e2e-failed")
         changed = alice.out.seen(r" key-changed bob ")
-        tap.ok(not changed or all(l.endswith(" " + fingerprint(lie))
+        tap.ok(not changed or all(l.endswith(" " + key_fingerprint(lie))
                                   for l in changed),
                "a key-changed line names the directory's key")
         sync = marker("sync")
         alice.send(sync)
         tap.ok(bob.out.expect(r" message lobby alice %s$" % sync)
                is not None, "the broker has handled all alice sent")
-        tap.ok(not e2e_lines(d, "alice", "bob", fingerprint(lie)),
+        tap.ok(not e2e_lines(d, "alice", "bob", key_fingerprint(lie)),
                "nothing was relayed to bob under the directory's key: %s" %
                e2e_lines(d, "alice", "bob"))
         # The directory lies about alice's own devices too; a copy to a

@@ -11,7 +11,6 @@ master logs "Accepted publickey for USER" and "Refused key for USER".
 """
 
 import base64
-import hashlib
 import os
 import re
 import secrets
@@ -21,7 +20,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Tap, Daemon, Client, Lines, RawClient, MSG,  # noqa
-                     SECCHAT, IS_ROOT, WAIT, WRAP, wait_for, wstr)
+                     SECCHAT, IS_ROOT, WAIT, WRAP, key_fingerprint,
+                     process_titles, scan_memory, wait_for, wstr)
 
 tap = Tap()
 PW = {"alice": "alice-" + secrets.token_hex(12),
@@ -29,11 +29,6 @@ PW = {"alice": "alice-" + secrets.token_hex(12),
       "carol": "carol-" + secrets.token_hex(12)}
 USERS = tuple(PW.items())
 LINE_RX = r"secchat-x25519 ([A-Za-z0-9+/]{43}=)( .*)?"
-
-
-def fingerprint(key):
-    return "SHA256:" + base64.b64encode(
-        hashlib.sha256(key).digest()).decode().rstrip("=")
 
 
 def env_for(home):
@@ -118,54 +113,6 @@ def leave(c):
         c.kill()
 
 
-def scan(pids, needles, limit=1 << 30):
-    """As in test_e2e.py: search the readable memory of each process."""
-    hits = {n: set() for n in needles}
-    unread = []
-    over = max(len(n) for n in needles) - 1
-    for pid in pids:
-        try:
-            with open("/proc/%d/maps" % pid) as f:
-                maps = f.read().splitlines()
-            mem = open("/proc/%d/mem" % pid, "rb", 0)
-        except OSError as e:
-            unread.append((pid, str(e)))
-            continue
-        got = 0
-        with mem:
-            for line in maps:
-                f = line.split(None, 5)
-                lo, hi = (int(x, 16) for x in f[0].split("-"))
-                name = f[5] if len(f) > 5 else ""
-                if (f[1][0] != "r" or name.startswith("[vvar") or
-                        name == "[vsyscall]" or hi - lo > limit):
-                    continue
-                tail, a = b"", lo
-                while a < hi:
-                    n = min(hi - a, 8 << 20)
-                    try:
-                        mem.seek(a)
-                        data = mem.read(n)
-                    except (OSError, OverflowError):
-                        break
-                    got += len(data)
-                    buf = tail + data
-                    for nd in needles:
-                        if nd in buf:
-                            hits[nd].add(pid)
-                    tail = buf[-over:] if over else b""
-                    a += n
-        if got == 0:
-            unread.append((pid, "no region could be read"))
-    return hits, unread
-
-
-def titles(d, pids):
-    t = dict(d.children())
-    t[d.pid()] = "master"
-    return sorted(t.get(p, str(p)) for p in pids)
-
-
 # ------------------------------------------------------------ default methods
 
 def default_methods():
@@ -184,7 +131,7 @@ def default_methods():
         rc2, _, _ = passwd(d, "key", "add", "carol", input_=(
             cdev[2] + "\n").encode())
         rc, out, err = passwd(d, "key", "list", "alice")
-        want = "%s %s" % (fingerprint(adev[3]),
+        want = "%s %s" % (key_fingerprint(adev[3]),
                           base64.b64encode(adev[3]).decode())
         tap.ok(rc == 0 and out.splitlines() == [want],
                "key list shows it as SHA256:... BASE64: %r" % out)
@@ -198,7 +145,7 @@ def default_methods():
         # 7.
         tap.ok(d.log.wait_seen(r"Accepted publickey for alice from "
                                r"127\.0\.0\.1 port \d+ key %s$" %
-                               re.escape(fingerprint(adev[3]))),
+                               re.escape(key_fingerprint(adev[3]))),
                "the master logs \"Accepted publickey for alice from ... key "
                "SHA256:...\"")
         tap.ok(not d.log.seen(r"Accepted login for alice"),
@@ -218,7 +165,7 @@ def default_methods():
                        if c.startswith("secchatd: worker") and
                        c.endswith(" alice")]
             pids = [d.pid()] + [p for p, _ in d.children()]
-            hits, unread = scan(pids, [PW["alice"].encode()])
+            hits, unread = scan_memory(pids, [PW["alice"].encode()])
             if unread or not workers:
                 tap.skip("memory search", "could not read %r (workers %r)"
                          % (unread, workers))
@@ -227,7 +174,7 @@ def default_methods():
                        "alice's password is in no process of the daemon "
                        "(her worker %d among them): %s" %
                        (workers[0],
-                        titles(d, hits[PW["alice"].encode()])))
+                        process_titles(d, hits[PW["alice"].encode()])))
             leave(a)
             # Control: a password login, the checker stopped so that the
             # password waits on its way.  The daemon wipes passwords as
@@ -241,7 +188,7 @@ def default_methods():
                     r.handshake(bytes([MSG["AUTH"]]) + wstr("bob") +
                                 wstr(PW["bob"]))
                     pids = [d.pid()] + [p for p, _ in d.children()]
-                    found = wait_for(lambda: scan(
+                    found = wait_for(lambda: scan_memory(
                         pids, [PW["bob"].encode()])[0][PW["bob"].encode()],
                         timeout=3, step=0.2)
                 finally:
@@ -251,7 +198,7 @@ def default_methods():
                 if found:
                     tap.ok(True, "control: a password login's password is "
                            "found while it is checked: %s" %
-                           titles(d, found))
+                           process_titles(d, found))
                 else:
                     tap.diag("control: bob's password was not found in "
                              "the daemon's memory while the checker was "
@@ -321,7 +268,7 @@ def publickey_only():
                "password at hand (exit %s): %s" % (rc, err))
         tap.ok(d.log.wait_seen(r"Refused key for alice from 127\.0\.0\.1 "
                                r"port \d+ key %s: \S" %
-                               re.escape(fingerprint(other[3]))),
+                               re.escape(key_fingerprint(other[3]))),
                "the master logs \"Refused key for alice ... key SHA256:...: "
                "REASON\"")
         r = RawClient(d.port)
@@ -366,10 +313,10 @@ def key_and_password():
         leave(c)
         tap.ok(d.log.seen(r"Partial publickey for alice from 127\.0\.0\.1 "
                           r"port \d+ key %s: password needed$" %
-                          re.escape(fingerprint(adev[3]))) and
+                          re.escape(key_fingerprint(adev[3]))) and
                d.log.seen(r"Accepted publickey,password for alice from "
                           r"127\.0\.0\.1 port \d+ key %s$" %
-                          re.escape(fingerprint(adev[3]))),
+                          re.escape(key_fingerprint(adev[3]))),
                "the master logs the key as partial, then the login as "
                "\"Accepted publickey,password\"")
         b = Client(d, "bob", PW["bob"])

@@ -5,20 +5,23 @@ back (saying so meanwhile).  A changed host key stops it.  In pipe mode
 it does not reconnect unless told to (-o Reconnect=yes), and then does."""
 
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Tap, Daemon, Client, SECCHAT, wait_for  # noqa: E402
+from harness import Tap, Daemon, Client, wait_for  # noqa: E402
+from tmux import (Tmux, client_command, client_home,  # noqa: E402
+                  skip_without_tmux)
 
 tap = Tap()
-if shutil.which("tmux") is None:
-    tap.skip("interactive client in tmux", "tmux is not installed")
-    tap.done()
+skip_without_tmux(tap, "interactive client in tmux")
 
 d = Daemon()
-sock = None
+tm = None
+
+
+def screen():
+    """The pane and its history: the notes of each reconnection scroll."""
+    return tm.screen(start="-200")
 
 
 def restart(daemon, stop_only=False):
@@ -36,61 +39,26 @@ def start_again(daemon):
     daemon.start()
 
 
-def tmux(*args):
-    return subprocess.run(["tmux", "-S", sock] + list(args),
-                          capture_output=True, text=True)
-
-
-def screen():
-    return tmux("capture-pane", "-p", "-t", "chat", "-S", "-200").stdout
-
-
-def last_line():
-    lines = [l.rstrip() for l in
-             tmux("capture-pane", "-p", "-t", "chat").stdout.splitlines()
-             if l.strip()]
-    return lines[-1] if lines else ""
-
-
-def typed(text):
-    tmux("send-keys", "-t", "chat", "-l", text)
-
-
-def enter():
-    tmux("send-keys", "-t", "chat", "Enter")
-
-
 bob = None
 try:
     d.start()
-    sock = os.path.join(d.dir, "tmux.sock")
-    home = os.path.join(d.dir, "home-alice")
-    os.makedirs(home)
-    pw = os.path.join(home, "password")
-    with open(pw, "w") as f:
-        f.write("alice-pw\n")
-    cmd = ("env LANG=C.UTF-8 XDG_CONFIG_HOME=%s HOME=%s "
-           "ASAN_OPTIONS=detect_leaks=0 "
-           "%s -F none -p %d -u alice -P %s "
-           "-o StrictHostKeyChecking=accept-new 127.0.0.1; "
-           "echo secchat-exited-$?; sleep 60" % (home, home, SECCHAT, d.port,
-                                                 pw))
-    r = tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x",
-             "120", "-y", "40", cmd)
+    tm = Tmux(d)
+    home, pw = client_home(d, "alice")
+    cmd = (client_command(d, home, pw, env="LANG=C.UTF-8", opts="-F none") +
+           "; echo secchat-exited-$?; sleep 60")
+    r = tm.new_session("chat", 120, 40, cmd)
     tap.ok(r.returncode == 0, "tmux runs secchat")
     tap.ok(wait_for(lambda: "[lobby]" in screen()), "logged in, in lobby")
     for room in ("other", "work"):
-        typed("/join " + room)
-        enter()
-        tap.ok(wait_for(lambda: "[%s]" % room in last_line()),
+        tm.typed("/join " + room)
+        tap.ok(wait_for(lambda: "[%s]" % room in tm.last_row()),
                "joined " + room)
-    typed("/part lobby")
-    enter()
+    tm.typed("/part lobby")
     tap.ok(wait_for(lambda: "left lobby" in screen() or
                     "parted lobby" in screen() or "lobby" in screen()),
            "left lobby")
-    typed("half typed")
-    tap.ok(wait_for(lambda: last_line().endswith("half typed")),
+    tm.text("half typed")
+    tap.ok(wait_for(lambda: tm.last_row().endswith("half typed")),
            "the draft is on the input line")
 
     restart(d)
@@ -101,8 +69,8 @@ try:
     s = screen()
     tap.diag("screen:\n" + s)
     tap.ok("secchat-exited" not in s, "secchat did not exit")
-    tap.ok(wait_for(lambda: last_line().endswith("half typed") and
-                    "[work]" in last_line()),
+    tap.ok(wait_for(lambda: tm.last_row().endswith("half typed") and
+                    "[work]" in tm.last_row()),
            "the draft is intact, and the current room is work again")
 
     bob = Client(d, "bob", "bob-pw", extra=["-F", "none"])
@@ -119,8 +87,7 @@ try:
            "and not in lobby, which she had left")
     bob.send("/join work")
     bob.out.expect(r" joined work$")
-    typed(" line")
-    enter()
+    tm.typed(" line")
     tap.ok(bob.out.expect(r" message work alice half typed line$")
            is not None, "the finished draft goes to work")
     bob.close_stdin()
@@ -131,8 +98,7 @@ try:
     restart(d, stop_only=True)
     tap.ok(wait_for(lambda: screen().count("reconnecting in") >= 2),
            "the loss is noticed")
-    typed("typed while down")
-    enter()
+    tm.typed("typed while down")
     tap.ok(wait_for(lambda: "not sent yet (disconnected)" in screen()),
            "a line typed while disconnected is marked as not sent yet")
     start_again(d)
@@ -150,8 +116,7 @@ try:
     restart(d, stop_only=True)
     tap.ok(wait_for(lambda: screen().count("reconnecting in") >= 3),
            "disconnected a third time")
-    typed("/quit")
-    enter()
+    tm.typed("/quit")
     tap.ok(wait_for(lambda: "secchat-exited-0" in screen()),
            "/quit while disconnected leaves, with status 0")
     start_again(d)
@@ -201,7 +166,7 @@ try:
 finally:
     if bob is not None:
         bob.kill()
-    if sock is not None:
-        tmux("kill-server")
+    if tm is not None:
+        tm.kill()
     d.cleanup()
 tap.done()

@@ -13,19 +13,16 @@ sessions are, and goes with the last of them, also when a node dies.  Skipped, w
 not installed or secchatd was built without the Redis engine."""
 
 import os
-import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Tap, Daemon, RawClient, MSG, SECCHATD,  # noqa: E402
+from harness import (Tap, Daemon, RawClient, MSG,  # noqa: E402
                      parse_str, wstr)
 from extclient import ExtClient  # noqa: E402
+from redisfix import RedisServer, find_redis  # noqa: E402
 
 # Section 11.8's messages, which the harness's table leaves out.
 MSG = dict(MSG, AWAY=0x2C, WHOIS=0x2D, AWAYNOTE=0x1A, WHOISINFO=0x2E,
@@ -41,52 +38,6 @@ DEAD_BOUND = 15.0   # the heartbeat's expiry (5 s) and checks, with margin
 def skip_all(why):
     tap.skip("three Redis nodes", why)
     tap.done()
-
-
-class Redis:
-    def __init__(self, path):
-        self.dir = tempfile.mkdtemp(prefix="secchat-redis-")
-        self.sock = os.path.join(self.dir, "redis.sock")
-        self.path = path
-        self.proc = None
-
-    def start(self):
-        # Every write is on disk before it is answered: a restart keeps
-        # what was acknowledged.
-        self.proc = subprocess.Popen(
-            [self.path, "--port", "0", "--unixsocket", self.sock,
-             "--unixsocketperm", "700", "--dir", self.dir,
-             "--appendonly", "yes", "--appendfsync", "always",
-             "--save", "", "--daemonize", "no", "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.ping():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def ping(self):
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.settimeout(2)
-            s.connect(self.sock)
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            ok = s.recv(64).startswith(b"+PONG")
-            s.close()
-            return ok
-        except OSError:
-            return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
-        self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def node_conf(redis, name, prefix):
@@ -276,20 +227,11 @@ def audit(senders, observers, room, count, tag):
 
 
 def main():
-    rpath = shutil.which("redis-server")
+    rpath, why = find_redis()
     if rpath is None:
-        skip_all("redis-server is not installed")
-    probe = Daemon(users=())
-    try:
-        probe.write_conf("Engine redis\n")
-        r = subprocess.run([SECCHATD, "-T", "-f", probe.conf],
-                           capture_output=True)
-        if b"without Redis support" in r.stderr:
-            skip_all("secchatd was built without the Redis engine")
-    finally:
-        probe.cleanup()
+        skip_all(why)
 
-    redis = Redis(rpath)
+    redis = RedisServer(rpath)
     nodes = []
     peers = []
     try:

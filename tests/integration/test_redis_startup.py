@@ -7,17 +7,15 @@ Skipped, with the reason, when redis-server is not installed or secchatd
 was built without the Redis engine."""
 
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Tap, Daemon, RawClient, MSG, SECCHATD,  # noqa: E402
+from harness import (Tap, Daemon, RawClient, MSG,  # noqa: E402
                      ProtocolClosed)
+from redisfix import RedisServer, find_redis  # noqa: E402
 
 tap = Tap()
 
@@ -25,19 +23,6 @@ tap = Tap()
 def skip_all(why):
     tap.skip("Redis unreachable at start", why)
     tap.done()
-
-
-def redis_up(sock):
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(2)
-        s.connect(sock)
-        s.sendall(b"*1\r\n$4\r\nPING\r\n")
-        ok = s.recv(64).startswith(b"+PONG")
-        s.close()
-        return ok
-    except OSError:
-        return False
 
 
 def conf(sock, startup):
@@ -62,22 +47,12 @@ def recv_type(c, type_, timeout=30):
     return None
 
 
-rpath = shutil.which("redis-server")
+rpath, why = find_redis()
 if rpath is None:
-    skip_all("redis-server is not installed")
-probe = Daemon(users=())
-try:
-    probe.write_conf("Engine redis\n")
-    r = subprocess.run([SECCHATD, "-T", "-f", probe.conf],
-                       capture_output=True)
-    if b"without Redis support" in r.stderr:
-        skip_all("secchatd was built without the Redis engine")
-finally:
-    probe.cleanup()
-
-rdir = tempfile.mkdtemp(prefix="secchat-redis-")
-sock = os.path.join(rdir, "redis.sock")
-redis = None
+    skip_all(why)
+# Not started yet: the daemon first runs without it.
+redis = RedisServer(rpath, durable=False)
+sock = redis.sock
 
 # RedisStartup fail: no daemon without its Redis.
 d = Daemon(extra_conf=conf(sock, "fail"))
@@ -109,15 +84,7 @@ try:
     ok = alice.login("alice", "alice-pw")
     tap.ok(ok is not None and ok[0] == MSG["AUTH_OK"],
            "a login is served while Redis is away")
-    redis = subprocess.Popen(
-        [rpath, "--port", "0", "--unixsocket", sock, "--unixsocketperm",
-         "700", "--dir", rdir, "--save", "", "--appendonly", "no",
-         "--daemonize", "no", "--logfile", ""],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not redis_up(sock):
-        time.sleep(0.05)
-    tap.ok(redis_up(sock), "redis-server appears on the socket")
+    tap.ok(redis.start(), "redis-server appears on the socket")
     tap.ok(d.log.wait_seen(r"Redis at .*connected", 60) != [],
            "the daemon connects once Redis is there")
     tap.ok(recv_type(alice, MSG["JOINED"]) is not None,
@@ -134,9 +101,6 @@ try:
     bob.close()
 finally:
     d.cleanup()
-    if redis is not None and redis.poll() is None:
-        redis.send_signal(signal.SIGTERM)
-        redis.wait(timeout=20)
-    shutil.rmtree(rdir, ignore_errors=True)
+    redis.cleanup()
 
 tap.done()
