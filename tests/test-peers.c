@@ -33,19 +33,19 @@ test_parse(void)
 	b64_encode(ka, KEY_LEN, b64a, sizeof(b64a));
 	b64_encode(kb, KEY_LEN, b64b, sizeof(b64b));
 	snprintf(text, sizeof(text),
-	    "# pins\n\nchat.example:9999 bob seen %s\n"
+	    "# pins\n\nchat.example:7001 bob seen %s\n"
 	    "  [::1]:7000\tbob verified %s\n", b64a, b64b);
 	peers_init(&p);
 	tap_ok(peers_parse(&p, text, strlen(text), err, sizeof(err)) == 0 &&
 	    p.n == 2, "two lines, a comment and a blank line");
-	tap_ok(strcmp(p.e[0].hostport, "chat.example:9999") == 0 &&
+	tap_ok(strcmp(p.e[0].hostport, "chat.example:7001") == 0 &&
 	    strcmp(p.e[0].user, "bob") == 0 && p.e[0].status == PEER_SEEN &&
 	    memcmp(p.e[0].key, ka, KEY_LEN) == 0, "the first entry");
 	tap_ok(strcmp(p.e[1].hostport, "[::1]:7000") == 0 &&
 	    p.e[1].status == PEER_VERIFIED && memcmp(p.e[1].key, kb,
 	    KEY_LEN) == 0, "the second, blanks and tab around the fields");
 	tap_ok(peers_format(&p, &out, &outlen) == 0, "formatted");
-	snprintf(text, sizeof(text), "chat.example:9999 bob seen %s\n"
+	snprintf(text, sizeof(text), "chat.example:7001 bob seen %s\n"
 	    "[::1]:7000 bob verified %s\n", b64a, b64b);
 	tap_ok(strcmp(out, text) == 0 && outlen == strlen(text),
 	    "one canonical line per key");
@@ -53,14 +53,14 @@ test_parse(void)
 	peers_free(&p);
 
 	const char *bad[] = {
-		"host:9999 bob seen\n",
-		"host:9999 bob trusted AAAA\n",
+		"host:7001 bob seen\n",
+		"host:7001 bob trusted AAAA\n",
 		"host bob seen AAAA\n",
-		"host:9999 Bob seen AAAA\n",
-		"host:9999 bob seen AAAA\n",
-		"host:9999 bob seen KEY extra\n",
-		"host:99999 bob seen KEY\n",
-		"host:9999 bob seen KEY\r\n",
+		"host:7001 Bob seen AAAA\n",
+		"host:7001 bob seen AAAA\n",
+		"host:7001 bob seen KEY extra\n",
+		"host:70019 bob seen KEY\n",
+		"host:7001 bob seen KEY\r\n",
 	};
 	int all = 1;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
