@@ -59,6 +59,12 @@ send_simple(struct csession *cs, uint8_t type, const char *s0,
 }
 
 static int
+check_user(const char *user)
+{
+	return user != NULL && valid_username(user, strlen(user));
+}
+
+static int
 check_room(const char *room)
 {
 	return room != NULL && valid_roomname(room, strlen(room));
@@ -94,7 +100,7 @@ cs_act(struct csession *cs, const char *room, const char *text)
 int
 cs_privmsg(struct csession *cs, const char *user, const char *text)
 {
-	if (user == NULL || !valid_username(user, strlen(user)))
+	if (!check_user(user))
 		return CS_E_NAME;
 	if (!check_text(text))
 		return CS_E_TEXT;
@@ -150,14 +156,21 @@ cs_ping(struct csession *cs, uint64_t token)
 	return csi_send_msg(cs, &pt);
 }
 
-int
-cs_keys(struct csession *cs, const char *user)
+/* A request of protocol section 11 about one user: KEYS, WHOIS. */
+static int
+send_user_extended(struct csession *cs, uint8_t type, const char *user)
 {
-	if (user == NULL || !valid_username(user, strlen(user)))
+	if (!check_user(user))
 		return CS_E_NAME;
 	if (!cs->extended)
 		return CS_E_NOEXT;
-	return send_simple(cs, MSG_KEYS, user, NULL);
+	return send_simple(cs, type, user, NULL);
+}
+
+int
+cs_keys(struct csession *cs, const char *user)
+{
+	return send_user_extended(cs, MSG_KEYS, user);
 }
 
 int
@@ -175,11 +188,7 @@ cs_away(struct csession *cs, const char *text)
 int
 cs_whois(struct csession *cs, const char *user)
 {
-	if (user == NULL || !valid_username(user, strlen(user)))
-		return CS_E_NAME;
-	if (!cs->extended)
-		return CS_E_NOEXT;
-	return send_simple(cs, MSG_WHOIS, user, NULL);
+	return send_user_extended(cs, MSG_WHOIS, user);
 }
 
 int
@@ -189,7 +198,7 @@ cs_e2e(struct csession *cs, const char *user, const uint8_t device[KEY_LEN],
 	struct wire_msg	 m;
 	struct buf	 pt;
 
-	if (user == NULL || !valid_username(user, strlen(user)))
+	if (!check_user(user))
 		return CS_E_NAME;
 	if (!cs->extended)
 		return CS_E_NOEXT;
