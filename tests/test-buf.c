@@ -84,15 +84,18 @@ test_consume(void)
 	buf_consume(&b, 10);
 	tap_ok(buf_used(&b) == 246 && buf_head(&b)[0] == 10,
 	    "consume advances the head");
+	/*
+	 * Ten bytes consumed of 256 would mean moving 246 to free 10: the
+	 * buffer grows instead, and the live bytes stay where they are.
+	 */
 	cap = b.cap;
-	/* The buffer is full; reserving 10 can be met by sliding down. */
 	p = buf_reserve(&b, 10);
-	tap_ok(p != NULL && b.off == 0 && b.cap == cap,
-	    "reserve slides live bytes down instead of growing");
+	tap_ok(p != NULL && b.off == 10 && b.cap == 2 * cap,
+	    "reserve grows rather than slide a mostly live buffer");
 	for (i = 0; i < 246; i++)
 		if (buf_head(&b)[i] != (uint8_t)(i + 10))
 			ok = 0;
-	tap_ok(ok, "sliding keeps the live bytes in order");
+	tap_ok(ok, "growing keeps the live bytes in order");
 	memcpy(p, "0123456789", 10);
 	buf_commit(&b, 10);
 	tap_ok(buf_used(&b) == 256 && memcmp(buf_head(&b) + 246, "0123456789",
@@ -100,6 +103,73 @@ test_consume(void)
 	buf_consume(&b, 1000);
 	tap_ok(buf_used(&b) == 0 && b.off == 0 && b.len == 0,
 	    "consuming more than there is empties the buffer");
+	buf_free(&b);
+
+	/* Mostly consumed: sliding frees more than it moves. */
+	buf_init(&b, 0);
+	(void)buf_append(&b, data, sizeof(data));
+	buf_consume(&b, 200);
+	cap = b.cap;
+	p = buf_reserve(&b, 100);
+	tap_ok(p != NULL && b.off == 0 && b.cap == cap &&
+	    buf_head(&b)[0] == 200 && buf_head(&b)[55] == 255,
+	    "reserve slides when that frees more than it moves");
+	buf_free(&b);
+}
+
+/*
+ * A queue kept nearly full, drained a little and refilled as much, as a
+ * slow reader's in a busy room is: the live bytes must not be slid down on
+ * every append (that cost a copy of the whole queue per message), and the
+ * buffer must stay within buf_cap_bound() of its limit.
+ */
+static void
+test_nearly_full(void)
+{
+	struct buf	 b;
+	uint8_t		 msg[100], expect = 0;
+	size_t		 i, j, slides = 0, maxcap = 0, max = 64 * 1024;
+	int		 ok = 1;
+
+	buf_init(&b, max);
+	for (i = 0; buf_used(&b) + sizeof(msg) <= max - 1000; i++) {
+		memset(msg, (int)(i & 0xff), sizeof(msg));
+		(void)buf_append(&b, msg, sizeof(msg));
+	}
+	for (j = 0; j < 20000; i++, j++) {
+		if (buf_head(&b)[0] != expect)
+			ok = 0;
+		buf_consume(&b, sizeof(msg));
+		expect++;
+		memset(msg, (int)(i & 0xff), sizeof(msg));
+		if (buf_append(&b, msg, sizeof(msg)) == -1)
+			ok = 0;
+		if (b.off == 0)
+			slides++;
+		if (b.cap > maxcap)
+			maxcap = b.cap;
+	}
+	tap_ok(ok, "a nearly full queue keeps every message in order");
+	tap_ok(slides < 100, "a nearly full queue slid %zu times in 20000 "
+	    "appends", slides);
+	tap_ok(maxcap <= buf_cap_bound(max) && buf_cap_bound(max) == 128 * 1024,
+	    "its capacity (%zu) stays within buf_cap_bound (%zu)", maxcap,
+	    buf_cap_bound(max));
+	buf_free(&b);
+
+	/* At the bound, a buffer slides rather than grow past it. */
+	buf_init(&b, 300);
+	for (i = 0; i < 2000; i++) {
+		(void)buf_append(&b, msg, 290 - buf_used(&b));
+		buf_consume(&b, 7);
+		if (b.cap > buf_cap_bound(300))
+			ok = 0;
+	}
+	tap_ok(ok && b.cap <= buf_cap_bound(300),
+	    "a small limit's buffer stays at %zu bytes", b.cap);
+	tap_ok(buf_reserve(&b, 300 - buf_used(&b)) != NULL &&
+	    buf_reserve(&b, 301 - buf_used(&b)) == NULL,
+	    "reserve up to max succeeds and one past it fails");
 	buf_free(&b);
 }
 
@@ -260,6 +330,7 @@ main(void)
 	test_growth();
 	test_max();
 	test_consume();
+	test_nearly_full();
 	test_put();
 	test_reader();
 	test_endian();

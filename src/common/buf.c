@@ -47,28 +47,52 @@ buf_head(const struct buf *b)
 	return b->data + b->off;
 }
 
+/*
+ * The most a buffer limited to max bytes (0: none) may grow to: the
+ * capacity starts at 256 bytes and doubles, and buf_reserve() grows a
+ * buffer rather than slide it while the live bytes are more than half of
+ * it, so the capacity reaches at most twice the power of two that holds
+ * max.  Callers that account for memory (the broker) use this figure.
+ */
+size_t
+buf_cap_bound(size_t max)
+{
+	size_t	 cap = 256;
+
+	while (cap < max && cap <= SIZE_MAX / 4)
+		cap *= 2;
+	return 2 * cap;
+}
+
 uint8_t *
 buf_reserve(struct buf *b, size_t n)
 {
 	size_t	 used = b->len - b->off, ncap;
 	uint8_t	*p;
 
-	if (n > SIZE_MAX / 2 - used || (b->max != 0 && used + n > b->max)) {
+	if (n > SIZE_MAX / 4 - used || (b->max != 0 && used + n > b->max)) {
 		errno = ENOBUFS;
 		return NULL;
 	}
 	if (b->cap - b->len >= n)
 		return b->data + b->len;
-	/* Slide the live bytes down first: often that is room enough. */
-	if (b->off > 0) {
+	/*
+	 * Slide the live bytes down only when that frees at least as many
+	 * bytes as it moves: then each byte appended costs at most one byte
+	 * of copying.  A queue kept nearly full (a slow reader behind a busy
+	 * room) slid on every append would copy its whole content for each
+	 * few bytes drained; it grows instead, within buf_cap_bound().
+	 */
+	if (b->off > 0 && (b->off >= used ||
+	    (b->max != 0 && b->cap >= buf_cap_bound(b->max)))) {
 		memmove(b->data, b->data + b->off, used);
 		b->off = 0;
 		b->len = used;
 		if (b->cap - b->len >= n)
 			return b->data + b->len;
 	}
-	ncap = b->cap ? b->cap : 256;
-	while (ncap - used < n)
+	ncap = b->cap ? b->cap * 2 : 256;
+	while (ncap - b->len < n)
 		ncap *= 2;
 	if ((p = realloc(b->data, ncap)) == NULL)
 		return NULL;

@@ -26,6 +26,7 @@ void	 buf_reset(struct buf *);
 size_t	 buf_used(const struct buf *);
 uint8_t	*buf_head(const struct buf *);
 /* Room for n more bytes; returns a pointer to them or NULL past max/ENOMEM. */
+size_t	 buf_cap_bound(size_t max);	/* the most buf_reserve() allocates */
 uint8_t	*buf_reserve(struct buf *, size_t n);
 void	 buf_commit(struct buf *, size_t n);	/* after writing into reserve */
 int	 buf_append(struct buf *, const void *, size_t);

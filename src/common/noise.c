@@ -139,6 +139,18 @@ noise_name(enum noise_pattern pattern, enum noise_cipher cipher)
 
 /* ------------------------------------------------------------ CipherState */
 
+/*
+ * libsodium's one-call AES-GCM expands the key, derives GHASH's powers
+ * and wipes them again for every record; a session seals thousands of
+ * records under one key, so the expansion is kept with the key.
+ */
+static void
+cs_expand(struct noise_cipherstate *cs)
+{
+	cs->has_aes = cs->cipher == NOISE_AESGCM && noise_aesgcm_available() &&
+	    crypto_aead_aes256gcm_beforenm(&cs->aes, cs->k) == 0;
+}
+
 void
 noise_cs_init(struct noise_cipherstate *cs, enum noise_cipher cipher,
     const uint8_t k[NOISE_KEYLEN])
@@ -148,6 +160,7 @@ noise_cs_init(struct noise_cipherstate *cs, enum noise_cipher cipher,
 	if (k != NULL) {
 		memcpy(cs->k, k, NOISE_KEYLEN);
 		cs->has_key = 1;
+		cs_expand(cs);
 	}
 	cs->n = 0;
 }
@@ -172,42 +185,42 @@ make_nonce(enum noise_cipher cipher, uint64_t n, uint8_t nonce[NOISE_NONCELEN])
 
 /* ENCRYPT(k, n, ad, plaintext) of the specification; no nonce checks. */
 static int
-aead_encrypt(enum noise_cipher cipher, const uint8_t k[NOISE_KEYLEN],
-    uint64_t n, const uint8_t *ad, size_t adlen, const uint8_t *pt,
-    size_t ptlen, uint8_t *out)
+aead_encrypt(const struct noise_cipherstate *cs, uint64_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen,
+    uint8_t *out)
 {
 	uint8_t			 nonce[NOISE_NONCELEN];
 	unsigned long long	 clen = 0;
 	int			 rc = -1;
 
-	make_nonce(cipher, n, nonce);
-	if (cipher == NOISE_CHACHAPOLY)
+	make_nonce(cs->cipher, n, nonce);
+	if (cs->cipher == NOISE_CHACHAPOLY)
 		rc = crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, pt,
-		    ptlen, ad, adlen, NULL, nonce, k);
-	else if (cipher == NOISE_AESGCM && noise_aesgcm_available())
-		rc = crypto_aead_aes256gcm_encrypt(out, &clen, pt, ptlen, ad,
-		    adlen, NULL, nonce, k);
+		    ptlen, ad, adlen, NULL, nonce, cs->k);
+	else if (cs->cipher == NOISE_AESGCM && cs->has_aes)
+		rc = crypto_aead_aes256gcm_encrypt_afternm(out, &clen, pt,
+		    ptlen, ad, adlen, NULL, nonce, &cs->aes);
 	if (rc != 0 || clen != ptlen + NOISE_TAGLEN)
 		return -1;
 	return 0;
 }
 
 static int
-aead_decrypt(enum noise_cipher cipher, const uint8_t k[NOISE_KEYLEN],
-    uint64_t n, const uint8_t *ad, size_t adlen, const uint8_t *ct,
-    size_t ctlen, uint8_t *out)
+aead_decrypt(const struct noise_cipherstate *cs, uint64_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,
+    uint8_t *out)
 {
 	uint8_t			 nonce[NOISE_NONCELEN];
 	unsigned long long	 mlen = 0;
 	int			 rc = -1;
 
-	make_nonce(cipher, n, nonce);
-	if (cipher == NOISE_CHACHAPOLY)
+	make_nonce(cs->cipher, n, nonce);
+	if (cs->cipher == NOISE_CHACHAPOLY)
 		rc = crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen,
-		    NULL, ct, ctlen, ad, adlen, nonce, k);
-	else if (cipher == NOISE_AESGCM && noise_aesgcm_available())
-		rc = crypto_aead_aes256gcm_decrypt(out, &mlen, NULL, ct, ctlen,
-		    ad, adlen, nonce, k);
+		    NULL, ct, ctlen, ad, adlen, nonce, cs->k);
+	else if (cs->cipher == NOISE_AESGCM && cs->has_aes)
+		rc = crypto_aead_aes256gcm_decrypt_afternm(out, &mlen, NULL,
+		    ct, ctlen, ad, adlen, nonce, &cs->aes);
 	if (rc != 0 || mlen != ctlen - NOISE_TAGLEN)
 		return -1;
 	return 0;
@@ -228,8 +241,7 @@ noise_cs_encrypt(struct noise_cipherstate *cs, const uint8_t *ad,
 	}
 	if (ptlen > NOISE_MAX_PAYLOAD || cs->n == NOISE_MAXNONCE)
 		return -1;
-	if (aead_encrypt(cs->cipher, cs->k, cs->n, ad, adlen, pt, ptlen,
-	    out) == -1)
+	if (aead_encrypt(cs, cs->n, ad, adlen, pt, ptlen, out) == -1)
 		return -1;
 	cs->n++;
 	*outlen = ptlen + NOISE_TAGLEN;
@@ -253,8 +265,7 @@ noise_cs_decrypt(struct noise_cipherstate *cs, const uint8_t *ad,
 	    cs->n == NOISE_MAXNONCE)
 		return -1;
 	/* The nonce advances only once the tag has been verified. */
-	if (aead_decrypt(cs->cipher, cs->k, cs->n, ad, adlen, ct, ctlen,
-	    out) == -1)
+	if (aead_decrypt(cs, cs->n, ad, adlen, ct, ctlen, out) == -1)
 		return -1;
 	cs->n++;
 	*outlen = ctlen - NOISE_TAGLEN;
@@ -270,13 +281,15 @@ noise_cs_rekey(struct noise_cipherstate *cs)
 	if (!cs->has_key)
 		return;
 	memset(zeros, 0, sizeof(zeros));
-	if (aead_encrypt(cs->cipher, cs->k, NOISE_MAXNONCE, NULL, 0, zeros,
-	    sizeof(zeros), out) == 0)
+	if (aead_encrypt(cs, NOISE_MAXNONCE, NULL, 0, zeros, sizeof(zeros),
+	    out) == 0) {
 		memcpy(cs->k, out, NOISE_KEYLEN);
-	else {
+		cs_expand(cs);
+	} else {
 		/* Unreachable for a valid state; never keep the old key. */
 		sodium_memzero(cs->k, sizeof(cs->k));
-		cs->has_key = 0;
+		sodium_memzero(&cs->aes, sizeof(cs->aes));
+		cs->has_key = cs->has_aes = 0;
 		cs->n = NOISE_MAXNONCE;
 	}
 	sodium_memzero(out, sizeof(out));

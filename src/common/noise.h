@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #define NOISE_KEYLEN		32	/* X25519 keys and cipher keys */
 #define NOISE_HASHLEN		32
 #define NOISE_TAGLEN		16
@@ -38,6 +40,12 @@ struct noise_cipherstate {
 	uint64_t		n;
 	int			has_key;
 	enum noise_cipher	cipher;
+	/*
+	 * AES-GCM: k's expanded key schedule and GHASH powers, made once per
+	 * key rather than for every record (and wiped with the state).
+	 */
+	int			has_aes;
+	crypto_aead_aes256gcm_state aes;
 };
 
 /* True when this CPU can run AES-256-GCM through libsodium. */

@@ -1057,25 +1057,12 @@ broker_loop(void)
 /* ------------------------------------------------------------ setup */
 
 /*
- * The most a buffer limited to max bytes grows to: buf_reserve() starts
- * at 256 bytes and doubles.
- */
-static uint64_t
-buf_cap_bound(uint64_t max)
-{
-	uint64_t	 cap = 256;
-
-	while (cap < max)
-		cap *= 2;
-	return cap;
-}
-
-/*
  * Everything the broker holds is bounded by its configuration:
  *  - history: HistoryBytes, counted as the entries really cost;
  *  - per session: its output queue (SendQueueSize, which also holds the
  *    history a newcomer is sent) and its input buffer, both as large as
- *    buf_reserve() may make them; the session, its two poll slots; and
+ *    buf_reserve() may make them (buf_cap_bound()); the session, its
+ *    two poll slots; and
  *    what the chat model holds for it (chat_session_cost()): its user
  *    and MaxRoomsPerSession memberships, each of which may keep a room
  *    alive;
