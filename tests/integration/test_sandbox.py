@@ -52,6 +52,14 @@ try:
                    (pid, root))
     if not IS_ROOT:
         tap.skip("uid and chroot", "not root: no user change or chroot")
+    # Workers do not preempt the broker when a fan-out wakes them
+    # (worker.c, worker_sched_batch; doc/benchmarks.md).
+    for pid in [p for p, c in d.children() if "worker" in c]:
+        tap.ok(os.sched_getscheduler(pid) == os.SCHED_BATCH,
+               "pid %d: a worker runs under SCHED_BATCH (policy %d)" %
+               (pid, os.sched_getscheduler(pid)))
+    tap.ok(all(os.sched_getscheduler(p) == os.SCHED_OTHER for p in brokers),
+           "the broker keeps the normal policy")
 
     with open(SECCHATD, "rb") as f:
         has_hook = HOOK in f.read()
