@@ -161,6 +161,15 @@ check "secchat-client holds secchat and its manual page" \
     contains "$client_deb" usr/bin/secchat usr/share/man/man1/secchat.1.gz
 check "the configuration is a conffile" \
     test "$(dpkg-deb -I "$server_deb" conffiles 2>/dev/null)" = "$CONF"
+# debian/rules configures --with-static-libbsd=yes: the packaged daemon
+# carries libbsd and libmd itself, the other programs load them.
+rm -rf "$work/server-root"
+dpkg-deb -x "$server_deb" "$work/server-root"
+check "the packaged secchatd needs neither libbsd nor libmd at run time" \
+    sh -c "objdump -p '$work/server-root/usr/sbin/secchatd' |
+     grep -q 'NEEDED *libc\.so' &&
+     ! objdump -p '$work/server-root/usr/sbin/secchatd' |
+     grep -q -E 'NEEDED *lib(bsd|md)\.so'"
 
 timeout 300 lintian "$changes" >"$work/lintian.log" 2>&1
 if grep -q '^E: ' "$work/lintian.log"; then
