@@ -12,6 +12,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -46,6 +49,17 @@
 #define W_CLIENT_SNDBUF		(128 * 1024)
 #define W_IDLE_TRIM_MS		1000	/* quiet this long: give memory back */
 #define W_BROKER_GONE_WAIT_MS	2000
+#define W_NFDS			3	/* client, master, broker */
+
+/*
+ * On Linux the worker waits in epoll_wait() on a set made once, changed
+ * only when what it waits for changes: poll() looked at each of its
+ * three descriptors twice per wake-up (before sleeping and after), about
+ * a sixth of a worker's time when every room message wakes it.
+ */
+#if defined(__linux__) && !defined(WORKER_USE_POLL)
+#define WORKER_EPOLL		1
+#endif
 
 struct w_state {
 	struct worker_init	 init;
@@ -55,6 +69,11 @@ struct w_state {
 	uint64_t		 broker_gone_ms;
 	uint64_t		 last_io_ms;	/* any descriptor ready */
 	int			 trimmed;	/* trim tried since then */
+#ifdef WORKER_EPOLL
+	int			 epfd;
+	int			 ep_fd[W_NFDS];	/* descriptor in the set, or -1 */
+	uint32_t		 ep_events[W_NFDS];
+#endif
 };
 
 static struct w_state	 w;
@@ -709,10 +728,72 @@ w_broker_gone(void)
 	}
 }
 
+#ifdef WORKER_EPOLL
+static void
+w_wait_init(void)
+{
+	int	 i;
+
+	if ((w.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	for (i = 0; i < W_NFDS; i++)
+		w.ep_fd[i] = -1;
+}
+
+/*
+ * poll()'s contract over the kept set: pfd[i].fd -1 leaves the set (an
+ * epoll set would report a hung-up descriptor however little is asked).
+ */
+static int
+w_wait(struct pollfd *pfd, int timeout)
+{
+	struct epoll_event	 ev, evs[W_NFDS];
+	int			 i, n;
+
+	for (i = 0; i < W_NFDS; i++) {
+		pfd[i].revents = 0;
+		if (pfd[i].fd != w.ep_fd[i] && w.ep_fd[i] != -1) {
+			if (epoll_ctl(w.epfd, EPOLL_CTL_DEL, w.ep_fd[i],
+			    NULL) == -1)
+				fatal("epoll_ctl");
+			w.ep_fd[i] = -1;
+		}
+		if (pfd[i].fd == -1 || (pfd[i].fd == w.ep_fd[i] &&
+		    (uint32_t)pfd[i].events == w.ep_events[i]))
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = (uint32_t)pfd[i].events;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(w.epfd, w.ep_fd[i] == -1 ? EPOLL_CTL_ADD :
+		    EPOLL_CTL_MOD, pfd[i].fd, &ev) == -1)
+			fatal("epoll_ctl");
+		w.ep_fd[i] = pfd[i].fd;
+		w.ep_events[i] = ev.events;
+	}
+	if ((n = epoll_wait(w.epfd, evs, W_NFDS, timeout)) <= 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (evs[i].data.u32 < W_NFDS)
+			pfd[evs[i].data.u32].revents = (short)evs[i].events;
+	return n;
+}
+#else
+static void
+w_wait_init(void)
+{
+}
+
+static int
+w_wait(struct pollfd *pfd, int timeout)
+{
+	return poll(pfd, W_NFDS, timeout);
+}
+#endif
+
 static void
 w_loop(void)
 {
-	struct pollfd	 pfd[3];
+	struct pollfd	 pfd[W_NFDS];
 	uint64_t	 now;
 	enum se_state	 st;
 	int		 r;
@@ -750,7 +831,7 @@ w_loop(void)
 			pfd[2].events |= POLLIN;
 		if (ipc_pending(&w.broker))
 			pfd[2].events |= POLLOUT;
-		r = poll(pfd, 3, w_next_timeout());
+		r = w_wait(pfd, w_next_timeout());
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -859,6 +940,7 @@ worker_main(int verbose)
 	    sizeof(nodelay)) == -1)
 		log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
 	worker_sched_batch();
+	w_wait_init();
 	sandbox_enter_ids(SANDBOX_WORKER, (uid_t)w.init.privsep_uid,
 	    (gid_t)w.init.privsep_gid, w.init.privsep_dir, WORKER_FD_BROKER);
 	if (set_nonblock(w.cfd) == -1 || set_nonblock(w.master.fd) == -1 ||

@@ -60,6 +60,17 @@ try:
                (pid, os.sched_getscheduler(pid)))
     tap.ok(all(os.sched_getscheduler(p) == os.SCHED_OTHER for p in brokers),
            "the broker keeps the normal policy")
+    # Each worker waits on an epoll set made before its sandbox closed the
+    # door on new descriptors (worker.c, WORKER_EPOLL).
+    for pid in [p for p, c in d.children() if "worker" in c]:
+        try:
+            links = [os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                     for fd in os.listdir("/proc/%d/fd" % pid)]
+        except OSError as e:
+            tap.skip("worker %d's descriptors" % pid, "unreadable: %s" % e)
+            continue
+        tap.ok(links.count("anon_inode:[eventpoll]") == 1,
+               "pid %d: a worker waits on one epoll set (%r)" % (pid, links))
 
     with open(SECCHATD, "rb") as f:
         has_hook = HOOK in f.read()
