@@ -162,7 +162,7 @@ test_message_before_login(void)
 	noise_cs_clear(&rx);
 }
 
-/* The server's hello, by hand: nothing, 0x81 or junk after the suite. */
+/* The server's hello, by hand: nothing, 0x81, 0x82 or junk after the suite. */
 static void
 test_hello_cap(void)
 {
@@ -175,8 +175,14 @@ test_hello_cap(void)
 		{ "SECCHAT1\x02", 9, 1, 0, "a version 1 server: no extensions" },
 		{ "SECCHAT1\x02\x81", 10, 1, 1, "0x81 after the suite: "
 		    "extended" },
-		{ "SECCHAT1\x02\x82", 10, 0, 0, "another byte is malformed" },
+		{ "SECCHAT1\x02\x82", 10, 1, 0, "0x82 alone: batched records, "
+		    "no section 11 messages" },
+		{ "SECCHAT1\x02\x81\x82", 11, 1, 1, "0x81 and 0x82: both" },
+		{ "SECCHAT1\x02\x83", 10, 0, 0, "a capability not offered is "
+		    "malformed" },
 		{ "SECCHAT1\x02\x81\x81", 11, 0, 0, "0x81 twice is malformed" },
+		{ "SECCHAT1\x02\x82\x81", 11, 0, 0, "out of order is "
+		    "malformed" },
 	};
 	struct cs_params p;
 	struct csession	*cs;
@@ -235,9 +241,10 @@ main(void)
 	params(&p, suites, 1, 0);
 	pair_start(&pp, &p);
 	o = cs_output(pp.cs);
-	tap_ok(buf_used(o) == 13 &&
-	           memcmp(buf_head(o), "\x00\x0bSECCHAT1\x02\x02\x81", 13) == 0,
-	       "client hello bytes: the suite, then capability 0x81");
+	tap_ok(buf_used(o) == 14 &&
+	           memcmp(buf_head(o), "\x00\x0cSECCHAT1\x03\x02\x81\x82",
+	           14) == 0,
+	       "client hello bytes: the suite, then capabilities 0x81, 0x82");
 	pair_pump(&pp);
 	ev = expect_ev(pp.cs, CS_EV_SERVER_KEY, "server key event");
 	tap_ok(ev && memcmp(ev->key, pp.host_pub, 32) == 0,

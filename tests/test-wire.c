@@ -1168,7 +1168,14 @@ test_away_whois(void)
 static void
 test_extended(void)
 {
-	uint8_t		 key[WIRE_KEYLEN], out[64], suite, cap, msg[4096];
+	uint8_t		 key[WIRE_KEYLEN], out[64], suite, msg[4096];
+	static const uint8_t e2e_only[] = { HELLO_CAP_E2E };
+	static const uint8_t both[] = { HELLO_CAP_E2E, HELLO_CAP_BATCH };
+	static const uint8_t backwards[] = { HELLO_CAP_BATCH, HELLO_CAP_E2E };
+	static const uint8_t twice[] = { HELLO_CAP_BATCH, HELLO_CAP_BATCH };
+	static const uint8_t below[] = { 0x7f };
+	uint8_t		 agreed[HELLO_MAX_CAPS];
+	size_t		 nagreed;
 	static char	 payload[E2E_PAYLOAD_MAX + 1];
 	const uint8_t	*k;
 	uint8_t		 flags;
@@ -1187,32 +1194,62 @@ test_extended(void)
 	tap_ok(hello_has_cap(suites, 3, HELLO_CAP_E2E) &&
 	    !hello_has_cap(suites, 2, HELLO_CAP_E2E),
 	    "hello_has_cap finds the capability in a suite list");
-	rv = hello_server_encode_cap(out, sizeof(out), SUITE_AESGCM,
-	    HELLO_CAP_E2E);
+	rv = hello_server_encode_caps(out, sizeof(out), SUITE_AESGCM,
+	    e2e_only, 1);
 	tap_ok(rv == 10 && memcmp(out, "SECCHAT1\x01\x81", 10) == 0,
 	    "server hello agreeing to 0x81 is the suite and 0x81");
-	tap_ok(hello_server_decode_cap(out, 10, HELLO_CAP_E2E, &suite, &cap,
-	    reason, sizeof(reason)) == 0 && suite == SUITE_AESGCM &&
-	    cap == HELLO_CAP_E2E, "a client that offered 0x81 reads it back");
+	tap_ok(hello_server_decode_caps(out, 10, e2e_only, 1, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == 0 && suite == SUITE_AESGCM &&
+	    nagreed == 1 && agreed[0] == HELLO_CAP_E2E,
+	    "a client that offered 0x81 reads it back");
 	tap_ok(hello_server_decode(out, 10, &suite, reason,
 	    sizeof(reason)) == -1,
 	    "a version 1 client never accepts the extended server hello");
-	tap_ok(hello_server_decode_cap(out, 9, HELLO_CAP_E2E, &suite, &cap,
-	    reason, sizeof(reason)) == 0 && cap == 0 && suite == SUITE_AESGCM,
-	    "a version 1 server hello reads as no extensions");
+	tap_ok(hello_server_decode_caps(out, 9, e2e_only, 1, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == 0 && nagreed == 0 &&
+	    suite == SUITE_AESGCM, "a version 1 server hello reads as no "
+	    "extensions");
 	out[9] = 0x82;
-	tap_ok(hello_server_decode_cap(out, 10, HELLO_CAP_E2E, &suite, &cap,
-	    reason, sizeof(reason)) == -1,
+	tap_ok(hello_server_decode_caps(out, 10, e2e_only, 1, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == -1,
 	    "a capability the client did not offer is malformed");
-	tap_ok(hello_server_decode_cap(out, 10, 0, &suite, &cap, reason,
-	    sizeof(reason)) == -1,
+	tap_ok(hello_server_decode_caps(out, 10, NULL, 0, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == -1,
 	    "a capability byte to a client that offered none is malformed");
-	tap_ok(hello_server_encode_cap(out, sizeof(out), SUITE_NONE,
-	    HELLO_CAP_E2E) == -1 && hello_server_encode_cap(out, sizeof(out),
-	    SUITE_AESGCM, 0x7f) == -1,
+	tap_ok(hello_server_encode_caps(out, sizeof(out), SUITE_NONE,
+	    e2e_only, 1) == -1 && hello_server_encode_caps(out, sizeof(out),
+	    SUITE_AESGCM, below, 1) == -1,
 	    "no capability on a refusal, none below 0x80");
-	rv = hello_server_encode_cap(out, sizeof(out), SUITE_NONE, 0);
-	tap_ok(rv == 9, "capability 0 encodes a plain hello");
+	rv = hello_server_encode_caps(out, sizeof(out), SUITE_NONE, NULL, 0);
+	tap_ok(rv == 9, "no capabilities encode a plain hello");
+	/* Two capabilities (section 11.9): ascending, each offered, once. */
+	rv = hello_server_encode_caps(out, sizeof(out), SUITE_CHACHAPOLY,
+	    both, 2);
+	tap_ok(rv == 11 && memcmp(out, "SECCHAT1\x02\x81\x82", 11) == 0 &&
+	    hello_server_decode_caps(out, 11, both, 2, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == 0 && nagreed == 2 &&
+	    hello_has_cap(agreed, nagreed, HELLO_CAP_BATCH),
+	    "a server hello agreeing to 0x81 and 0x82 reads back as both");
+	tap_ok(hello_server_decode_caps(out, 11, e2e_only, 1, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == -1,
+	    "0x82 to a client that offered only 0x81 is malformed");
+	tap_ok(hello_server_encode_caps(out, sizeof(out), SUITE_AESGCM,
+	    backwards, 2) == -1 && hello_server_encode_caps(out, sizeof(out),
+	    SUITE_AESGCM, twice, 2) == -1,
+	    "capabilities out of order or twice are not encoded");
+	memcpy(out, "SECCHAT1\x01\x82\x81", 11);
+	tap_ok(hello_server_decode_caps(out, 11, both, 2, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == -1,
+	    "capabilities out of order are malformed");
+	memcpy(out, "SECCHAT1\x01\x82\x82", 11);
+	tap_ok(hello_server_decode_caps(out, 11, both, 2, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == -1,
+	    "a capability twice is malformed");
+	memcpy(out, "SECCHAT1\x01\x82", 10);
+	tap_ok(hello_server_decode_caps(out, 10, both, 2, &suite, agreed,
+	    &nagreed, reason, sizeof(reason)) == 0 && nagreed == 1 &&
+	    agreed[0] == HELLO_CAP_BATCH,
+	    "a server may agree to some of what was offered");
 
 	/* The extended types, and only those. */
 	tap_ok(wire_type_extended(MSG_AUTH_KEY) &&
@@ -1323,6 +1360,140 @@ test_extended(void)
 	    "KEYLIST from a client is refused");
 }
 
+/* Append one BATCH entry (2-byte length, message) to b. */
+static void
+batch_entry(struct buf *b, const void *msg, size_t len)
+{
+	(void)buf_put_str(b, msg, len);
+}
+
+/* Section 11.9: BATCH, the M list, its limits. */
+static void
+test_batch(void)
+{
+	static const uint8_t joined[] = { MSG_JOINED, 0, 5, 'l', 'o', 'b',
+	    'b', 'y' };
+	static const uint8_t ping[] = { MSG_PING, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct buf	 b, e;
+	struct wire_msg	 m, inner;
+	struct reader	 r;
+	const uint8_t	*msg;
+	size_t		 len, n, fill;
+	int		 ok;
+
+	buf_init(&b, 0);
+	(void)buf_put_u8(&b, MSG_BATCHREC);
+	(void)buf_put_u16(&b, 2);
+	batch_entry(&b, joined, sizeof(joined));
+	batch_entry(&b, ping, sizeof(ping));
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == 0 &&
+	    m.type == MSG_BATCHREC && m.count == 2,
+	    "a BATCH of two messages decodes");
+	rd_init(&r, m.list, m.listlen);
+	ok = wire_batch_next(&r, &msg, &len) && len == sizeof(joined) &&
+	    wire_decode(msg, len, FROM_SERVER, &inner) == 0 &&
+	    inner.type == MSG_JOINED &&
+	    wire_batch_next(&r, &msg, &len) && len == sizeof(ping) &&
+	    wire_decode(msg, len, FROM_SERVER, &inner) == 0 &&
+	    inner.type == MSG_PING && !wire_batch_next(&r, &msg, &len) &&
+	    !r.err;
+	tap_ok(ok, "wire_batch_next gives each message in order, then stops");
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_CLIENT, &m) == -1,
+	    "a BATCH from a client is malformed");
+	tap_ok(wire_type_extended(MSG_BATCHREC) &&
+	    strcmp(wire_type_name(MSG_BATCHREC), "BATCH") == 0,
+	    "BATCH is a section 11 message named BATCH");
+	/* Encoding the same list gives the same bytes. */
+	buf_init(&e, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_BATCHREC;
+	m.count = 2;
+	m.list = buf_head(&b) + BATCH_HDRLEN;
+	m.listlen = buf_used(&b) - BATCH_HDRLEN;
+	tap_ok(wire_encode(&e, &m) == 0 && buf_used(&e) == buf_used(&b) &&
+	    memcmp(buf_head(&e), buf_head(&b), buf_used(&b)) == 0,
+	    "wire_encode of a BATCH gives the same bytes");
+	buf_free(&e);
+
+	/* A count below BATCH_MIN, or one that does not match, is malformed. */
+	put_u16(buf_head(&b) + 1, 1);
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == -1,
+	    "a BATCH counting one message is malformed");
+	put_u16(buf_head(&b) + 1, 3);
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == -1,
+	    "a BATCH counting more messages than it holds is malformed");
+	put_u16(buf_head(&b) + 1, 2);
+	(void)buf_put_u8(&b, 0);
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == -1,
+	    "a byte after a BATCH's last message is malformed");
+	buf_free(&b);
+
+	/* An empty message, or a BATCH inside a BATCH, is malformed. */
+	buf_init(&b, 0);
+	(void)buf_put_u8(&b, MSG_BATCHREC);
+	(void)buf_put_u16(&b, 2);
+	batch_entry(&b, joined, sizeof(joined));
+	batch_entry(&b, joined, 0);
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == -1,
+	    "an empty message in a BATCH is malformed");
+	buf_reset(&b);
+	(void)buf_put_u8(&b, MSG_BATCHREC);
+	(void)buf_put_u16(&b, 2);
+	batch_entry(&b, joined, sizeof(joined));
+	{
+		uint8_t	 nested[1 + 2 + 2 * (2 + sizeof(ping))];
+		size_t	 k = 0;
+
+		nested[k++] = MSG_BATCHREC;
+		put_u16(nested + k, 2);
+		k += 2;
+		for (n = 0; n < 2; n++) {
+			put_u16(nested + k, sizeof(ping));
+			memcpy(nested + k + 2, ping, sizeof(ping));
+			k += 2 + sizeof(ping);
+		}
+		batch_entry(&b, nested, k);
+	}
+	tap_ok(wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER, &m) == -1,
+	    "a BATCH inside a BATCH is malformed");
+	buf_reset(&b);
+
+	/*
+	 * The largest BATCH fills a record's plaintext exactly; one byte
+	 * more is refused.  Two messages: a PING and a NOTICE whose text
+	 * takes the rest.
+	 */
+	(void)buf_put_u8(&b, MSG_BATCHREC);
+	(void)buf_put_u16(&b, 2);
+	batch_entry(&b, ping, sizeof(ping));
+	fill = RECORD_MAX_PLAINTEXT - buf_used(&b) - BATCH_ENTRY_HDRLEN;
+	{
+		uint8_t	*notice = malloc(fill + 1);
+
+		notice[0] = MSG_NOTICE;
+		put_u16(notice + 1, (uint16_t)(fill - 3));
+		memset(notice + 3, 'a', fill - 3);
+		batch_entry(&b, notice, fill);
+		tap_ok(buf_used(&b) == RECORD_MAX_PLAINTEXT &&
+		    wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER,
+		    &m) == 0, "a BATCH of %zu bytes (the most) decodes",
+		    buf_used(&b));
+		buf_reset(&b);
+		(void)buf_put_u8(&b, MSG_BATCHREC);
+		(void)buf_put_u16(&b, 2);
+		batch_entry(&b, ping, sizeof(ping));
+		notice[0] = MSG_NOTICE;
+		put_u16(notice + 1, (uint16_t)(fill + 1 - 3));
+		memset(notice + 3, 'a', fill + 1 - 3);
+		batch_entry(&b, notice, fill + 1);
+		tap_ok(buf_used(&b) == RECORD_MAX_PLAINTEXT + 1 &&
+		    wire_decode(buf_head(&b), buf_used(&b), FROM_SERVER,
+		    &m) == -1, "one byte more (%zu) is refused", buf_used(&b));
+		free(notice);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1341,5 +1512,6 @@ main(void)
 	test_hellos();
 	test_records();
 	test_extended();
+	test_batch();
 	return tap_done();
 }

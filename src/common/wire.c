@@ -36,6 +36,10 @@
  *      AWAY_TEXT_MAX bytes
  *   c  room names joined by commas, at most WHOIS_ROOMS_MAX bytes; may
  *      be empty
+ * and one list code more:
+ *   M  messages: a 2-byte count (at least BATCH_MIN), then per message a
+ *      2-byte length and that many bytes, at least one, the first not
+ *      MSG_BATCHREC; each is decoded by the receiver as a record would be
  */
 struct msgdef {
 	uint8_t		 type;
@@ -87,6 +91,7 @@ static const struct msgdef msgdefs[] = {
 	{ MSG_AWAYNOTE,	"AWAYNOTE",	FROM_SERVER,	"ss",	"uw", 1 },
 	{ MSG_WHOISINFO, "WHOISINFO",	FROM_SERVER,	"sstsK", "uc.w.", 1 },
 	{ MSG_AWAYNAMES, "AWAYNAMES",	FROM_SERVER,	"sN",	"r.", 1 },
+	{ MSG_BATCHREC,	"BATCH",	FROM_SERVER,	"M",	".", 1 },
 	{ MSG_NOTICE,	"NOTICE",	FROM_SERVER,	"s",	"z", 0 },
 	{ MSG_ERROR,	"ERROR",	FROM_SERVER,	"bs",	"ez", 0 }
 };
@@ -226,34 +231,49 @@ hello_server_encode(uint8_t *out, size_t outmax, uint8_t suite,
 }
 
 int
-hello_server_encode_cap(uint8_t *out, size_t outmax, uint8_t suite,
-    uint8_t cap)
+hello_server_encode_caps(uint8_t *out, size_t outmax, uint8_t suite,
+    const uint8_t *caps, size_t ncaps)
 {
+	size_t	 i;
 	int	 n;
 
-	if (cap == 0)
+	if (ncaps == 0)
 		return hello_server_encode(out, outmax, suite, NULL);
-	if (suite == SUITE_NONE || cap < HELLO_CAP_MIN)
+	if (suite == SUITE_NONE || ncaps > HELLO_MAX_CAPS)
 		return -1;
+	for (i = 0; i < ncaps; i++)
+		if (caps[i] < HELLO_CAP_MIN || (i > 0 && caps[i] <= caps[i - 1]))
+			return -1;
 	if ((n = hello_server_encode(out, outmax, suite, NULL)) == -1 ||
-	    (size_t)n + 1 > outmax)
+	    (size_t)n + ncaps > outmax)
 		return -1;
-	out[n] = cap;
-	return n + 1;
+	memcpy(out + n, caps, ncaps);
+	return n + (int)ncaps;
 }
 
 int
-hello_server_decode_cap(const uint8_t *p, size_t len, uint8_t cap,
-    uint8_t *suite, uint8_t *capp, char *reason, size_t reasonmax)
+hello_server_decode_caps(const uint8_t *p, size_t len,
+    const uint8_t *offered, size_t noffered, uint8_t *suite,
+    uint8_t *agreed, size_t *nagreed, char *reason, size_t reasonmax)
 {
-	*capp = 0;
-	if (cap != 0 && len == HELLO_MAGICLEN + 2 &&
+	size_t	 i, n;
+
+	*nagreed = 0;
+	if (noffered > 0 && len > HELLO_MAGICLEN + 1 &&
 	    memcmp(p, HELLO_MAGIC, HELLO_MAGICLEN) == 0 &&
 	    p[HELLO_MAGICLEN] != SUITE_NONE) {
-		if (p[HELLO_MAGICLEN + 1] != cap)
+		n = len - (HELLO_MAGICLEN + 1);
+		if (n > HELLO_MAX_CAPS || n > noffered)
 			return -1;
+		for (i = 0; i < n; i++) {
+			agreed[i] = p[HELLO_MAGICLEN + 1 + i];
+			if (!hello_has_cap(offered, noffered, agreed[i]) ||
+			    agreed[i] < HELLO_CAP_MIN ||
+			    (i > 0 && agreed[i] <= agreed[i - 1]))
+				return -1;
+		}
 		*suite = p[HELLO_MAGICLEN];
-		*capp = cap;
+		*nagreed = n;
 		if (reason != NULL && reasonmax > 0)
 			reason[0] = '\0';
 		return 0;
@@ -457,6 +477,16 @@ list_walk(struct reader *r, char code, uint16_t count)
 	size_t		 len;
 	uint16_t	 i;
 
+	if (code == 'M') {
+		if (count < BATCH_MIN)
+			r->err = 1;
+		for (i = 0; i < count && !r->err; i++) {
+			s = rd_str(r, &len);
+			if (!r->err && (len == 0 || s[0] == MSG_BATCHREC))
+				r->err = 1;
+		}
+		return r->err ? -1 : 0;
+	}
 	if (code == 'K') {
 		if (count > KEYLIST_MAX)
 			r->err = 1;
@@ -512,6 +542,7 @@ decode_fields(const struct msgdef *def, struct reader *r, struct wire_msg *m)
 		case 'N':
 		case 'R':
 		case 'K':
+		case 'M':
 			m->count = rd_u16(r);
 			m->list = r->p;
 			if (list_walk(r, def->sig[i], m->count) == -1)
@@ -590,6 +621,7 @@ wire_encode(struct buf *b, const struct wire_msg *m)
 		case 'N':
 		case 'R':
 		case 'K':
+		case 'M':
 			rd_init(&r, m->list, m->list != NULL ? m->listlen : 0);
 			if (list_walk(&r, def->sig[i], m->count) == -1 ||
 			    rd_done(&r) == -1)
@@ -653,6 +685,24 @@ wire_names_next(struct reader *r, struct wire_str *name)
 	}
 	name->p = (const char *)s;
 	name->len = len;
+	return 1;
+}
+
+int
+wire_batch_next(struct reader *r, const uint8_t **msg, size_t *len)
+{
+	const uint8_t	*s;
+	size_t		 n;
+
+	if (r->err || r->left == 0)
+		return 0;
+	s = rd_str(r, &n);
+	if (r->err || n == 0 || s[0] == MSG_BATCHREC) {
+		r->err = 1;
+		return 0;
+	}
+	*msg = s;
+	*len = n;
 	return 1;
 }
 

@@ -49,6 +49,8 @@ int	frame_append(struct buf *out, const uint8_t *p, size_t plen);
  */
 #define HELLO_CAP_MIN		0x80
 #define HELLO_CAP_E2E		0x81	/* key login, key directory, E2E */
+#define HELLO_CAP_BATCH		0x82	/* BATCH records (section 11.9) */
+#define HELLO_MAX_CAPS		(HELLO_MAX_SUITES - 1)
 
 /* The client's hello: magic, n (1..8), n suite ids.  Returns length or -1. */
 int	hello_client_encode(uint8_t *out, size_t outmax, const uint8_t *suites,
@@ -62,16 +64,22 @@ int	hello_client_decode(const uint8_t *p, size_t len, uint8_t *suites,
  */
 int	hello_server_encode(uint8_t *out, size_t outmax, uint8_t suite,
 	    const char *reason);
-/* The same, agreeing to the capability cap (0: none) after the suite. */
-int	hello_server_encode_cap(uint8_t *out, size_t outmax, uint8_t suite,
-	    uint8_t cap);
 /*
- * As hello_server_decode, for a client that offered cap: *capp gets cap
- * when the server agreed to it, else 0.  Anything but nothing or cap after
- * a chosen suite is malformed.
+ * The same, agreeing to the capabilities caps (ncaps of them, strictly
+ * ascending, each >= HELLO_CAP_MIN; none: a plain hello) after the suite.
  */
-int	hello_server_decode_cap(const uint8_t *p, size_t len, uint8_t cap,
-	    uint8_t *suite, uint8_t *capp, char *reason, size_t reasonmax);
+int	hello_server_encode_caps(uint8_t *out, size_t outmax, uint8_t suite,
+	    const uint8_t *caps, size_t ncaps);
+/*
+ * As hello_server_decode, for a client that offered the capabilities in
+ * offered (noffered of them): agreed (room for HELLO_MAX_CAPS) gets the
+ * ones the server agreed to, *nagreed their number.  After a chosen suite
+ * anything but a strictly ascending run of offered capabilities is
+ * malformed.
+ */
+int	hello_server_decode_caps(const uint8_t *p, size_t len,
+	    const uint8_t *offered, size_t noffered, uint8_t *suite,
+	    uint8_t *agreed, size_t *nagreed, char *reason, size_t reasonmax);
 /* True when the client hello's suite list holds cap. */
 int	hello_has_cap(const uint8_t *suites, size_t nsuites, uint8_t cap);
 /* reason gets the refusal text (NUL-terminated, may be empty). */
@@ -129,6 +137,7 @@ enum wire_type {
 	MSG_AWAYNOTE	= 0x1a,	/* s user, s away text: extended only */
 	MSG_WHOISINFO	= 0x2e,	/* s user, s rooms, t idle, s away, K: ext. */
 	MSG_AWAYNAMES	= 0x2f,	/* s room, N users away: extended only */
+	MSG_BATCHREC	= 0x32,	/* BATCH: M messages; HELLO_CAP_BATCH only */
 	MSG_MESSAGE	= 0x11,	/* t time, s room, s sender, s text */
 	MSG_ACTION	= 0x14,	/* t time, s room, s sender, s text */
 	MSG_PRIVATE	= 0x15,	/* t time, s sender, s text */
@@ -150,6 +159,10 @@ enum wire_type {
 #define KEYLIST_ENTRY		(WIRE_KEYLEN + 1)	/* key, flags */
 #define KEYLIST_ONLINE		0x01	/* a session of the user has it now */
 #define KEYLIST_ENROLLED	0x02	/* enrolled in the users file */
+/* Section 11.9: a BATCH holds BATCH_MIN or more messages, none a BATCH. */
+#define BATCH_MIN		2
+#define BATCH_HDRLEN		3	/* type, count */
+#define BATCH_ENTRY_HDRLEN	2	/* each message's length */
 /* Section 11.8: away and whois. */
 #define AWAY_TEXT_MAX		160	/* bytes of an away text */
 #define WHOIS_ROOMS_MAX		4096	/* bytes of WHOISINFO's room list */
@@ -211,6 +224,8 @@ int	wire_type_extended(uint8_t type);
 int	wire_names_next(struct reader *, struct wire_str *name);
 /* Iterate a decoded K list: returns 1 with the next key and its flags. */
 int	wire_keys_next(struct reader *, const uint8_t **key, uint8_t *flags);
+/* The next message of a BATCH's M list, not yet decoded itself. */
+int	wire_batch_next(struct reader *, const uint8_t **msg, size_t *len);
 /* Iterate a decoded R list. */
 int	wire_rooms_next(struct reader *, struct wire_str *room, uint16_t *members);
 

@@ -175,13 +175,15 @@ cs_new(const struct cs_params *p)
 		cs->has_expect_key = 1;
 	}
 	/*
-	 * Capability 0x81 goes after the suites (doc/protocol.md 11.1),
-	 * when there is room for it: a version 1 server ignores it.
+	 * Capabilities 0x81 and 0x82 go after the suites (doc/protocol.md
+	 * 11.1), when there is room for them: a version 1 server ignores
+	 * them.
 	 */
 	memcpy(ids, cs->suites, cs->nsuites);
 	nids = cs->nsuites;
-	if (!p->no_extensions && nids < HELLO_MAX_SUITES) {
+	if (!p->no_extensions && nids + 2 <= HELLO_MAX_SUITES) {
 		ids[nids++] = HELLO_CAP_E2E;
+		ids[nids++] = HELLO_CAP_BATCH;
 		cs->offer_ext = 1;
 	}
 	n = hello_client_encode(cs->hello, sizeof(cs->hello), ids, nids);

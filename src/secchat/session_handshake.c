@@ -38,11 +38,14 @@ csi_handle_hello(struct csession *cs, const uint8_t *p, size_t len)
 	char		 reason[HELLO_REASON_MAX + 1];
 	enum noise_cipher cipher;
 	struct cs_event	*ev;
-	size_t		 msglen;
-	uint8_t		 suite, cap = 0;
+	static const uint8_t caps[] = { HELLO_CAP_E2E, HELLO_CAP_BATCH };
+	uint8_t		 agreed[HELLO_MAX_CAPS];
+	size_t		 msglen, nagreed = 0;
+	uint8_t		 suite;
 
-	if (hello_server_decode_cap(p, len, cs->offer_ext ? HELLO_CAP_E2E : 0,
-	    &suite, &cap, reason, sizeof(reason)) == -1) {
+	if (hello_server_decode_caps(p, len, caps, cs->offer_ext ?
+	    sizeof(caps) : 0, &suite, agreed, &nagreed, reason,
+	    sizeof(reason)) == -1) {
 		csi_fail(cs, "malformed hello from the server "
 		    "(not a secchat server?)");
 		return;
@@ -60,7 +63,8 @@ csi_handle_hello(struct csession *cs, const uint8_t *p, size_t len)
 		return;
 	}
 	cs->suite = suite;
-	cs->extended = cs->offer_ext && cap == HELLO_CAP_E2E;
+	cs->extended = hello_has_cap(agreed, nagreed, HELLO_CAP_E2E);
+	cs->batched = hello_has_cap(agreed, nagreed, HELLO_CAP_BATCH);
 
 	/* The prologue binds both hellos into the handshake. */
 	memcpy(prologue, cs->hello, cs->hellolen);

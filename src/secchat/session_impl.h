@@ -41,6 +41,7 @@ struct csession {
 	uint8_t			 suite;
 	int			 offer_ext;	/* 0x81 is in our hello */
 	int			 extended;	/* and in the server's */
+	int			 batched;	/* 0x82 in both hellos */
 	/* For AUTH_KEY: X25519(our key, the server's) and h after msg 2. */
 	uint8_t			 kl_ss[KEY_LEN];
 	uint8_t			 kl_hs2[NOISE_HASHLEN];

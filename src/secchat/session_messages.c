@@ -461,6 +461,10 @@ take_rooms(const struct wire_msg *m, struct cs_event *ev)
 static int
 allowed(const struct csession *cs, uint8_t type)
 {
+	/* A BATCH only where both hellos agreed to it, and after login. */
+	if (type == MSG_BATCHREC)
+		return cs->batched && cs->authenticated &&
+		    (cs->state == CS_ST_READY || cs->state == CS_ST_CLOSING);
 	/* Section 11's messages only where both hellos agreed to it. */
 	if (wire_type_extended(type) && !cs->extended)
 		return 0;
@@ -630,6 +634,31 @@ advance(struct csession *cs, const struct wire_msg *m)
 	}
 }
 
+static void	handle_message(struct csession *, const uint8_t *, size_t);
+
+/*
+ * Each message of a BATCH is taken as if it had come in a record of its
+ * own (doc/protocol.md 11.9); wire_decode() has checked that none is a
+ * BATCH itself, so this goes one level deep.
+ */
+static void
+handle_batch(struct csession *cs, const struct wire_msg *m)
+{
+	struct reader	 r;
+	const uint8_t	*msg;
+	size_t		 len;
+
+	rd_init(&r, m->list, m->listlen);
+	while (!cs->failed && cs->state != CS_ST_DONE &&
+	    wire_batch_next(&r, &msg, &len)) {
+		if (cs->bye_received) {
+			csi_fail(cs, "the server sent data after BYE");
+			return;
+		}
+		handle_message(cs, msg, len);
+	}
+}
+
 /* Decode one record's plaintext and act on it. */
 static void
 handle_message(struct csession *cs, const uint8_t *pt, size_t ptlen)
@@ -653,6 +682,10 @@ handle_message(struct csession *cs, const uint8_t *pt, size_t ptlen)
 	if (!allowed(cs, m.type)) {
 		csi_fail(cs, "the server sent %s where it is not allowed",
 		    name ? name : "unknown");
+		return;
+	}
+	if (m.type == MSG_BATCHREC) {
+		handle_batch(cs, &m);
 		return;
 	}
 	if (m.type == MSG_PING) {

@@ -62,6 +62,9 @@ struct sengine {
 	char			 close_reason[128];
 	uint8_t			 suite;		/* the hello's choice */
 	int			 extended;	/* both agreed to HELLO_CAP_E2E */
+	int			 batched;	/* both agreed to HELLO_CAP_BATCH */
+	struct buf		 batch;		/* a BATCH being filled */
+	uint16_t		 nbatch;	/* messages in it */
 	int			 key_tried;	/* AUTH_KEY: once a connection */
 	uint8_t			 hs2[NOISE_HASHLEN];	/* h after message 2 */
 };
@@ -100,6 +103,7 @@ se_new(const struct se_params *p, const struct se_ops *ops, void *arg,
 	se->p.peer = se->peer;
 	buf_init(&se->in, SE_IN_MAX);
 	buf_init(&se->out, SE_OUT_MAX);
+	buf_init(&se->batch, RECORD_MAX_PLAINTEXT);
 	se->start_ms = se->last_rx_ms = now;
 	se->state = SE_HELLO;
 	return se;
@@ -115,6 +119,7 @@ se_free(struct sengine *se)
 	noise_cs_clear(&se->rx);
 	buf_free(&se->in);
 	buf_free(&se->out);
+	buf_free(&se->batch);
 	sodium_memzero(se, sizeof(*se));
 	free(se);
 }
@@ -122,13 +127,76 @@ se_free(struct sengine *se)
 /* ------------------------------------------------------------ output */
 
 static void
-se_send_record(struct sengine *se, const uint8_t *pt, size_t len,
-    uint64_t now)
+se_seal(struct sengine *se, const uint8_t *pt, size_t len, uint64_t now)
 {
 	if (!se->have_keys)
 		return;
 	if (record_seal(&se->tx, pt, len, &se->out) == -1)
 		se_close(se, "internal error", "cannot seal a record", now);
+}
+
+/*
+ * The messages the broker handed over in one go leave as one record
+ * (doc/protocol.md 11.9): one seal, one tag and one frame for the lot,
+ * where a busy room would cost a record per message at both ends.  A
+ * lone message goes as a record of its own.
+ */
+void
+se_flush_app(struct sengine *se, uint64_t now)
+{
+	uint8_t		*h;
+	uint16_t	 n = se->nbatch;
+
+	if (n == 0)
+		return;
+	se->nbatch = 0;
+	h = buf_head(&se->batch);
+	if (n == 1)
+		se_seal(se, h + BATCH_HDRLEN + BATCH_ENTRY_HDRLEN,
+		    buf_used(&se->batch) - BATCH_HDRLEN - BATCH_ENTRY_HDRLEN,
+		    now);
+	else {
+		put_u16(h + 1, n);
+		se_seal(se, h, buf_used(&se->batch), now);
+	}
+	buf_consume(&se->batch, buf_used(&se->batch));
+}
+
+/* Anything else goes after what is waiting in a batch. */
+static void
+se_send_record(struct sengine *se, const uint8_t *pt, size_t len,
+    uint64_t now)
+{
+	se_flush_app(se, now);
+	se_seal(se, pt, len, now);
+}
+
+/* Add a message from the broker to the batch (or send it, unbatched). */
+static void
+se_batch_add(struct sengine *se, const uint8_t *msg, size_t len,
+    uint64_t now)
+{
+	size_t	 need = BATCH_ENTRY_HDRLEN + len;
+
+	if (!se->batched ||
+	    BATCH_HDRLEN + need > RECORD_MAX_PLAINTEXT) {
+		se_send_record(se, msg, len, now);
+		return;
+	}
+	if (se->nbatch > 0 && (se->nbatch == UINT16_MAX ||
+	    buf_used(&se->batch) + need > RECORD_MAX_PLAINTEXT))
+		se_flush_app(se, now);
+	if (se->nbatch == 0 && (buf_put_u8(&se->batch, MSG_BATCHREC) == -1 ||
+	    buf_put_u16(&se->batch, 0) == -1))
+		goto fail;
+	if (buf_put_str(&se->batch, msg, len) == -1)
+		goto fail;
+	se->nbatch++;
+	return;
+ fail:
+	se->nbatch = 0;
+	buf_consume(&se->batch, buf_used(&se->batch));
+	se_close(se, "internal error", "cannot batch a message", now);
 }
 
 static void
@@ -216,7 +284,8 @@ se_handle_hello(struct sengine *se, const uint8_t *p, size_t len,
 	uint8_t		 offered[HELLO_MAX_SUITES], reply[64];
 	uint8_t		 prologue[HELLO_MAGICLEN + 1 + HELLO_MAX_SUITES + 64];
 	char		 line[128];
-	size_t		 noffered, i, j, rlen;
+	uint8_t		 caps[HELLO_MAX_CAPS];
+	size_t		 noffered, i, j, rlen, ncaps;
 	uint8_t		 suite = SUITE_NONE;
 	int		 n;
 
@@ -235,11 +304,20 @@ se_handle_hello(struct sengine *se, const uint8_t *p, size_t len,
 	 * The capability rides after the chosen suite; both hellos are the
 	 * prologue, so nobody in between can add or strip it.
 	 */
-	if (suite != SUITE_NONE && se->p.extensions &&
-	    hello_has_cap(offered, noffered, HELLO_CAP_E2E)) {
-		n = hello_server_encode_cap(reply, sizeof(reply), suite,
-		    HELLO_CAP_E2E);
-		se->extended = n != -1;
+	ncaps = 0;
+	if (suite != SUITE_NONE && se->p.extensions) {
+		if (hello_has_cap(offered, noffered, HELLO_CAP_E2E))
+			caps[ncaps++] = HELLO_CAP_E2E;
+		if (hello_has_cap(offered, noffered, HELLO_CAP_BATCH))
+			caps[ncaps++] = HELLO_CAP_BATCH;
+	}
+	if (ncaps > 0) {
+		n = hello_server_encode_caps(reply, sizeof(reply), suite,
+		    caps, ncaps);
+		se->extended = n != -1 &&
+		    hello_has_cap(caps, ncaps, HELLO_CAP_E2E);
+		se->batched = n != -1 &&
+		    hello_has_cap(caps, ncaps, HELLO_CAP_BATCH);
 	} else
 		n = hello_server_encode(reply, sizeof(reply), suite,
 		    suite == SUITE_NONE ? "no common cipher suite" : NULL);
@@ -753,7 +831,7 @@ se_app(struct sengine *se, const uint8_t *msg, size_t len, uint64_t now)
 		return SE_E_STATE;
 	if (len == 0 || len > RECORD_MAX_PLAINTEXT)
 		return SE_E_LENGTH;
-	se_send_record(se, msg, len, now);
+	se_batch_add(se, msg, len, now);
 	return 0;
 }
 
@@ -832,10 +910,12 @@ se_finished(const struct sengine *se, uint64_t now)
 int
 se_trim(struct sengine *se)
 {
-	if (buf_used(&se->in) > 0 || buf_used(&se->out) > 0)
+	if (buf_used(&se->in) > 0 || buf_used(&se->out) > 0 ||
+	    se->nbatch > 0)
 		return 0;
 	buf_free(&se->in);
 	buf_free(&se->out);
+	buf_free(&se->batch);
 	return 1;
 }
 

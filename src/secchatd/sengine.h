@@ -174,9 +174,14 @@ int		 se_auth_fail(struct sengine *, uint8_t tries_left, int final,
 /* To ops->check_key: the key is accepted, these methods are still needed. */
 int		 se_auth_more(struct sengine *, const char *methods, size_t len,
 		    uint64_t now);
-/* An application message from the broker, to seal; SE_E_* on error. */
+/*
+ * An application message from the broker, to seal; SE_E_* on error.  On
+ * a session that agreed to BATCH records it waits for se_flush_app(),
+ * which the caller makes once it has handed over what it had.
+ */
 int		 se_app(struct sengine *, const uint8_t *msg, size_t len,
 		    uint64_t now);
+void		 se_flush_app(struct sengine *, uint64_t now);
 /* The broker has closed the session's channel after its last answer. */
 void		 se_broker_closed(struct sengine *, uint64_t now);
 /* Close: BYE client_reason (if any and if possible), log_reason to ops. */

@@ -644,6 +644,9 @@ w_drain_ipc(struct ipc_peer *p, void (*handler)(const struct ipc_msg *))
 	}
 	if (r == -1)
 		fatalx("malformed message from %s", p->name);
+	/* What the broker handed over goes out as one record. */
+	if (p == &w.broker)
+		se_flush_app(w.se, mono_ms());
 }
 
 /* ------------------------------------------------------------ timers */
