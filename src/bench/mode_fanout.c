@@ -56,10 +56,29 @@ static struct {
 	uint64_t	 expected, missing;
 } fan;
 
+/*
+ * Is user the name of account acct (the prefix, then the number)?  Run
+ * for every delivery, so without formatting the name each time.
+ */
+static int
+fanout_user_is(const char *user, unsigned acct)
+{
+	char		 digits[16];
+	size_t		 plen = strlen(bench_opt.prefix), n = 0;
+
+	if (user == NULL || strncmp(user, bench_opt.prefix, plen) != 0)
+		return 0;
+	do {
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + acct % 10);
+		acct /= 10;
+	} while (acct > 0 && n < sizeof(digits));
+	return strlen(user + plen) == n &&
+	    memcmp(user + plen, digits + sizeof(digits) - n, n) == 0;
+}
+
 static void
 fanout_message(struct bench_conn *c, const struct cs_event *ev, uint64_t now)
 {
-	char		 name[SECCHAT_NAME_MAX + 1];
 	uint64_t	 sender, seq, ts;
 	unsigned	 acct;
 
@@ -74,8 +93,7 @@ fanout_message(struct bench_conn *c, const struct cs_event *ev, uint64_t now)
 	}
 	acct = bench_opt.accounts ? (unsigned)sender % bench_opt.accounts :
 	    (unsigned)sender;
-	snprintf(name, sizeof(name), "%s%u", bench_opt.prefix, acct);
-	if (ev->user == NULL || strcmp(ev->user, name) != 0)
+	if (!fanout_user_is(ev->user, acct))
 		fan.misattributed++;
 	if (now >= fan.t0 && now < fan.t1)
 		fan.delivered_window++;

@@ -35,13 +35,19 @@ csi_ev_alloc(enum cs_event_type type)
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
 		return NULL;
 	ev->type = type;
-	ev->time = now_ms();
 	return ev;
 }
 
+/*
+ * An event without the server's time gets the local time when it is
+ * queued: most carry the server's, and the clock is read only for the
+ * others (a BATCH brings dozens of messages per record).
+ */
 void
 csi_ev_push(struct csession *cs, struct cs_event *ev)
 {
+	if (ev->time == 0)
+		ev->time = now_ms();
 	*cs->evtail = ev;
 	cs->evtail = &ev->next;
 }
