@@ -939,19 +939,25 @@ key_check(void *arg, const uint8_t key[NOISE_KEYLEN],
 static struct se_ops	 key_ops;
 
 /*
- * A raw client that offers the capability (or not) to a server that
- * implements it (or not): the hello, messages 1 and 2.  *shlen gets the
- * length of the server's hello, hs2 the handshake hash after message 2.
+ * A raw client that offers ChaCha20-Poly1305 and the capabilities caps
+ * (ncaps of them) to a server that implements the extensions (or not):
+ * the hello, messages 1 and 2.  sh (64 bytes) gets the server's hello,
+ * *shlen its length, hs2 the handshake hash after message 2.
  */
 static int
-ext_msg1(struct rawc *rc, struct pair *pp, int offer, int server_ext,
-    size_t *shlen, uint8_t hs2[NOISE_HASHLEN])
+caps_msg1(struct rawc *rc, struct pair *pp, const uint8_t *caps,
+    size_t ncaps, int server_ext, uint8_t *sh, size_t *shlen,
+    uint8_t hs2[NOISE_HASHLEN])
 {
-	static const uint8_t	 suites[] = { SUITE_CHACHAPOLY, HELLO_CAP_E2E };
+	uint8_t			 suites[HELLO_MAX_SUITES];
 	uint8_t			 prologue[128], msg[NOISE_MAX_MSG];
 	size_t			 len, mlen;
 	int			 n;
 
+	if (ncaps + 1 > sizeof(suites))
+		abort();
+	suites[0] = SUITE_CHACHAPOLY;
+	memcpy(suites + 1, caps, ncaps);
 	memset(&keyq, 0, sizeof(keyq));
 	key_ops = pair_ops;
 	key_ops.check_key = key_check;
@@ -961,12 +967,13 @@ ext_msg1(struct rawc *rc, struct pair *pp, int offer, int server_ext,
 	memset(rc, 0, sizeof(*rc));
 	buf_init(&rc->in, 0);
 	if ((n = hello_client_encode(rc->hello, sizeof(rc->hello), suites,
-	    offer ? 2 : 1)) <= 0)
+	    ncaps + 1)) <= 0)
 		abort();
 	rc->hellolen = (size_t)n;
 	raw_send_frame(pp, rc->hello, rc->hellolen);
 	if (raw_frame(rc, pp, &len) == -1 || len > 64)
 		return -1;
+	memcpy(sh, frame, len);
 	*shlen = len;
 	memcpy(prologue, rc->hello, rc->hellolen);
 	memcpy(prologue + rc->hellolen, frame, len);
@@ -980,6 +987,18 @@ ext_msg1(struct rawc *rc, struct pair *pp, int offer, int server_ext,
 		return -1;
 	memcpy(hs2, noise_hs_hash(&rc->hs), NOISE_HASHLEN);
 	return 0;
+}
+
+/* The same, offering capability 0x81 (or nothing). */
+static int
+ext_msg1(struct rawc *rc, struct pair *pp, int offer, int server_ext,
+    size_t *shlen, uint8_t hs2[NOISE_HASHLEN])
+{
+	static const uint8_t	 caps[] = { HELLO_CAP_E2E };
+	uint8_t			 sh[64];
+
+	return caps_msg1(rc, pp, caps, offer ? 1 : 0, server_ext, sh, shlen,
+	    hs2);
 }
 
 /* AUTH_KEY(alice, proof) of 32 bytes of 0x5a. */
@@ -1245,6 +1264,498 @@ test_plain_refuses(void)
 	}
 }
 
+/* ---------------------------------------------------------- section 11.9 */
+
+static const uint8_t	 both_caps[] = { HELLO_CAP_E2E, HELLO_CAP_BATCH };
+static const uint8_t	 e2e_cap[] = { HELLO_CAP_E2E };
+
+/*
+ * A raw client offering caps (ncaps of them) to a server with the
+ * extensions, logged in by AUTH in message 3, AUTH_OK read: what the
+ * server sends from here on is the broker's and its own.
+ */
+static void
+caps_active(struct rawc *rc, struct pair *pp, const uint8_t *caps,
+    size_t ncaps)
+{
+	struct buf	 auth;
+	struct wire_msg	 m;
+	uint8_t		 sh[64], hs2[NOISE_HASHLEN];
+	size_t		 shlen;
+
+	buf_init(&auth, 0);
+	if (wire_put_simple(&auth, MSG_AUTH, "alice", 5, "pw", 2) == -1 ||
+	    caps_msg1(rc, pp, caps, ncaps, 1, sh, &shlen, hs2) == -1 ||
+	    ext_msg3(rc, pp, buf_head(&auth), buf_used(&auth)) == -1 ||
+	    se_logged_in(pp->se, "alice", 5, pp->now) == -1)
+		abort();
+	buf_free(&auth);
+	pair_pump(pp);
+	if (raw_recv(rc, pp, &m) != MSG_AUTH_OK)
+		abort();
+}
+
+/* A NOTICE of exactly len bytes encoded (len >= 3), its text all fill. */
+static void
+notice_of(struct buf *b, size_t len, char fill)
+{
+	static char	 text[RECORD_MAX_PLAINTEXT];
+
+	if (len < 3 || len - 3 > sizeof(text))
+		abort();
+	memset(text, fill, len - 3);
+	buf_init(b, 0);
+	if (wire_put_simple(b, MSG_NOTICE, text, len - 3, NULL, 0) == -1 ||
+	    buf_used(b) != len)
+		abort();
+}
+
+#define RECS_MAX	16
+
+/* The server's records as the raw client opened them. */
+struct recs {
+	uint8_t		*pt[RECS_MAX];
+	size_t		 len[RECS_MAX];
+	int		 n;		/* read, even past RECS_MAX */
+	int		 bad;		/* one did not open */
+};
+
+/* Open every record the server has sent so far. */
+static void
+recs_take(struct recs *rs, struct rawc *rc, struct pair *pp)
+{
+	size_t	 len, ptlen;
+
+	while (!rs->bad && raw_frame(rc, pp, &len) == 0) {
+		if (record_open(&rc->rx, frame, len, pt, &ptlen) == -1) {
+			rs->bad = 1;
+			break;
+		}
+		if (rs->n < RECS_MAX) {
+			if ((rs->pt[rs->n] = malloc(ptlen)) == NULL)
+				abort();
+			memcpy(rs->pt[rs->n], pt, ptlen);
+			rs->len[rs->n] = ptlen;
+		}
+		rs->n++;
+	}
+}
+
+static void
+recs_free(struct recs *rs)
+{
+	int	 i;
+
+	for (i = 0; i < rs->n && i < RECS_MAX; i++)
+		free(rs->pt[i]);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Is record i a BATCH of count messages (decoded as a client would)? */
+static int
+rec_is_batch(const struct recs *rs, int i, uint16_t count)
+{
+	struct wire_msg	 m;
+
+	return i < rs->n && i < RECS_MAX &&
+	    wire_decode(rs->pt[i], rs->len[i], FROM_SERVER, &m) == 0 &&
+	    m.type == MSG_BATCHREC && m.count == count;
+}
+
+/* Is record i the message want alone, not in a BATCH? */
+static int
+rec_is_plain(const struct recs *rs, int i, const struct buf *want)
+{
+	struct wire_msg	 m;
+
+	return i < rs->n && i < RECS_MAX && rs->len[i] == buf_used(want) &&
+	    memcmp(rs->pt[i], buf_head(want), rs->len[i]) == 0 &&
+	    wire_decode(rs->pt[i], rs->len[i], FROM_SERVER, &m) == 0 &&
+	    m.type != MSG_BATCHREC;
+}
+
+/*
+ * Do the first nrecs records hold the messages want (n of them), each
+ * once and in order, every record at most RECORD_MAX_PLAINTEXT bytes and
+ * valid from a server, a BATCH's messages taken out as the client takes
+ * them?
+ */
+static int
+recs_hold(const struct recs *rs, int nrecs, const struct buf *want, int n)
+{
+	struct wire_msg	 m;
+	struct reader	 r;
+	const uint8_t	*msg;
+	size_t		 len;
+	int		 i, k = 0;
+
+	if (rs->bad || nrecs > rs->n || nrecs > RECS_MAX)
+		return 0;
+	for (i = 0; i < nrecs; i++) {
+		if (rs->len[i] > RECORD_MAX_PLAINTEXT ||
+		    wire_decode(rs->pt[i], rs->len[i], FROM_SERVER, &m) == -1)
+			return 0;
+		if (m.type != MSG_BATCHREC) {
+			if (k >= n || rs->len[i] != buf_used(&want[k]) ||
+			    memcmp(rs->pt[i], buf_head(&want[k]),
+			    rs->len[i]) != 0)
+				return 0;
+			k++;
+			continue;
+		}
+		rd_init(&r, m.list, m.listlen);
+		while (wire_batch_next(&r, &msg, &len)) {
+			if (k >= n || len != buf_used(&want[k]) ||
+			    memcmp(msg, buf_head(&want[k]), len) != 0)
+				return 0;
+			k++;
+		}
+		if (r.err)
+			return 0;
+	}
+	return k == n;
+}
+
+/* se_app() each message of want (n of them), taking what comes out. */
+static int
+app_all(struct recs *rs, struct rawc *rc, struct pair *pp,
+    const struct buf *want, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		if (se_app(pp->se, buf_head(&want[i]), buf_used(&want[i]),
+		    pp->now) != 0)
+			return -1;
+		recs_take(rs, rc, pp);
+	}
+	return 0;
+}
+
+static void
+bufs_free(struct buf *b, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		buf_free(&b[i]);
+}
+
+static void
+test_batch_hello(void)
+{
+	static const struct {
+		const uint8_t	*caps;
+		size_t		 ncaps;
+		int		 server_ext;
+		const char	*reply;
+		size_t		 replylen;
+		const char	*what;
+	} t[] = {
+		{ both_caps, 2, 1, "SECCHAT1\x02\x81\x82", 11,
+		    "0x81 and 0x82 offered: both agreed to" },
+		{ e2e_cap, 1, 1, "SECCHAT1\x02\x81", 10,
+		    "only 0x81 offered: only 0x81 agreed to" },
+		{ both_caps + 1, 1, 1, "SECCHAT1\x02\x82", 10,
+		    "only 0x82 offered: only 0x82 agreed to" },
+		{ both_caps, 2, 0, "SECCHAT1\x02", 9,
+		    "a server without the extensions agrees to neither" },
+	};
+	struct pair	 pp;
+	struct rawc	 rc;
+	uint8_t		 sh[64], hs2[NOISE_HASHLEN];
+	size_t		 i, shlen;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		pair_init(&pp);
+		tap_ok(caps_msg1(&rc, &pp, t[i].caps, t[i].ncaps,
+		    t[i].server_ext, sh, &shlen, hs2) == 0 &&
+		    shlen == t[i].replylen &&
+		    memcmp(sh, t[i].reply, shlen) == 0 &&
+		    sh[HELLO_MAGICLEN] == SUITE_CHACHAPOLY &&
+		    se_state(pp.se) == SE_HS3,
+		    "11.9: %s, and the handshake goes on", t[i].what);
+		raw_free(&rc);
+		pair_free(&pp);
+	}
+}
+
+static void
+test_batch_records(void)
+{
+	static const char	*texts[3] = { "one", "two", "three" };
+	struct pair		 pp;
+	struct rawc		 rc;
+	struct recs		 rs;
+	struct buf		 want[3];
+	struct wire_msg		 m;
+	struct cs_event		*ev;
+	const uint8_t		*fp;
+	size_t			 flen, fused;
+	int			 i, good;
+
+	memset(&rs, 0, sizeof(rs));
+	for (i = 0; i < 3; i++) {
+		buf_init(&want[i], 0);
+		if (wire_put_simple(&want[i], MSG_NOTICE, texts[i],
+		    strlen(texts[i]), NULL, 0) == -1)
+			abort();
+	}
+
+	/* Three messages, one record. */
+	pair_init(&pp);
+	caps_active(&rc, &pp, both_caps, 2);
+	tap_ok(app_all(&rs, &rc, &pp, want, 3) == 0 && rs.n == 0 &&
+	    buf_used(se_output(pp.se)) == 0,
+	    "11.9: the broker's messages wait for the flush");
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 1 && rec_is_batch(&rs, 0, 3) &&
+	    recs_hold(&rs, rs.n, want, 3),
+	    "11.9: three messages, then the flush: one record, a BATCH of "
+	    "the three in order");
+	recs_free(&rs);
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 0, "11.9: a flush with nothing waiting sends nothing");
+
+	/* One message: a record of its own. */
+	tap_ok(app_all(&rs, &rc, &pp, want + 1, 1) == 0 && rs.n == 0,
+	    "11.9: a lone message waits for the flush too");
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 1 && rec_is_plain(&rs, 0, &want[1]),
+	    "11.9: one message, then the flush: a plain record, not a BATCH");
+	recs_free(&rs);
+	raw_free(&rc);
+	pair_free(&pp);
+
+	/* Without 0x82 agreed nothing waits. */
+	for (i = 0; i < 2; i++) {
+		pair_init(&pp);
+		if (i == 0)
+			caps_active(&rc, &pp, e2e_cap, 1);
+		else {
+			/* Offered, to a server without the extensions. */
+			pp.sp.extensions = 0;
+			if (pair_start(&pp, NULL) == -1 ||
+			    raw_login(&rc, &pp) == -1 ||
+			    se_logged_in(pp.se, "alice", 5, pp.now) == -1 ||
+			    (pair_pump(&pp), raw_recv(&rc, &pp, &m)) !=
+			    MSG_AUTH_OK)
+				abort();
+		}
+		good = app_all(&rs, &rc, &pp, want, 3) == 0 && rs.n == 3;
+		se_flush_app(pp.se, pp.now);
+		recs_take(&rs, &rc, &pp);
+		tap_ok(good && rs.n == 3 && rec_is_plain(&rs, 0, &want[0]) &&
+		    rec_is_plain(&rs, 1, &want[1]) &&
+		    rec_is_plain(&rs, 2, &want[2]),
+		    "11.9: %s: three messages are three records before any "
+		    "flush, and the flush adds none", i == 0 ?
+		    "only 0x81 agreed" : "a version 1 client");
+		recs_free(&rs);
+		raw_free(&rc);
+		pair_free(&pp);
+	}
+
+	/* The real client at the other end takes a BATCH apart. */
+	pair_init(&pp);
+	pp.sp.extensions = 1;
+	to_active(&pp);
+	for (i = 0; i < 3; i++)
+		pair_app_simple(&pp, MSG_NOTICE, texts[i], NULL);
+	se_flush_app(pp.se, pp.now);
+	tap_ok(frame_parse(buf_head(se_output(pp.se)),
+	    buf_used(se_output(pp.se)), &fp, &flen, &fused) == 1 &&
+	    fused == buf_used(se_output(pp.se)),
+	    "11.9: the real client's session: one frame for three messages");
+	pair_pump(&pp);
+	good = 1;
+	for (i = 0; i < 3; i++) {
+		ev = pair_event(&pp, CS_EV_NOTICE);
+		good = good && ev != NULL && strcmp(ev->text, texts[i]) == 0;
+		cs_event_free(ev);
+	}
+	tap_ok(good && cs_event_next(pp.cs) == NULL && !cs_finished(pp.cs),
+	    "11.9: and the client gives three NOTICE events, in order");
+	pair_free(&pp);
+	bufs_free(want, 3);
+}
+
+/* The engine's own records go after what waits in a batch. */
+static void
+test_batch_order(void)
+{
+	struct pair	 pp;
+	struct rawc	 rc;
+	struct recs	 rs;
+	struct buf	 want[2], ping;
+	struct wire_msg	 m;
+
+	memset(&rs, 0, sizeof(rs));
+	notice_of(&want[0], 10, 'a');
+	notice_of(&want[1], 20, 'b');
+
+	/* The keepalive's PING. */
+	pair_init(&pp);
+	caps_active(&rc, &pp, both_caps, 2);
+	app_all(&rs, &rc, &pp, want, 2);
+	pair_advance(&pp, 60 * 1000);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 2 && rec_is_batch(&rs, 0, 2) &&
+	    recs_hold(&rs, 1, want, 2) && rs.len[1] > 0 &&
+	    rs.pt[1][0] == MSG_PING,
+	    "11.9: a PING due with messages waiting: the BATCH first, then "
+	    "the PING");
+	recs_free(&rs);
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 0, "11.9: and nothing waits after it");
+	recs_free(&rs);
+
+	/* The answer to the client's PING. */
+	app_all(&rs, &rc, &pp, want, 1);
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_PING;
+	m.token = 7;
+	buf_init(&ping, 0);
+	if (wire_encode(&ping, &m) == -1)
+		abort();
+	raw_record(&rc, &pp, buf_head(&ping), buf_used(&ping));
+	buf_free(&ping);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 2 && rec_is_plain(&rs, 0, &want[0]) &&
+	    rs.len[1] > 0 && rs.pt[1][0] == MSG_PONG,
+	    "11.9: the client's PING with a message waiting: the message, "
+	    "then the PONG");
+	recs_free(&rs);
+
+	/* The BYE of a shutdown. */
+	app_all(&rs, &rc, &pp, want, 2);
+	se_shutdown(pp.se, "server shutting down", pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 2 && rec_is_batch(&rs, 0, 2) &&
+	    rs.len[1] > 0 && rs.pt[1][0] == MSG_BYE &&
+	    se_state(pp.se) == SE_CLOSING,
+	    "11.9: a shutdown with messages waiting: the BATCH, then the BYE");
+	recs_free(&rs);
+	raw_free(&rc);
+	pair_free(&pp);
+	bufs_free(want, 2);
+}
+
+/* Records stay within RECORD_MAX_PLAINTEXT, and nothing is lost or moved. */
+static void
+test_batch_limits(void)
+{
+	/*
+	 * A BATCH of the first three is 3 + 20,002 + 30,002 + 15,002 =
+	 * 65,009 bytes, so the fourth starts the next; 65,000 bytes still
+	 * fit a BATCH of their own; 32,000 and 33,514 together are 2 bytes
+	 * too many, so 32,000 goes alone.
+	 */
+	static const size_t	 sizes[] = { 20000, 30000, 15000, 40000, 100,
+	    65000, 3, 32000, 33514, 3 };
+	enum { NSIZES = sizeof(sizes) / sizeof(sizes[0]) };
+	struct pair		 pp;
+	struct rawc		 rc;
+	struct recs		 rs;
+	struct buf		 want[NSIZES];
+	size_t			 half, alone;
+	int			 i, good;
+
+	memset(&rs, 0, sizeof(rs));
+	for (i = 0; i < NSIZES; i++)
+		notice_of(&want[i], sizes[i], (char)('a' + i));
+	pair_init(&pp);
+	caps_active(&rc, &pp, both_caps, 2);
+	good = app_all(&rs, &rc, &pp, want, NSIZES) == 0 && rs.n == 4;
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(good && rs.n == 5 && recs_hold(&rs, rs.n, want, NSIZES) &&
+	    rec_is_batch(&rs, 0, 3) && rec_is_batch(&rs, 1, 2) &&
+	    rec_is_batch(&rs, 2, 2) && rec_is_plain(&rs, 3, &want[7]) &&
+	    rec_is_batch(&rs, 4, 2),
+	    "11.9: %d messages of %zu to 65,000 bytes: a record is sealed "
+	    "as soon as the next would not fit, each within the limit, every "
+	    "message once and in order", NSIZES, sizes[6]);
+	recs_free(&rs);
+	bufs_free(want, NSIZES);
+
+	/* The largest message: alone, at once. */
+	notice_of(&want[0], 10, 'a');
+	notice_of(&want[1], RECORD_MAX_PLAINTEXT, 'b');
+	app_all(&rs, &rc, &pp, want, 2);
+	tap_ok(rs.n == 2 && rec_is_plain(&rs, 0, &want[0]) &&
+	    rec_is_plain(&rs, 1, &want[1]) &&
+	    rs.len[1] == RECORD_MAX_PLAINTEXT,
+	    "11.9: a NOTICE of RECORD_MAX_PLAINTEXT bytes goes at once as a "
+	    "plain record, after the message waiting before it");
+	recs_free(&rs);
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 0, "11.9: leaving nothing for the flush");
+	recs_free(&rs);
+	bufs_free(want, 2);
+
+	/* The largest message a BATCH could hold, and one byte more. */
+	alone = RECORD_MAX_PLAINTEXT - BATCH_HDRLEN - BATCH_ENTRY_HDRLEN;
+	notice_of(&want[0], alone, 'a');
+	notice_of(&want[1], alone + 1, 'b');
+	good = app_all(&rs, &rc, &pp, want, 1) == 0 && rs.n == 0;
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(good && rs.n == 1 && rec_is_plain(&rs, 0, &want[0]),
+	    "11.9: a message of %zu bytes, which a BATCH could hold alone, "
+	    "waits for the flush and goes as a plain record", alone);
+	recs_free(&rs);
+	good = app_all(&rs, &rc, &pp, want + 1, 1) == 0 && rs.n == 1 &&
+	    rec_is_plain(&rs, 0, &want[1]);
+	recs_free(&rs);
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(good && rs.n == 0 && se_state(pp.se) == SE_ACTIVE,
+	    "11.9: one byte more cannot fit beside a BATCH's headers: it goes "
+	    "at once, on its own");
+	recs_free(&rs);
+	bufs_free(want, 2);
+
+	/* A BATCH of exactly RECORD_MAX_PLAINTEXT bytes, then 1 more. */
+	half = (RECORD_MAX_PLAINTEXT - BATCH_HDRLEN) / 2 - BATCH_ENTRY_HDRLEN;
+	if (BATCH_HDRLEN + 2 * (BATCH_ENTRY_HDRLEN + half) !=
+	    RECORD_MAX_PLAINTEXT)
+		abort();
+	notice_of(&want[0], half, 'a');
+	notice_of(&want[1], half, 'b');
+	notice_of(&want[2], 3, 'c');
+	good = app_all(&rs, &rc, &pp, want, 3) == 0 && rs.n == 1;
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(good && rs.n == 2 && rec_is_batch(&rs, 0, 2) &&
+	    rs.len[0] == RECORD_MAX_PLAINTEXT &&
+	    rec_is_plain(&rs, 1, &want[2]) && recs_hold(&rs, rs.n, want, 3),
+	    "11.9: two messages of %zu bytes fill a BATCH to exactly "
+	    "RECORD_MAX_PLAINTEXT; the next goes in the next record", half);
+	recs_free(&rs);
+	bufs_free(want, 3);
+
+	notice_of(&want[0], half, 'a');
+	notice_of(&want[1], half + 1, 'b');
+	good = app_all(&rs, &rc, &pp, want, 2) == 0 && rs.n == 1;
+	se_flush_app(pp.se, pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(good && rs.n == 2 && rec_is_plain(&rs, 0, &want[0]) &&
+	    rec_is_plain(&rs, 1, &want[1]),
+	    "11.9: one byte more and the second goes in a record of its own");
+	recs_free(&rs);
+	bufs_free(want, 2);
+	tap_ok(se_state(pp.se) == SE_ACTIVE && pp.closings == 0,
+	    "11.9: and the session lives on");
+	raw_free(&rc);
+	pair_free(&pp);
+}
+
 int
 main(void)
 {
@@ -1263,5 +1774,9 @@ main(void)
 	test_capability();
 	test_auth_key();
 	test_plain_refuses();
+	test_batch_hello();
+	test_batch_records();
+	test_batch_order();
+	test_batch_limits();
 	return tap_done();
 }

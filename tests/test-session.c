@@ -218,6 +218,350 @@ test_hello_cap(void)
 	cs_free(cs);
 }
 
+/* ------------------------------------------------ section 11.9: BATCH */
+
+/*
+ * A server played by hand: its hello is the bytes given, the handshake
+ * is done here, and then records are sealed to the client one by one.
+ */
+struct hand {
+	struct csession		*cs;
+	struct noise_handshake	 hs;
+	struct noise_cipherstate tx, rx;
+	struct buf		 w;
+};
+
+static void
+hand_start(struct hand *h, const char *hello, size_t hellolen)
+{
+	struct cs_params p;
+	struct cs_event *ev;
+	struct buf	*o;
+	const uint8_t	*f;
+	uint8_t		 spriv[32], spub[32], pro[128];
+	uint8_t		 pl[NOISE_MAX_MSG], m2[NOISE_MAX_MSG];
+	size_t		 flen, used, pll, m2l, chl;
+
+	memset(h, 0, sizeof(*h));
+	buf_init(&h->w, 0);
+	randombytes_buf(spriv, 32);
+	keys_public(spriv, spub);
+	params(&p, chacha, 1, 1);
+	if ((h->cs = cs_new(&p)) == NULL)
+		abort();
+	o = cs_output(h->cs);
+	if (frame_parse(buf_head(o), buf_used(o), &f, &flen, &used) != 1 ||
+	    flen + hellolen > sizeof(pro))
+		abort();
+	chl = flen;
+	memcpy(pro, f, chl);
+	buf_consume(o, used);
+	memcpy(pro + chl, hello, hellolen);
+	frame_append(&h->w, (const uint8_t *)hello, hellolen);
+	if (noise_hs_init(&h->hs, NOISE_XX, NOISE_CHACHAPOLY, 0, pro,
+	    chl + hellolen, spriv, spub, NULL) == -1)
+		abort();
+	cs_input(h->cs, buf_head(&h->w), buf_used(&h->w));
+	buf_reset(&h->w);
+	if (frame_parse(buf_head(o), buf_used(o), &f, &flen, &used) != 1 ||
+	    noise_hs_read(&h->hs, f, flen, pl, &pll) == -1)
+		abort();
+	buf_consume(o, used);
+	if (noise_hs_write(&h->hs, NULL, 0, m2, &m2l) == -1)
+		abort();
+	frame_append(&h->w, m2, m2l);
+	cs_input(h->cs, buf_head(&h->w), buf_used(&h->w));
+	buf_reset(&h->w);
+	ev = cs_event_next(h->cs);
+	if (ev == NULL || ev->type != CS_EV_SERVER_KEY)
+		abort();
+	cs_event_free(ev);
+	cs_verdict(h->cs, 1);
+	/* Message 3, with the AUTH in it. */
+	if (frame_parse(buf_head(o), buf_used(o), &f, &flen, &used) != 1 ||
+	    noise_hs_read(&h->hs, f, flen, pl, &pll) == -1 ||
+	    noise_hs_split(&h->hs, &h->tx, &h->rx) == -1)
+		abort();
+	buf_consume(o, used);
+}
+
+/* A record of pt to the client. */
+static void
+hand_send(struct hand *h, const uint8_t *pt, size_t len)
+{
+	if (record_seal(&h->tx, pt, len, &h->w) == -1)
+		abort();
+	(void)cs_input(h->cs, buf_head(&h->w), buf_used(&h->w));
+	buf_reset(&h->w);
+}
+
+static void
+hand_send_msg(struct hand *h, const struct wire_msg *m)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (wire_encode(&b, m) == -1)
+		abort();
+	hand_send(h, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+}
+
+/* AUTH_OK(alice), its event taken. */
+static void
+hand_login(struct hand *h)
+{
+	struct wire_msg	 m = mk(MSG_AUTH_OK, 0, "alice", NULL, NULL);
+	struct cs_event	*ev;
+
+	hand_send_msg(h, &m);
+	ev = cs_event_next(h->cs);
+	if (ev == NULL || ev->type != CS_EV_AUTH_OK)
+		abort();
+	cs_event_free(ev);
+}
+
+static void
+hand_free(struct hand *h)
+{
+	cs_free(h->cs);
+	buf_free(&h->w);
+	noise_hs_clear(&h->hs);
+	noise_cs_clear(&h->tx);
+	noise_cs_clear(&h->rx);
+}
+
+/* A BATCH of the messages m (n of them, n >= BATCH_MIN), into out. */
+static void
+batch_of(struct buf *out, const struct wire_msg *m, int n)
+{
+	struct buf	 list, one;
+	struct wire_msg	 b;
+	int		 i;
+
+	buf_init(&list, 0);
+	for (i = 0; i < n; i++) {
+		buf_init(&one, 0);
+		if (wire_encode(&one, &m[i]) == -1 ||
+		    buf_put_str(&list, buf_head(&one), buf_used(&one)) == -1)
+			abort();
+		buf_free(&one);
+	}
+	memset(&b, 0, sizeof(b));
+	b.type = MSG_BATCHREC;
+	b.count = (uint16_t)n;
+	b.list = buf_head(&list);
+	b.listlen = buf_used(&list);
+	if (wire_encode(out, &b) == -1)
+		abort();
+	buf_free(&list);
+}
+
+static void
+hand_send_batch(struct hand *h, const struct wire_msg *m, int n)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	batch_of(&b, m, n);
+	hand_send(h, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+}
+
+/* Did the session fail with a protocol error whose text holds want? */
+static int
+failed_with(struct csession *cs, const char *want)
+{
+	struct cs_event	*ev = cs_event_next(cs);
+	int		 ok;
+
+	ok = ev != NULL && ev->type == CS_EV_ERROR && ev->text != NULL &&
+	    strstr(ev->text, want) != NULL && cs_finished(cs);
+	if (ev != NULL)
+		tap_diag("%s", ev->text ? ev->text : "(no text)");
+	cs_event_free(ev);
+	return ok;
+}
+
+#define HELLO_BOTH	"SECCHAT1\x02\x81\x82", 11
+#define HELLO_E2E	"SECCHAT1\x02\x81", 10
+
+static void
+test_batch(void)
+{
+	struct hand	 h;
+	struct pair	 pp;
+	struct cs_params p;
+	struct cs_event	*ev;
+	struct wire_msg	 m[2], got;
+	struct buf	*o;
+	const uint8_t	*f;
+	uint8_t		 ptb[FRAME_MAX];
+	size_t		 flen, used, ptlen;
+	int		 ok;
+
+	m[0] = mk(MSG_MESSAGE, 1, "lobby", "bob", "first");
+	m[1] = mk(MSG_MESSAGE, 2, "lobby", "carol", "second");
+
+	/* Two MESSAGEs in a BATCH: two events, in order. */
+	hand_start(&h, HELLO_BOTH);
+	hand_login(&h);
+	hand_send_batch(&h, m, 2);
+	ev = cs_event_next(h.cs);
+	ok = ev != NULL && ev->type == CS_EV_MESSAGE &&
+	    strcmp(ev->user, "bob") == 0 && strcmp(ev->text, "first") == 0 &&
+	    ev->time == 1;
+	cs_event_free(ev);
+	ev = cs_event_next(h.cs);
+	ok = ok && ev != NULL && ev->type == CS_EV_MESSAGE &&
+	    strcmp(ev->user, "carol") == 0 &&
+	    strcmp(ev->text, "second") == 0 && ev->time == 2;
+	cs_event_free(ev);
+	tap_ok(ok && cs_event_next(h.cs) == NULL && !cs_finished(h.cs),
+	    "11.9: a BATCH of two MESSAGEs: two MESSAGE events, in order");
+	/* A PING in a BATCH is answered like one alone. */
+	m[0] = mk(MSG_PING, 0, NULL, NULL, NULL);
+	m[0].token = 9;
+	m[1] = mk(MSG_NOTICE, 0, "after the ping", NULL, NULL);
+	hand_send_batch(&h, m, 2);
+	ev = cs_event_next(h.cs);
+	o = cs_output(h.cs);
+	tap_ok(ev != NULL && ev->type == CS_EV_NOTICE &&
+	    strcmp(ev->text, "after the ping") == 0 &&
+	    cs_event_next(h.cs) == NULL &&
+	    frame_parse(buf_head(o), buf_used(o), &f, &flen, &used) == 1 &&
+	    used == buf_used(o) &&
+	    record_open(&h.rx, f, flen, ptb, &ptlen) == 0 &&
+	    wire_decode(ptb, ptlen, FROM_CLIENT, &got) == 0 &&
+	    got.type == MSG_PONG && got.token == 9,
+	    "11.9: a PING in a BATCH is answered with PONG, and the NOTICE "
+	    "after it is an event");
+	cs_event_free(ev);
+	buf_consume(o, buf_used(o));
+	/* A MESSAGE then a BYE is fine; a record after it is not. */
+	m[0] = mk(MSG_MESSAGE, 3, "lobby", "bob", "bye now");
+	m[1] = mk(MSG_BYE, 0, "server shutting down", NULL, NULL);
+	hand_send_batch(&h, m, 2);
+	ev = cs_event_next(h.cs);
+	ok = ev != NULL && ev->type == CS_EV_MESSAGE;
+	cs_event_free(ev);
+	ev = cs_event_next(h.cs);
+	ok = ok && ev != NULL && ev->type == CS_EV_BYE &&
+	    strcmp(ev->text, "server shutting down") == 0;
+	cs_event_free(ev);
+	tap_ok(ok && !cs_finished(h.cs) && cs_state(h.cs) == CS_ST_CLOSING,
+	    "11.9: a BATCH ending in BYE: the message, then the BYE");
+	m[0] = mk(MSG_NOTICE, 0, "late", NULL, NULL);
+	hand_send_msg(&h, &m[0]);
+	tap_ok(failed_with(h.cs, "after BYE"),
+	    "11.9: and a record after that BATCH is data after BYE");
+	hand_free(&h);
+
+	/* A BYE, then more in the same BATCH. */
+	hand_start(&h, HELLO_BOTH);
+	hand_login(&h);
+	m[0] = mk(MSG_BYE, 0, "server shutting down", NULL, NULL);
+	m[1] = mk(MSG_MESSAGE, 4, "lobby", "bob", "too late");
+	hand_send_batch(&h, m, 2);
+	ev = cs_event_next(h.cs);
+	ok = ev != NULL && ev->type == CS_EV_BYE;
+	cs_event_free(ev);
+	tap_ok(ok && failed_with(h.cs, "data after BYE") &&
+	    cs_event_next(h.cs) == NULL,
+	    "11.9: a BATCH of BYE then MESSAGE: the BYE, then a failure "
+	    "(data after BYE), no MESSAGE event");
+	hand_free(&h);
+
+	/* Without 0x82 in the server's hello. */
+	m[0] = mk(MSG_MESSAGE, 1, "lobby", "bob", "first");
+	m[1] = mk(MSG_MESSAGE, 2, "lobby", "carol", "second");
+	hand_start(&h, HELLO_E2E);
+	hand_login(&h);
+	hand_send_batch(&h, m, 2);
+	tap_ok(failed_with(h.cs, "not allowed") &&
+	    cs_event_next(h.cs) == NULL,
+	    "11.9: a BATCH when the server's hello had only 0x81 fails the "
+	    "session, no MESSAGE event");
+	hand_free(&h);
+
+	/* Before login. */
+	hand_start(&h, HELLO_BOTH);
+	hand_send_batch(&h, m, 2);
+	tap_ok(failed_with(h.cs, "not allowed") &&
+	    cs_event_next(h.cs) == NULL,
+	    "11.9: a BATCH before AUTH_OK fails the session");
+	hand_free(&h);
+
+	/* A BATCH of one message, which no server may send. */
+	{
+		struct buf	 one, b;
+
+		buf_init(&one, 0);
+		buf_init(&b, 0);
+		if (wire_encode(&one, &m[0]) == -1 ||
+		    buf_put_u8(&b, MSG_BATCHREC) == -1 ||
+		    buf_put_u16(&b, 1) == -1 ||
+		    buf_put_str(&b, buf_head(&one), buf_used(&one)) == -1)
+			abort();
+		hand_start(&h, HELLO_BOTH);
+		hand_login(&h);
+		hand_send(&h, buf_head(&b), buf_used(&b));
+		tap_ok(failed_with(h.cs, "malformed BATCH") &&
+		    cs_event_next(h.cs) == NULL,
+		    "11.9: a BATCH with a count of 1 is malformed");
+		hand_free(&h);
+		/* Nor one inside another. */
+		buf_reset(&b);
+		if (buf_put_u8(&b, MSG_BATCHREC) == -1 ||
+		    buf_put_u16(&b, 2) == -1 ||
+		    buf_put_str(&b, buf_head(&one), buf_used(&one)) == -1)
+			abort();
+		buf_reset(&one);
+		batch_of(&one, m, 2);
+		if (buf_put_str(&b, buf_head(&one), buf_used(&one)) == -1)
+			abort();
+		hand_start(&h, HELLO_BOTH);
+		hand_login(&h);
+		hand_send(&h, buf_head(&b), buf_used(&b));
+		tap_ok(failed_with(h.cs, "malformed BATCH") &&
+		    cs_event_next(h.cs) == NULL,
+		    "11.9: a BATCH inside a BATCH is malformed");
+		hand_free(&h);
+		buf_free(&one);
+		buf_free(&b);
+	}
+
+	/* The real server engine, batching. */
+	pair_init(&pp);
+	pp.sp.extensions = 1;
+	params(&p, chacha, 1, 1);
+	if (pair_start(&pp, &p) == -1)
+		abort();
+	pair_pump(&pp);
+	cs_event_free(cs_event_next(pp.cs));
+	cs_verdict(pp.cs, 1);
+	pair_pump(&pp);
+	se_logged_in(pp.se, "alice", 5, pp.now);
+	pair_pump(&pp);
+	ev = expect_ev(pp.cs, CS_EV_AUTH_OK, "11.9: AUTH_OK from the engine");
+	cs_event_free(ev);
+	pair_app(&pp, &m[0]);
+	pair_app(&pp, &m[1]);
+	pair_pump(&pp);
+	tap_ok(cs_event_next(pp.cs) == NULL,
+	    "11.9: the engine holds the broker's messages until the flush");
+	se_flush_app(pp.se, pp.now);
+	pair_pump(&pp);
+	ev = expect_ev(pp.cs, CS_EV_MESSAGE, "11.9: the first MESSAGE");
+	tap_ok(ev && strcmp(ev->text, "first") == 0, "11.9: its text");
+	cs_event_free(ev);
+	ev = expect_ev(pp.cs, CS_EV_MESSAGE, "11.9: then the second");
+	tap_ok(ev && strcmp(ev->text, "second") == 0 && !cs_finished(pp.cs),
+	    "11.9: its text, and the session goes on");
+	cs_event_free(ev);
+	pair_free(&pp);
+}
+
 int
 main(void)
 {
@@ -530,6 +874,7 @@ main(void)
 		cs_event_free(ev);
 		pair_free(&pp);
 	}
+	test_batch();
 	buf_free(&w);
 	return tap_done();
 }
