@@ -1642,6 +1642,20 @@ test_batch_order(void)
 	recs_free(&rs);
 	raw_free(&rc);
 	pair_free(&pp);
+
+	/* A close that sends no BYE still sends what was waiting. */
+	pair_init(&pp);
+	caps_active(&rc, &pp, both_caps, 2);
+	app_all(&rs, &rc, &pp, want, 2);
+	se_close(pp.se, NULL, "closed without a word", pp.now);
+	recs_take(&rs, &rc, &pp);
+	tap_ok(rs.n == 1 && rec_is_batch(&rs, 0, 2) &&
+	    recs_hold(&rs, 1, want, 2) && se_state(pp.se) == SE_CLOSING,
+	    "11.9: a close without BYE with messages waiting: the BATCH "
+	    "still goes out");
+	recs_free(&rs);
+	raw_free(&rc);
+	pair_free(&pp);
 	bufs_free(want, 2);
 }
 

@@ -239,6 +239,9 @@ se_close(struct sengine *se, const char *client_reason,
 	/* Closing first, so a failure to queue the BYE cannot recurse. */
 	se->state = SE_CLOSING;
 	se->close_deadline = now + SE_CLOSE_LINGER_MS;
+	/* What the broker sent before the end still goes out, BYE or not. */
+	if (se->have_keys && !se->client_eof)
+		se_flush_app(se, now);
 	if (client_reason != NULL && se->have_keys && !se->client_eof)
 		se_send_str(se, MSG_BYE, 0, client_reason,
 		    strlen(client_reason), now);
