@@ -1,5 +1,6 @@
 /*
- * fuzz-hello.c: hello_client_decode and hello_server_decode.
+ * fuzz-hello.c: hello_client_decode, hello_server_decode and
+ * hello_server_decode_caps.
  *
  * Both hellos arrive before any cryptography, so anyone on the path can
  * send anything here.  A hello that decodes must encode back to exactly
@@ -89,10 +90,38 @@ server_hello(const uint8_t *data, size_t size)
 	short_reason(data, size, reason, 16);
 }
 
+/*
+ * A client that offered 0x81 and 0x82: a hello read with capabilities
+ * holds only offered ones, ascending, and encodes back to the same bytes.
+ */
+static void
+server_hello_caps(const uint8_t *data, size_t size)
+{
+	static const uint8_t offered[] = { HELLO_CAP_E2E, HELLO_CAP_BATCH };
+	char	 reason[HELLO_REASON_MAX + 1];
+	uint8_t	 suite, agreed[HELLO_MAX_CAPS], out[HELLO_OUTMAX];
+	size_t	 n, i;
+	int	 len;
+
+	if (hello_server_decode_caps(data, size, offered, sizeof(offered),
+	    &suite, agreed, &n, reason, sizeof(reason)) == -1 || n == 0)
+		return;
+	if (suite == SUITE_NONE || n > sizeof(offered))
+		abort();
+	for (i = 0; i < n; i++)
+		if (!hello_has_cap(offered, sizeof(offered), agreed[i]) ||
+		    (i > 0 && agreed[i] <= agreed[i - 1]))
+			abort();
+	len = hello_server_encode_caps(out, sizeof(out), suite, agreed, n);
+	if (len < 0 || (size_t)len != size || memcmp(out, data, size) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	client_hello(data, size);
 	server_hello(data, size);
+	server_hello_caps(data, size);
 	return 0;
 }

@@ -5,8 +5,8 @@
  * sent by a server.  A message that decodes must point only into the
  * input, must encode back to exactly the input (the format has one
  * spelling per message), and that encoding must decode to the same
- * fields.  Name and room lists are walked with the iterators the client
- * uses, and the iterators are also run over raw input, which they must
+ * fields.  Name and room lists, and a BATCH's messages (each decoded in
+ * turn), are walked with the iterators the client uses, and the iterators are also run over raw input, which they must
  * survive without having been validated first.
  */
 #include "config.h"
@@ -55,14 +55,25 @@ same_msg(const struct wire_msg *a, const struct wire_msg *b)
 	return a->listlen == 0 || memcmp(a->list, b->list, a->listlen) == 0;
 }
 
+static void	decode(const uint8_t *, size_t, enum wire_dir);
+
 /* The next entry of a decoded list, checked again; 0 at its end. */
 static int
 next_entry(struct reader *r, uint8_t type)
 {
 	struct wire_str	 name;
+	const uint8_t	*msg;
+	size_t		 len;
 	uint16_t	 members;
 
-	if (type == MSG_NAMES) {
+	if (type == MSG_BATCHREC) {
+		/* Each message is itself a record's plaintext: decode it too. */
+		if (!wire_batch_next(r, &msg, &len))
+			return 0;
+		if (len == 0 || msg[0] == MSG_BATCHREC)
+			abort();
+		decode(msg, len, FROM_SERVER);
+	} else if (type == MSG_NAMES) {
 		if (!wire_names_next(r, &name))
 			return 0;
 		if (!valid_username(name.p, name.len))
@@ -107,7 +118,8 @@ decode(const uint8_t *data, size_t size, enum wire_dir dir)
 			abort();
 	if (!inside(m.list, m.listlen, data, size))
 		abort();
-	if (m.type == MSG_NAMES || m.type == MSG_ROOMLIST)
+	if (m.type == MSG_NAMES || m.type == MSG_ROOMLIST ||
+	    m.type == MSG_BATCHREC)
 		walk_list(&m);
 
 	buf_init(&b, 0);
@@ -126,6 +138,8 @@ iterate_raw(const uint8_t *data, size_t size)
 {
 	struct reader	 r;
 	struct wire_str	 s;
+	const uint8_t	*msg;
+	size_t		 len;
 	uint16_t	 members;
 
 	rd_init(&r, data, size);
@@ -135,6 +149,10 @@ iterate_raw(const uint8_t *data, size_t size)
 	rd_init(&r, data, size);
 	while (wire_rooms_next(&r, &s, &members))
 		if (!inside(s.p, s.len, data, size))
+			abort();
+	rd_init(&r, data, size);
+	while (wire_batch_next(&r, &msg, &len))
+		if (!inside(msg, len, data, size))
 			abort();
 }
 
