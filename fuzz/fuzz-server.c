@@ -6,7 +6,10 @@
  * offers AES-GCM (skipped where the CPU cannot run it) instead of
  * ChaCha20-Poly1305; bit 1, tight limits (a flood burst of 2 at 1 a
  * second, 16 bytes of text, keepalive after 1 s, 5 s to log in); bit 2,
- * the server has no AES-GCM.  The rest is a script of steps, each an
+ * the server has no AES-GCM; bit 3, the client also offers capabilities
+ * 0x81 and 0x82 and the server agrees (its broker messages then wait for a
+ * flush, which a BROKER step makes when its last operand byte is odd, and
+ * records may be BATCH records, each message of which must decode).  The rest is a script of steps, each an
  * operation byte (taken modulo the number of operations) and its operands
  * (u16 lengths big-endian, cut short where the input ends):
  *
@@ -57,6 +60,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define FLAG_AESGCM	0x01
 #define FLAG_TIGHT	0x02
 #define FLAG_NO_AESGCM	0x04
+#define FLAG_CAPS	0x08
 
 enum fz_op {
 	OP_RAW, OP_HELLO, OP_MSG1, OP_MSG3, OP_RECORD, OP_TIME, OP_LOGIN_OK,
@@ -94,11 +98,14 @@ struct fz {
 	int			 raw_used, stall;
 	enum fz_client		 cstate;
 	uint8_t			 suite;
+	int			 caps;		/* offers 0x81 and 0x82 */
 	uint8_t			 hello[HELLO_MAGICLEN + 1 + HELLO_MAX_SUITES];
 	size_t			 hellolen;
 	struct noise_handshake	 hs;
 	struct noise_cipherstate tx, rx;
 };
+
+static const uint8_t	 fz_caps[] = { HELLO_CAP_E2E, HELLO_CAP_BATCH };
 
 static const uint8_t	 client_static[NOISE_KEYLEN] = {
 	0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
@@ -194,6 +201,24 @@ static const struct se_ops fz_ops = {
 
 /* ------------------------------------------------------------ the client */
 
+/* 1 if a BATCH holds a message that does not decode on its own. */
+static int
+fz_batch_bad(const struct wire_msg *b)
+{
+	struct wire_msg	 m;
+	struct reader	 r;
+	const uint8_t	*msg;
+	size_t		 len, n = 0;
+
+	rd_init(&r, b->list, b->listlen);
+	while (wire_batch_next(&r, &msg, &len)) {
+		if (wire_decode(msg, len, FROM_SERVER, &m) == -1)
+			return 1;
+		n++;
+	}
+	return r.err || n != b->count;
+}
+
 /* The built-in client reads one frame the server sent. */
 static void
 fz_client_frame(struct fz *f, const uint8_t *p, size_t len)
@@ -202,13 +227,14 @@ fz_client_frame(struct fz *f, const uint8_t *p, size_t len)
 				    HELLO_MAX_SUITES + FRAME_MAX];
 	char			 reason[HELLO_REASON_MAX + 1];
 	struct wire_msg		 m;
-	uint8_t			 suite;
-	size_t			 plen;
+	uint8_t			 suite, agreed[HELLO_MAX_CAPS];
+	size_t			 plen, nagreed;
 	int			 strict = !f->raw_used;
 
 	switch (f->cstate) {
 	case FC_HELLO:
-		if (hello_server_decode(p, len, &suite, reason,
+		if (hello_server_decode_caps(p, len, fz_caps, f->caps ?
+		    sizeof(fz_caps) : 0, &suite, agreed, &nagreed, reason,
 		    sizeof(reason)) == -1) {
 			if (strict)
 				abort();
@@ -221,6 +247,9 @@ fz_client_frame(struct fz *f, const uint8_t *p, size_t len)
 		}
 		if (strict && suite != f->suite)
 			abort();	/* we offered one only */
+		/* Offering 0x81 and 0x82, the server agrees to both. */
+		if (strict && f->caps && len != HELLO_MAGICLEN + 3)
+			abort();
 		memcpy(prologue, f->hello, f->hellolen);
 		memcpy(prologue + f->hellolen, p, len);
 		if (suite != f->suite || noise_hs_init(&f->hs, NOISE_XX,
@@ -245,7 +274,9 @@ fz_client_frame(struct fz *f, const uint8_t *p, size_t len)
 		return;
 	case FC_TRANSPORT:
 		if (record_open(&f->rx, p, len, scratch, &plen) == -1 ||
-		    wire_decode(scratch, plen, FROM_SERVER, &m) == -1) {
+		    wire_decode(scratch, plen, FROM_SERVER, &m) == -1 ||
+		    (m.type == MSG_BATCHREC && (!f->caps ||
+		    fz_batch_bad(&m)))) {
 			if (strict)
 				abort();
 			f->cstate = FC_DONE;
@@ -379,7 +410,7 @@ fz_step(struct fz *f, const uint8_t **data, size_t *size)
 {
 	const uint8_t	*p;
 	size_t		 len, mlen;
-	uint8_t		 op, tries, final;
+	uint8_t		 op, tries, final, ids[1 + sizeof(fz_caps)];
 	enum se_state	 st = se_state(f->se);
 	struct wire_msg	 m;
 	int		 rc, n;
@@ -396,8 +427,10 @@ fz_step(struct fz *f, const uint8_t **data, size_t *size)
 	case OP_HELLO:
 		if (f->cstate != FC_START)
 			break;
-		if ((n = hello_client_encode(f->hello, sizeof(f->hello),
-		    &f->suite, 1)) <= 0)
+		ids[0] = f->suite;
+		memcpy(ids + 1, fz_caps, sizeof(fz_caps));
+		if ((n = hello_client_encode(f->hello, sizeof(f->hello), ids,
+		    f->caps ? 1 + sizeof(fz_caps) : 1)) <= 0)
 			abort();
 		f->hellolen = (size_t)n;
 		fz_send_frame(f, f->hello, f->hellolen);
@@ -465,6 +498,8 @@ fz_step(struct fz *f, const uint8_t **data, size_t *size)
 		if (p == NULL || wire_decode(p, len, FROM_SERVER, &m) == -1)
 			break;
 		rc = se_app(f->se, p, len, f->now);
+		if (len > 0 && (p[len - 1] & 1))
+			se_flush_app(f->se, f->now);
 		if (st == SE_CLOSING)
 			n = 0;
 		else if (st != SE_ACTIVE && st != SE_LEAVING)
@@ -526,6 +561,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	f.now = 1000000;
 	f.suite = flags & FLAG_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
+	f.caps = (flags & FLAG_CAPS) != 0;
+	f.sp.extensions = f.caps;
 	f.sp.suites = server_suites;
 	f.sp.nsuites = sizeof(server_suites);
 	f.sp.aesgcm_ok = !(flags & FLAG_NO_AESGCM) && noise_aesgcm_available();
