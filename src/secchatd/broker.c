@@ -61,16 +61,13 @@
 #define SESSION_OUT_MIN		(IPC_HDRLEN + RECORD_MAX_PLAINTEXT)
 #define FLUSH_HOLD_MS		5	/* how long output waits for company */
 /*
- * A batch wakes one worker per session in it, at some 10 to 20 us of CPU
- * each (the write here, the switch, the worker's read, seal and send):
- * the next batch waits HOLD_US_PER_SESSION per session of the last one
- * (20 ms after a batch to 500 sessions or more), so that the wake-ups
- * stay near half a core however many listen, up to FLUSH_HOLD_MAX_MS.
- * 40 rather than 20 us: at 300 sessions x 3 messages a second it cut
- * the CPU per delivery by a third for a p50 3 ms longer and the same p99
- * (doc/benchmarks.md 7).
+ * A batch wakes one worker per session in it, at some 10 us of CPU each
+ * (the write here, the switch, the worker's read, seal and send): the
+ * next batch waits HOLD_US_PER_SESSION per session of the last one (20 ms
+ * after a batch to 1,000 sessions), so that the wake-ups stay near half
+ * a core however many listen, up to FLUSH_HOLD_MAX_MS.
  */
-#define HOLD_US_PER_SESSION	40
+#define HOLD_US_PER_SESSION	20
 #define FLUSH_HOLD_MAX_MS	20
 /*
  * Output is held only while messages come at least this fast: 8 in 20 ms
