@@ -11,18 +11,7 @@ top_srcdir=${top_srcdir:-.}
 BENCH=$top_builddir/secchat-bench
 PYTHON=${PYTHON3:-python3}
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 if [ ! -x "$BENCH" ]; then
 	echo "1..0 # SKIP $BENCH not built"
@@ -99,5 +88,4 @@ ok $(grep -q '"suite":"TLSv1' "$dir/irc.json" &&
     grep -q '"server_mem":{"processes"' "$dir/irc.json"; echo $?) \
     "irc: TLS negotiated; the server's CPU and memory measured"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -12,33 +12,7 @@ PASSWD=$top_builddir/secchat-passwd
 BENCH=$top_builddir/secchat-bench
 WAIT=${SECCHAT_TEST_WAIT:-20}
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-diag() {
-	sed 's/^/# /' "$@"
-}
-
-done_testing() {
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+. "$(dirname "$0")/tap.sh"
 
 for prog in "$SECCHATD" "$PASSWD" "$BENCH"; do
 	if [ ! -x "$prog" ]; then

@@ -14,33 +14,7 @@ SECCHATD=$top_builddir/secchatd
 SECCHAT=$top_builddir/secchat
 WAIT=${SECCHAT_TEST_WAIT:-20}
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-diag() {
-	sed 's/^/# /' "$@"
-}
-
-done_testing() {
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+. "$(dirname "$0")/tap.sh"
 
 for prog in "$SECCHATD" "$SECCHAT"; do
 	if [ ! -x "$prog" ]; then
