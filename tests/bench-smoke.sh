@@ -13,6 +13,7 @@ BENCH=$top_builddir/secchat-bench
 WAIT=${SECCHAT_TEST_WAIT:-20}
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/shdaemon.sh"
 
 for prog in "$SECCHATD" "$PASSWD" "$BENCH"; do
 	if [ ! -x "$prog" ]; then
@@ -25,26 +26,7 @@ if ! command -v timeout >/dev/null 2>&1; then
 	exit 0
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/secchat-bench.XXXXXX") || exit 1
-chmod 755 "$dir"
-mkdir "$dir/empty"
-chmod 755 "$dir/empty"
-daemon_pid=
-
-cleanup() {
-	if [ -n "$daemon_pid" ]; then
-		kill -TERM "$daemon_pid" 2>/dev/null
-		i=0
-		while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$daemon_pid" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+scratch_dir secchat-bench
 
 # The limits a benchmark would otherwise run into at once: every session
 # comes from 127.0.0.1 and sends faster than a person types.
@@ -81,20 +63,7 @@ for i in 0 1 2 3 4; do
 	}
 done
 
-"$SECCHATD" -D -e -f "$dir/secchatd.conf" </dev/null >/dev/null \
-    2>"$dir/daemon.log" &
-daemon_pid=$!
-i=0
-while ! grep -q 'ready' "$dir/daemon.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt $((WAIT * 10)) ] || ! kill -0 "$daemon_pid" 2>/dev/null
-	then
-		echo "Bail out! secchatd did not start"
-		diag "$dir/daemon.log"
-		exit 1
-	fi
-	sleep 0.1
-done
+start_daemon
 port=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9][0-9]*\).*/\1/p' \
     "$dir/daemon.log" | head -n 1)
 ok $([ -n "$port" ]; echo $?) "secchatd started (port ${port:-unknown})"

@@ -15,6 +15,7 @@ SECCHAT=$top_builddir/secchat
 WAIT=${SECCHAT_TEST_WAIT:-20}
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/shdaemon.sh"
 
 for prog in "$SECCHATD" "$SECCHAT"; do
 	if [ ! -x "$prog" ]; then
@@ -42,26 +43,7 @@ else
 	exit 0
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/secchat-libs.XXXXXX") || exit 1
-chmod 755 "$dir"
-mkdir "$dir/empty"
-chmod 755 "$dir/empty"
-daemon_pid=
-
-cleanup() {
-	if [ -n "$daemon_pid" ]; then
-		kill -TERM "$daemon_pid" 2>/dev/null
-		i=0
-		while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$daemon_pid" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+scratch_dir secchat-libs
 
 needed "$SECCHATD" >"$dir/secchatd.needed"
 needed "$SECCHAT" >"$dir/secchat.needed"
@@ -117,20 +99,7 @@ if ! "$SECCHATD" -G -f "$dir/secchatd.conf" >/dev/null 2>&1; then
 	    "cannot generate a host key"
 	done_testing
 fi
-"$SECCHATD" -D -e -f "$dir/secchatd.conf" </dev/null >/dev/null \
-    2>"$dir/daemon.log" &
-daemon_pid=$!
-i=0
-while ! grep -q '^ready$' "$dir/daemon.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt $((WAIT * 10)) ] || ! kill -0 "$daemon_pid" 2>/dev/null
-	then
-		echo "Bail out! secchatd did not start"
-		diag "$dir/daemon.log"
-		exit 1
-	fi
-	sleep 0.1
-done
+start_daemon
 # /proc/PID/cmdline: the title, NUL-padded; the blanks spawn.c appends to
 # a child's arguments for room trail it.
 title() {
