@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "chat.h"
+#include "history.h"
 #include "keys.h"
 #include "log.h"
 #include "util.h"
@@ -124,6 +125,57 @@ size_t
 chat_backlog_cost(const struct chat_session *cs, size_t len)
 {
 	return cs->chat->io.msg_overhead + len;
+}
+
+static int
+chat_encode_history(struct buf *b, const char *room,
+    const struct history_entry *he)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_HISTORY;
+	m.time = he->time;
+	m.byte = he->kind;
+	m.s[0].p = room;
+	m.s[0].len = strlen(room);
+	m.s[1].p = he->sender;
+	m.s[1].len = strlen(he->sender);
+	m.s[2].p = he->text;
+	m.s[2].len = he->textlen;
+	m.ns = 3;
+	buf_reset(b);
+	return wire_encode(b, &m);
+}
+
+/*
+ * A room's history, oldest first.  A room may keep more than a session's
+ * queue holds (RoomHistoryBytes against SendQueueSize): the joiner gets
+ * the newest entries that fit in its backlog, so that joining never costs
+ * it its session.
+ */
+void
+chat_send_history(struct chat_session *cs, const char *room,
+    const struct history_room *h)
+{
+	const struct history_entry	*he, *first = NULL;
+	struct buf			*b = &cs->chat->out;
+	size_t				 space, cost;
+
+	space = chat_backlog(cs);
+	TAILQ_FOREACH_REVERSE(he, &h->entries, history_list, in_room) {
+		if (chat_encode_history(b, room, he) == -1)
+			break;
+		cost = chat_backlog_cost(cs, buf_used(b));
+		if (cost > space)
+			break;
+		space -= cost;
+		first = he;
+	}
+	for (he = first; he != NULL && !cs->ended;
+	    he = TAILQ_NEXT(he, in_room))
+		if (chat_encode_history(b, room, he) == 0)
+			chat_deliver(cs, buf_head(b), buf_used(b));
 }
 
 void

@@ -448,6 +448,10 @@ void		 chat_send_room(struct chat_session *, uint8_t type,
 		    const char *room);
 void		 chat_send_names(struct chat_session *, const char *room,
 		    const struct chat_list *);
+/* A room's history to a joiner: the newest entries its backlog can take. */
+struct history_room;
+void		 chat_send_history(struct chat_session *, const char *room,
+		    const struct history_room *);
 /* The bytes of queue a joiner's history may take, and what a message costs. */
 size_t		 chat_backlog(const struct chat_session *);
 size_t		 chat_backlog_cost(const struct chat_session *, size_t len);

@@ -336,53 +336,6 @@ cm_find_member(struct cm_engine *e, const struct chat_session *cs,
 	return cm_membership(cs->priv, r);
 }
 
-static int
-cm_encode_history(struct cm_engine *e, const struct cm_room *r,
-    const struct history_entry *he)
-{
-	struct wire_msg		 m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = MSG_HISTORY;
-	m.time = he->time;
-	m.byte = he->kind;
-	cm_wstr(&m.s[0], r->name, strlen(r->name));
-	cm_wstr(&m.s[1], he->sender, strlen(he->sender));
-	cm_wstr(&m.s[2], he->text, he->textlen);
-	m.ns = 3;
-	return cm_encode(e, &m);
-}
-
-/*
- * The room's history, oldest first.  A room may keep more than a
- * session's queue holds (RoomHistoryBytes against SendQueueSize): the
- * joiner gets the newest entries that fit in its backlog, so that joining
- * never costs it its session.
- */
-static void
-cm_send_history(struct cm_engine *e, struct cm_session *ms,
-    const struct cm_room *r)
-{
-	const struct history_entry	*he, *first = NULL;
-	size_t				 space, cost;
-
-	space = chat_backlog(ms->cs);
-	TAILQ_FOREACH_REVERSE(he, &r->hist.entries, history_list, in_room) {
-		if (cm_encode_history(e, r, he) == -1)
-			break;
-		cost = chat_backlog_cost(ms->cs, buf_used(&e->msg));
-		if (cost > space)
-			break;
-		space -= cost;
-		first = he;
-	}
-	for (he = first; he != NULL && !ms->hidden;
-	    he = TAILQ_NEXT(he, in_room))
-		if (cm_encode_history(e, r, he) == 0)
-			chat_deliver(ms->cs, buf_head(&e->msg),
-			    buf_used(&e->msg));
-}
-
 static void
 cm_send_names(struct cm_engine *e, struct cm_session *ms,
     const struct cm_room *r)
@@ -434,7 +387,7 @@ cm_room_enter(struct cm_engine *e, struct cm_session *ms, struct cm_room *r,
 	ms->nrooms++;
 
 	chat_send_room(ms->cs, MSG_JOINED, r->name);
-	cm_send_history(e, ms, r);
+	chat_send_history(ms->cs, r->name, &r->hist);
 	cm_send_names(e, ms, r);
 	if (arrived)
 		cm_announce(e, r, ms, MSG_ARRIVED, now, ms->user->name, NULL);

@@ -787,50 +787,16 @@ re_hroom(struct re_engine *e, const char *name)
 	return r;
 }
 
-static int
-re_encode_history(struct re_engine *e, const struct re_room *r,
-    const struct history_entry *he)
-{
-	struct wire_msg	 m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = MSG_HISTORY;
-	m.time = he->time;
-	m.byte = he->kind;
-	re_wstr(&m.s[0], r->name, strlen(r->name));
-	re_wstr(&m.s[1], he->sender, strlen(he->sender));
-	re_wstr(&m.s[2], he->text, he->textlen);
-	m.ns = 3;
-	buf_reset(&e->msg);
-	return wire_encode(&e->msg, &m);
-}
-
 /* As chat_mem.c: the newest entries that fit the joiner's backlog. */
 static void
 re_send_history(struct re_engine *e, struct chat_session *cs,
     const char *room)
 {
-	const struct history_entry	*he, *first = NULL;
-	struct re_room			*r, find;
-	size_t				 space, cost;
+	struct re_room	*r, find;
 
 	strlcpy(find.name, room, sizeof(find.name));
-	if ((r = RB_FIND(re_room_tree, &e->hrooms, &find)) == NULL)
-		return;
-	space = chat_backlog(cs);
-	TAILQ_FOREACH_REVERSE(he, &r->hist.entries, history_list, in_room) {
-		if (re_encode_history(e, r, he) == -1)
-			break;
-		cost = chat_backlog_cost(cs, buf_used(&e->msg));
-		if (cost > space)
-			break;
-		space -= cost;
-		first = he;
-	}
-	for (he = first; he != NULL && !cs->ended;
-	    he = TAILQ_NEXT(he, in_room))
-		if (re_encode_history(e, r, he) == 0)
-			chat_deliver(cs, buf_head(&e->msg), buf_used(&e->msg));
+	if ((r = RB_FIND(re_room_tree, &e->hrooms, &find)) != NULL)
+		chat_send_history(cs, r->name, &r->hist);
 }
 
 /* ------------------------------------------------------------ the replica */
