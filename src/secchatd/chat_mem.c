@@ -215,12 +215,13 @@ cm_user_in_room(const struct cm_user *u, const struct cm_room *r)
 }
 
 /*
- * The distinct users among r's visible members, in l; the list stops at
- * the first that does not fit.
+ * The distinct users among r's visible members, in l (only those who are
+ * away if away_only: contract 16); the list stops at the first that does
+ * not fit.
  */
 static void
 cm_list_users(struct cm_engine *e, const struct cm_room *r,
-    struct chat_list *l)
+    struct chat_list *l, int away_only)
 {
 	struct cm_member	*mb;
 	struct cm_user		*u;
@@ -233,28 +234,8 @@ cm_list_users(struct cm_engine *e, const struct cm_room *r,
 		if (u->mark == e->mark)
 			continue;
 		u->mark = e->mark;
-		if (chat_list_add_user(l, u->name) == -1)
-			break;
-	}
-}
-
-/* As cm_list_users, only the users who are away (contract 16). */
-static void
-cm_list_away(struct cm_engine *e, const struct cm_room *r,
-    struct chat_list *l)
-{
-	struct cm_member	*mb;
-	struct cm_user		*u;
-
-	e->mark++;
-	TAILQ_FOREACH(mb, &r->members, in_room) {
-		if (mb->session->hidden)
-			continue;
-		u = mb->session->user;
-		if (u->mark == e->mark)
-			continue;
-		u->mark = e->mark;
-		if (u->away.len > 0 && chat_list_add_user(l, u->name) == -1)
+		if ((!away_only || u->away.len > 0) &&
+		    chat_list_add_user(l, u->name) == -1)
 			break;
 	}
 }
@@ -341,7 +322,7 @@ cm_send_names(struct cm_engine *e, struct cm_session *ms,
     const struct cm_room *r)
 {
 	chat_list_begin_names(&e->list, r->name);
-	cm_list_users(e, r, &e->list);
+	cm_list_users(e, r, &e->list, 0);
 	chat_send_names(ms->cs, r->name, &e->list);
 }
 
@@ -579,7 +560,7 @@ cm_names(struct chat_engine *ce, const char *room, struct chat_list *l)
 
 	if ((r = cm_room_find(e, room)) == NULL || !cm_room_visible(r))
 		return CHAT_NO_ROOM;
-	cm_list_users(e, r, l);
+	cm_list_users(e, r, l, 0);
 	return CHAT_OK;
 }
 
@@ -866,7 +847,7 @@ cm_names_away(struct chat_engine *ce, const char *room, struct chat_list *l)
 
 	if ((r = cm_room_find(e, room)) == NULL || !cm_room_visible(r))
 		return CHAT_NO_ROOM;
-	cm_list_away(e, r, l);
+	cm_list_users(e, r, l, 1);
 	return CHAT_OK;
 }
 
