@@ -434,9 +434,9 @@ run_plainmsg(struct client *c, const struct command *cmd, char *arg)
 		echo(out_tty_own_plain(arg, text));
 }
 
-/* A user name argument: one word, valid. */
+/* A user name argument for commands that need no end-to-end state. */
 static int
-user_arg(struct client *c, const struct command *cmd, const char *arg)
+plain_user_arg(struct client *c, const struct command *cmd, const char *arg)
 {
 	if (strchr(arg, ' ') != NULL) {
 		refuse_usage(c, cmd);
@@ -447,6 +447,15 @@ user_arg(struct client *c, const struct command *cmd, const char *arg)
 		    arg);
 		return 0;
 	}
+	return 1;
+}
+
+/* The same, for the commands on end-to-end state (after login). */
+static int
+user_arg(struct client *c, const struct command *cmd, const char *arg)
+{
+	if (!plain_user_arg(c, cmd, arg))
+		return 0;
 	if (!c->e2e_ready) {
 		client_refuse(c, "/%s: not logged in", cmd->name);
 		return 0;
@@ -623,22 +632,6 @@ run_reply(struct client *c, const struct command *cmd, char *arg)
 		return;
 	}
 	send_e2e(c, to, arg);
-}
-
-/* A user name argument for commands that need no end-to-end state. */
-static int
-plain_user_arg(struct client *c, const struct command *cmd, const char *arg)
-{
-	if (strchr(arg, ' ') != NULL) {
-		refuse_usage(c, cmd);
-		return 0;
-	}
-	if (!valid_username(arg, strlen(arg))) {
-		client_refuse(c, "/%s: invalid user name \"%s\"", cmd->name,
-		    arg);
-		return 0;
-	}
-	return 1;
 }
 
 static void
