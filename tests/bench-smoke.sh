@@ -30,15 +30,7 @@ scratch_dir secchat-bench
 
 # The limits a benchmark would otherwise run into at once: every session
 # comes from 127.0.0.1 and sends faster than a person types.
-cat > "$dir/secchatd.conf" <<EOF
-ListenAddress 127.0.0.1
-Port 0
-HostKey $dir/host_key
-UsersFile $dir/users
-PidFile $dir/secchatd.pid
-ControlSocket none
-PrivsepUser nobody
-PrivsepDirectory $dir/empty
+daemon_conf <<EOF
 MaxSessions 1000
 MaxSessionsPerSource 1000
 FloodBurst 1000

@@ -83,16 +83,7 @@ fi
 
 # setproctitle(3), whichever libbsd it comes from: the master's title and
 # a re-executed child's (the broker's), as ps(1) shows them.
-cat >"$dir/secchatd.conf" <<EOF
-ListenAddress 127.0.0.1
-Port 0
-HostKey $dir/host_key
-UsersFile $dir/users
-PidFile $dir/secchatd.pid
-ControlSocket none
-PrivsepUser nobody
-PrivsepDirectory $dir/empty
-EOF
+daemon_conf </dev/null
 : >"$dir/users"
 if ! "$SECCHATD" -G -f "$dir/secchatd.conf" >/dev/null 2>&1; then
 	skip "the master's and the broker's process titles" \

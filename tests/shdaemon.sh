@@ -2,7 +2,9 @@
 #	. "$(dirname "$0")/shdaemon.sh"
 # scratch_dir NAME makes $dir (mode 755, with the empty privilege
 # separation directory $dir/empty) and removes it, and stops the daemon,
-# on exit; start_daemon starts $SECCHATD on $dir/secchatd.conf, logging to
+# on exit; daemon_conf writes $dir/secchatd.conf, the settings every such
+# daemon has (loopback, a port the kernel picks, files in $dir) and then
+# whatever comes on its standard input; start_daemon starts $SECCHATD on $dir/secchatd.conf, logging to
 # $dir/daemon.log, and waits until it is ready (WAIT seconds at most), or
 # bails out.
 
@@ -28,6 +30,22 @@ shdaemon_cleanup() {
 		kill -KILL "$daemon_pid" 2>/dev/null
 	fi
 	rm -rf "$dir"
+}
+
+daemon_conf() {
+	{
+		cat <<EOF
+ListenAddress 127.0.0.1
+Port 0
+HostKey $dir/host_key
+UsersFile $dir/users
+PidFile $dir/secchatd.pid
+ControlSocket none
+PrivsepUser nobody
+PrivsepDirectory $dir/empty
+EOF
+		cat
+	} >"$dir/secchatd.conf"
 }
 
 start_daemon() {
