@@ -635,17 +635,21 @@ static void
 w_drain_ipc(struct ipc_peer *p, void (*handler)(const struct ipc_msg *))
 {
 	struct ipc_msg	 m;
-	int		 r;
+	int		 r, handled = 0;
 
 	while ((r = ipc_get(p, &m)) == 1) {
 		handler(&m);
+		handled = 1;
 		if (p == &w.broker && se_out_full(w.se))
 			break;
 	}
 	if (r == -1)
 		fatalx("malformed message from %s", p->name);
-	/* What the broker handed over goes out as one record. */
-	if (p == &w.broker)
+	/*
+	 * What the broker handed over goes out as one record (the loop
+	 * drains the broker every turn: the clock only when it gave some).
+	 */
+	if (p == &w.broker && handled)
 		se_flush_app(w.se, mono_ms());
 }
 
